@@ -1,0 +1,1 @@
+"""Agents: planner, sql, rag, reasoner, responder, and the registry plug-ins use."""

@@ -1,0 +1,87 @@
+"""The agent interface: every agent is a class behind these few methods, registered by name.
+
+Agents never touch the store. They get a :class:`StepContext`, emit events through it and
+return their output; the engine persists everything and owns approvals.
+
+A step runs in two phases. ``draft`` proposes something a human may have to approve (a plan,
+a SQL statement); the engine records it, asks for approval when the policy says so, and calls
+``draft`` again with the reviewer's message when it is rejected. ``execute`` then does the work
+with the approved (or edited) content. An agent with nothing to approve returns ``None`` from
+``draft``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from hil.models.llm import LLM
+from hil.workflows import Workflow
+
+Role = Literal["planner", "step", "reasoner", "responder"]
+
+
+@dataclass
+class Draft:
+    kind: str  # approval kind: plan, sql_read, sql_write, clarification
+    event_type: str  # event that records it, e.g. plan.drafted
+    content: dict[str, Any]
+    summary: str
+    needs_approval: bool
+    extra: dict[str, Any] = field(default_factory=dict)  # shown in the event, not approved
+
+
+@dataclass
+class Feedback:
+    """Why a new draft is needed: a human's rejection message, or an execution error."""
+
+    source: Literal["reviewer", "error", "clarification"]
+    message: str
+    previous: dict[str, Any] | None = None
+
+
+class Redraft(Exception):
+    """Raised by ``execute`` when the approved content failed and a new draft should be made."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class StepContext:
+    run_id: str
+    question: str
+    workflow: Workflow
+    step: str
+    purpose: str
+    outputs: dict[str, dict[str, Any]]
+    emit: Callable[[str, dict[str, Any]], None]
+    llm_factory: Callable[[], LLM]
+    once: Callable[[str, Callable[[], Any]], Any]
+    history: list[dict[str, Any]] = field(default_factory=list)
+    _llm: LLM | None = None
+
+    @property
+    def llm(self) -> LLM:
+        if self._llm is None:
+            self._llm = self.llm_factory()
+        return self._llm
+
+
+class Agent(ABC):
+    name: ClassVar[str]
+    role: ClassVar[Role] = "step"
+    description: ClassVar[str] = ""
+
+    def draft(self, ctx: StepContext, feedback: Feedback | None) -> Draft | None:
+        return None
+
+    def validate_edit(self, workflow: Workflow, kind: str, content: dict[str, Any]) -> dict[str, Any]:
+        """Check content a human edited; raise InvalidDecision with a clear message if it is wrong."""
+        return content
+
+    @abstractmethod
+    def execute(self, ctx: StepContext, content: dict[str, Any] | None) -> dict[str, Any]: ...

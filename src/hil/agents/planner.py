@@ -1,0 +1,86 @@
+"""Planner: chooses which of the workflow's steps answer the question, with a purpose for each.
+
+The output is schema-constrained: the step names are an enum of the workflow's steps, so a model
+cannot invent a step."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, create_model
+
+from hil.agents.base import Agent, Draft, Feedback, StepContext
+from hil.agents.registry import describe_steps
+from hil.errors import InvalidDecision, ModelOutputError
+from hil.events import EventType
+from hil.workflows import Workflow
+
+
+class PlanStep(BaseModel):
+    agent: str
+    purpose: str = Field(min_length=1, max_length=400)
+
+
+class Plan(BaseModel):
+    steps: list[PlanStep] = Field(min_length=1)
+
+
+def plan_model(steps: list[str]) -> type[BaseModel]:
+    step_model = create_model("PlanStep", agent=(Literal[tuple(steps)], ...),  # type: ignore[valid-type,arg-type]
+                              purpose=(str, Field(min_length=1, max_length=400)))
+    return create_model("Plan", steps=(list[step_model], Field(min_length=1, max_length=len(steps))))  # type: ignore[valid-type]
+
+
+def normalise(workflow: Workflow, raw: dict[str, Any]) -> dict[str, Any]:
+    """Validate a plan against the workflow: known steps, each once, in the workflow's order."""
+    plan = Plan.model_validate(raw)
+    seen: dict[str, str] = {}
+    for s in plan.steps:
+        if s.agent not in workflow.steps:
+            raise ValueError(f"step {s.agent!r} is not one of this workflow's steps ({', '.join(workflow.steps)})")
+        seen.setdefault(s.agent, s.purpose.strip())
+    ordered = [{"agent": a, "purpose": seen[a]} for a in workflow.steps if a in seen]
+    return {"steps": ordered}
+
+
+SYSTEM = """You plan how a data assistant answers a question. You choose which tools to use and say,
+for each one, what it must find. Use only the tools listed. Use every tool whose data is needed."""
+
+
+class PlannerAgent(Agent):
+    name = "planner"
+    role = "planner"
+    description = "Chooses the steps that answer the question."
+
+    def draft(self, ctx: StepContext, feedback: Feedback | None) -> Draft:
+        wf = ctx.workflow
+        tools = "\n".join(f"- {name}: {desc}" for name, desc in describe_steps(wf.steps))
+        prompt = [f"Tools:\n{tools}", f"Question: {ctx.question}"]
+        if ctx.history:
+            prompt.insert(0, "Earlier in this conversation:\n" + "\n".join(
+                f"Q: {h['question']}\nA: {h.get('answer', '')[:300]}" for h in ctx.history[-3:]))
+        if wf.instructions:
+            prompt.insert(0, f"Workflow instructions: {wf.instructions}")
+        if feedback is not None:
+            prompt.append(f"A reviewer rejected this plan: {feedback.previous}\nTheir message: {feedback.message}\n"
+                          "Make a new plan that follows the message.")
+        prompt.append("Reply with the plan as JSON: {\"steps\": [{\"agent\": tool, \"purpose\": what to find}]}.")
+        raw = ctx.llm.structured("plan", SYSTEM, "\n\n".join(prompt), plan_model(wf.steps))
+        try:
+            content = normalise(wf, raw.model_dump())
+        except (ValidationError, ValueError) as err:
+            raise ModelOutputError(f"the planner produced an unusable plan: {err}") from None
+        summary = "; ".join(f"{s['agent']}: {s['purpose']}" for s in content["steps"])
+        event = EventType.PLAN_DRAFTED if feedback is None else EventType.PLAN_REVISED
+        return Draft("plan", event, content, summary, needs_approval=wf.approval.plan)
+
+    def validate_edit(self, workflow: Workflow, kind: str, content: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return normalise(workflow, content)
+        except (ValidationError, ValueError) as err:
+            raise InvalidDecision(f"the edited plan is not valid: {err}".splitlines()[0],
+                                  hint='a plan is {"steps": [{"agent": "sql", "purpose": "..."}]}') from None
+
+    def execute(self, ctx: StepContext, content: dict[str, Any] | None) -> dict[str, Any]:
+        assert content is not None
+        return content

@@ -1,0 +1,120 @@
+"""SQL agent: drafts SQL from the connection's schema, validates it with sqlglot, runs it
+read-only with a row limit, and redrafts with the error when it fails."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from hil.agents.base import Agent, Draft, Feedback, Redraft, StepContext
+from hil.connectors import connect
+from hil.connectors.guard import check_read_only
+from hil.errors import InvalidDecision, QueryFailed, QueryRefused
+from hil.events import EventType
+from hil.workflows import SqlConnection, Workflow
+
+SAMPLE_ROWS = 20
+_schema_cache: dict[tuple[str, int], str] = {}
+_schema_lock = threading.Lock()
+
+
+class SqlDraft(BaseModel):
+    sql: str = Field(min_length=1, description="One read-only SQL query.")
+
+
+def schema_text(cfg: SqlConnection) -> str:
+    key = (cfg.path or cfg.dsn or "", Path(cfg.path).stat().st_mtime_ns if cfg.path else 0)
+    with _schema_lock:
+        if key in _schema_cache:
+            return _schema_cache[key]
+    conn = connect(cfg)
+    try:
+        text = conn.schema_text()
+    finally:
+        conn.close()
+    with _schema_lock:
+        _schema_cache[key] = text
+    return text
+
+
+def dialect_of(cfg: SqlConnection) -> str:
+    return {"duckdb": "duckdb", "sqlite": "sqlite", "postgres": "postgres"}[cfg.engine]
+
+
+SYSTEM = """You write one SQL query that answers the question from the given database schema.
+Use only tables and columns that exist in the schema. Filter text columns with the exact values shown
+in the schema comments. Write a single SELECT statement and nothing else."""
+
+
+class SqlAgent(Agent):
+    name = "sql"
+    description = "Queries the database with read-only SQL (counts, rankings, lists, aggregates)."
+    MAX_SELF_FIXES = 2
+
+    def draft(self, ctx: StepContext, feedback: Feedback | None) -> Draft:
+        cfg = ctx.workflow.connection()
+        dialect = dialect_of(cfg)
+        base = [f"Database ({cfg.engine}) schema:\n{schema_text(cfg)}",
+                f"Today's date: {dt.date.today().isoformat()}",
+                f"Question: {ctx.question}"]
+        if ctx.purpose:
+            base.append(f"What this query must find: {ctx.purpose}")
+        if feedback is not None and feedback.previous:
+            who = "A reviewer rejected" if feedback.source == "reviewer" else "This failed:"
+            base.append(f"{who} this SQL:\n{feedback.previous.get('sql')}\n"
+                        f"{'Their message' if feedback.source == 'reviewer' else 'Error'}: {feedback.message}\n"
+                        "Write a corrected query that follows it.")
+        base.append(f"Return JSON {{\"sql\": \"...\"}} with one {dialect} SELECT query; "
+                    f"add LIMIT {min(ctx.workflow.row_limit, 50)} when listing rows.")
+        prompt = "\n\n".join(base)
+        attempts: list[dict[str, str]] = []
+        for attempt in range(self.MAX_SELF_FIXES + 1):
+            out = ctx.llm.structured("sql", SYSTEM, prompt, SqlDraft)
+            sql = out.sql.strip().rstrip(";")
+            try:
+                checked = check_read_only(sql, dialect)
+                break
+            except QueryRefused as err:
+                attempts.append({"sql": sql, "error": err.message})
+                ctx.emit(EventType.STEP_RETRIED, {"reason": "invalid_sql", "sql": sql, "error": err.message,
+                                                  "attempt": attempt + 1})
+                prompt += f"\n\nThis SQL was refused: {sql}\nReason: {err.message}\nWrite a valid read-only query."
+        else:
+            raise QueryRefused(f"the model produced no valid read-only SQL in {self.MAX_SELF_FIXES + 1} tries: "
+                               f"{attempts[-1]['error']}")
+        content = {"sql": checked, "connection": cfg.name}
+        return Draft("sql_read", EventType.SQL_DRAFTED, content, checked,
+                     needs_approval=ctx.workflow.approval.sql_read,
+                     extra={"dialect": dialect, "feedback": feedback.message if feedback else None})
+
+    def validate_edit(self, workflow: Workflow, kind: str, content: dict[str, Any]) -> dict[str, Any]:
+        sql = content.get("sql")
+        if not isinstance(sql, str):
+            raise InvalidDecision("the edited SQL must be {\"sql\": \"SELECT ...\"}")
+        cfg = workflow.connection(content.get("connection"))
+        try:
+            checked = check_read_only(sql, dialect_of(cfg))
+        except QueryRefused as err:
+            raise InvalidDecision(f"the edited SQL is refused: {err.message}") from None
+        return {"sql": checked, "connection": cfg.name}
+
+    def execute(self, ctx: StepContext, content: dict[str, Any] | None) -> dict[str, Any]:
+        assert content is not None
+        cfg = ctx.workflow.connection(content.get("connection"))
+        conn = connect(cfg)
+        try:
+            result = conn.execute_read(content["sql"], limit=ctx.workflow.row_limit)
+        except (QueryFailed, QueryRefused) as err:
+            raise Redraft(err.message) from None
+        finally:
+            conn.close()
+        data = result.to_dict()
+        ctx.emit(EventType.SQL_EXECUTED, {"sql": content["sql"], "connection": cfg.name,
+                                          "columns": data["columns"], "row_count": data["row_count"],
+                                          "sample_rows": data["rows"][:SAMPLE_ROWS],
+                                          "truncated": data["truncated"], "elapsed_ms": data["elapsed_ms"]})
+        return {"sql": content["sql"], **data}

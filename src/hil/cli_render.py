@@ -1,0 +1,103 @@
+"""How the CLI shows events, runs and approvals (rich). Rendering only: no decisions here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+
+from hil.events import Event, EventType
+from hil.store.run_repo import Approval, Run
+
+DECIDED = {"approve": "approved", "edit": "edited", "reject": "rejected", "respond": "answered"}
+
+
+def event_line(e: Event) -> str | None:
+    """One line for the live timeline; None hides the event (e.g. streamed tokens)."""
+    p = e.payload
+    t = e.type
+    if t == EventType.RUN_CREATED:
+        return f"run created for workflow {p.get('workflow')} v{p.get('workflow_version')}"
+    if t in (EventType.RUN_STARTED, EventType.RUN_RESUMED):
+        return ("resumed" if t == EventType.RUN_RESUMED else "started") + (" after a lost lease" if p.get("recovered") else "")
+    if t == EventType.STEP_STARTED:
+        return f"[bold]{e.step}[/] started" + (f" — {p['purpose']}" if p.get("purpose") else "")
+    if t in (EventType.PLAN_DRAFTED, EventType.PLAN_REVISED):
+        return f"plan {'revised' if t == EventType.PLAN_REVISED else 'drafted'}: {p.get('summary')}"
+    if t == EventType.SQL_DRAFTED:
+        return f"SQL drafted (attempt {p.get('attempt')})"
+    if t == EventType.APPROVAL_REQUESTED:
+        return f"[yellow]waiting for approval[/] of {p.get('kind')} ({p.get('approval_id', '')[:8]})"
+    if t == EventType.APPROVAL_DECIDED:
+        msg = f": {p['message']}" if p.get("message") else ""
+        return f"{p.get('kind')} {DECIDED.get(p.get('decision', ''), p.get('decision'))} by {p.get('user')}{msg}"
+    if t == EventType.SQL_EXECUTED:
+        return f"SQL returned {p.get('row_count')} rows in {p.get('elapsed_ms')} ms"
+    if t == EventType.RETRIEVAL_RESULTS:
+        titles = ", ".join(dict.fromkeys(s["title"] for s in p.get("snippets", [])))
+        return f"retrieved {len(p.get('snippets', []))} passages from {titles or 'no documents'}"
+    if t == EventType.STEP_RETRIED:
+        return f"[yellow]retrying[/] {e.step}: {p.get('error')}"
+    if t == EventType.STEP_FAILED:
+        return f"[red]{e.step} failed[/]: {p.get('error')}"
+    if t == EventType.RUN_FAILED:
+        return f"[red]run failed[/]: {p.get('error')}"
+    if t == EventType.RUN_FINISHED:
+        return "[green]run finished[/]"
+    if t in (EventType.RUN_CANCELLED, EventType.RUN_EXPIRED):
+        return f"[red]{t.split('.')[1]}[/]"
+    if t == EventType.STEP_FINISHED:
+        return None
+    if t in (EventType.ANSWER_DELTA, EventType.LLM_DELTA, EventType.HEARTBEAT, EventType.ANSWER_FINAL,
+             EventType.REASONING):
+        return None
+    return t
+
+
+def show_approval(console: Console, a: Approval) -> None:
+    if a.kind == "plan":
+        table = Table(title=f"Plan for approval ({a.id[:8]})", show_lines=False)
+        table.add_column("#")
+        table.add_column("step")
+        table.add_column("purpose")
+        for i, s in enumerate(a.content.get("steps", []), 1):
+            table.add_row(str(i), s["agent"], s["purpose"])
+        console.print(table)
+    elif a.kind.startswith("sql"):
+        console.print(Panel(Syntax(a.content.get("sql", ""), "sql", word_wrap=True),
+                            title=f"SQL for approval on {a.content.get('connection')} ({a.id[:8]})"))
+    else:
+        console.print(Panel(json.dumps(a.content, indent=2), title=f"{a.kind} ({a.id[:8]})"))
+
+
+def runs_table(runs: list[Run], workflow_names: dict[str, str]) -> Table:
+    table = Table(title="Runs")
+    for col in ("id", "created", "workflow", "status", "question"):
+        table.add_column(col)
+    for r in runs:
+        created = dt.datetime.fromtimestamp(r.created_at).strftime("%Y-%m-%d %H:%M")
+        table.add_row(r.id[:8], created, f"{workflow_names.get(r.workflow_id, '?')} v{r.workflow_version}",
+                      r.status, r.question if len(r.question) < 70 else r.question[:67] + "...")
+    return table
+
+
+def timeline_table(events: list[Event]) -> Table:
+    table = Table(title="Event timeline")
+    for col in ("seq", "time", "type", "step", "detail"):
+        table.add_column(col)
+    for e in events:
+        if e.type == EventType.ANSWER_DELTA:
+            continue
+        detail = event_line(e) or _short(e.payload)
+        table.add_row(str(e.seq), e.ts.astimezone().strftime("%H:%M:%S"), e.type, e.step or "", detail)
+    return table
+
+
+def _short(payload: dict[str, Any]) -> str:
+    text = payload.get("text") or json.dumps(payload, default=str)
+    return text if len(text) < 100 else text[:97] + "..."

@@ -1,0 +1,5 @@
+"""SQL connectors: DuckDB, SQLite, Postgres behind one interface, read-only by default."""
+
+from hil.connectors.base import Connector, QueryResult, connect
+
+__all__ = ["Connector", "QueryResult", "connect"]

@@ -1,0 +1,118 @@
+"""The connector interface, shared result type and the factory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import time
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from hil.connectors.guard import check_read_only
+from hil.workflows import SqlConnection
+
+
+@dataclass
+class Column:
+    name: str
+    type: str
+    samples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Table:
+    name: str
+    columns: list[Column]
+    row_count: int | None = None
+
+
+@dataclass
+class QueryResult:
+    columns: list[str]
+    rows: list[list[Any]]
+    truncated: bool
+    elapsed_ms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"columns": self.columns, "rows": self.rows, "truncated": self.truncated,
+                "row_count": len(self.rows), "elapsed_ms": round(self.elapsed_ms, 2)}
+
+
+def jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"<{len(bytes(value))} bytes>"
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return str(value)
+
+
+class Connector(ABC):
+    dialect: str
+    SAMPLE_DISTINCT_MAX = 12
+
+    def __init__(self, cfg: SqlConnection, timeout_s: float = 30.0):
+        self.cfg = cfg
+        self.timeout_s = timeout_s
+
+    @abstractmethod
+    def tables(self) -> list[Table]: ...
+
+    @abstractmethod
+    def _execute(self, sql: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]], bool]: ...
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+    def execute_read(self, sql: str, limit: int = 200) -> QueryResult:
+        """Run one read-only statement: classified by the guard, then run in the engine's
+        read-only mode with a row limit and a timeout."""
+        checked = check_read_only(sql, self.dialect)
+        start = time.perf_counter()
+        columns, rows, truncated = self._execute(checked, limit)
+        elapsed = (time.perf_counter() - start) * 1000
+        return QueryResult(columns, [[jsonable(v) for v in r] for r in rows], truncated, elapsed)
+
+    def schema_text(self) -> str:
+        """CREATE TABLE statements, with sample values of low-cardinality text columns as comments."""
+        out = []
+        for t in self.tables():
+            cols = []
+            for c in t.columns:
+                note = f"  -- e.g. {', '.join(repr(s) for s in c.samples)}" if c.samples else ""
+                cols.append(f"  {c.name} {c.type}{note}")
+            rows = f"  -- {t.row_count} rows" if t.row_count is not None else ""
+            out.append(f"CREATE TABLE {t.name} ({rows}\n" + ",\n".join(cols) + "\n);")
+        return "\n".join(out)
+
+    def _samples(self, table: str, column: str) -> list[str]:
+        try:
+            _, rows, _ = self._execute(
+                f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL LIMIT '
+                f"{self.SAMPLE_DISTINCT_MAX + 1}", self.SAMPLE_DISTINCT_MAX + 1)
+        except Exception:  # noqa: BLE001 - samples are a hint, never a failure
+            return []
+        if len(rows) > self.SAMPLE_DISTINCT_MAX or any(len(str(r[0])) > 40 for r in rows):
+            return []
+        return sorted(str(r[0]) for r in rows)
+
+
+def connect(cfg: SqlConnection, timeout_s: float = 30.0) -> Connector:
+    if cfg.engine == "duckdb":
+        from hil.connectors.duckdb import DuckDBConnector
+
+        return DuckDBConnector(cfg, timeout_s)
+    if cfg.engine == "sqlite":
+        from hil.connectors.sqlite import SQLiteConnector
+
+        return SQLiteConnector(cfg, timeout_s)
+    from hil.connectors.postgres import PostgresConnector
+
+    return PostgresConnector(cfg, timeout_s)

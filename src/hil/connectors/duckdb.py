@@ -1,0 +1,70 @@
+"""DuckDB: read_only connection, external access off, configuration locked."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from hil.connectors.base import Column, Connector, Table
+from hil.errors import ConnectionFailed, QueryFailed
+from hil.workflows import SqlConnection
+
+TEXT_TYPES = ("VARCHAR", "TEXT")
+
+
+class DuckDBConnector(Connector):
+    dialect = "duckdb"
+
+    def __init__(self, cfg: SqlConnection, timeout_s: float = 30.0):
+        super().__init__(cfg, timeout_s)
+        path = Path(cfg.path or "")
+        if not path.is_file():
+            raise ConnectionFailed(f"connection {cfg.name!r}: DuckDB file not found: {path}")
+        try:
+            self.conn = duckdb.connect(str(path), read_only=True,
+                                       config={"enable_external_access": False, "autoload_known_extensions": False,
+                                               "autoinstall_known_extensions": False})
+            self.conn.execute("SET lock_configuration = true")
+        except duckdb.Error as err:
+            raise ConnectionFailed(f"connection {cfg.name!r}: cannot open {path}: {err}") from None
+        self._lock = threading.Lock()
+
+    def tables(self) -> list[Table]:
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT table_name, column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position").fetchall()
+        by_table: dict[str, list[Column]] = {}
+        for t, c, ty in rows:
+            by_table.setdefault(t, []).append(Column(c, ty))
+        out = []
+        for name, cols in by_table.items():
+            with self._lock:
+                count = self.conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()
+            for c in cols:
+                if c.type.upper() in TEXT_TYPES:
+                    c.samples = self._samples(name, c.name)
+            out.append(Table(name, cols, int(count[0]) if count else None))
+        return out
+
+    def _execute(self, sql: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]], bool]:
+        with self._lock:
+            timer = threading.Timer(self.timeout_s, self.conn.interrupt)
+            timer.start()
+            try:
+                cur = self.conn.execute(sql)
+                rows = cur.fetchmany(limit + 1)
+                columns = [d[0] for d in cur.description or []]
+            except duckdb.InterruptException:
+                raise QueryFailed(f"the query ran longer than {self.timeout_s:g} s and was stopped") from None
+            except duckdb.Error as err:
+                raise QueryFailed(str(err).splitlines()[0]) from None
+            finally:
+                timer.cancel()
+        return columns, rows[:limit], len(rows) > limit
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,80 @@
+"""SQLite: mode=ro URI plus an authorizer that denies ATTACH, writes and pragmas that change state."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from hil.connectors.base import Column, Connector, Table
+from hil.errors import ConnectionFailed, QueryFailed
+from hil.workflows import SqlConnection
+
+_ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+
+
+def _authorizer(action: int, arg1: str | None, arg2: str | None, db: str | None, trigger: str | None) -> int:
+    if action in _ALLOWED:
+        if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in {"load_extension", "readfile", "writefile"}:
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() in {"table_info", "table_list", "foreign_key_list"} and arg2 is None:
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
+
+
+class SQLiteConnector(Connector):
+    dialect = "sqlite"
+
+    def __init__(self, cfg: SqlConnection, timeout_s: float = 30.0):
+        super().__init__(cfg, timeout_s)
+        path = Path(cfg.path or "")
+        if not path.is_file():
+            raise ConnectionFailed(f"connection {cfg.name!r}: SQLite file not found: {path}")
+        try:
+            self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as err:
+            raise ConnectionFailed(f"connection {cfg.name!r}: cannot open {path}: {err}") from None
+        self.conn.set_authorizer(_authorizer)
+        self._lock = threading.Lock()
+
+    def tables(self) -> list[Table]:
+        with self._lock:
+            names = [r[0] for r in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' "
+                "ORDER BY name")]
+            info = {n: self.conn.execute(f'PRAGMA table_info("{n}")').fetchall() for n in names}
+        out = []
+        for n in names:
+            cols = [Column(r[1], r[2] or "TEXT") for r in info[n]]
+            with self._lock:
+                count = self.conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]
+            for c in cols:
+                if "CHAR" in c.type.upper() or "TEXT" in c.type.upper():
+                    c.samples = self._samples(n, c.name)
+            out.append(Table(n, cols, int(count)))
+        return out
+
+    def _execute(self, sql: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]], bool]:
+        deadline = time.monotonic() + self.timeout_s
+        with self._lock:
+            self.conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 10_000)
+            try:
+                cur = self.conn.execute(sql)
+                rows = cur.fetchmany(limit + 1)
+                columns = [d[0] for d in cur.description or []]
+            except sqlite3.OperationalError as err:
+                if "interrupted" in str(err):
+                    raise QueryFailed(f"the query ran longer than {self.timeout_s:g} s and was stopped") from None
+                raise QueryFailed(str(err)) from None
+            except sqlite3.Error as err:
+                raise QueryFailed(str(err)) from None
+            finally:
+                self.conn.set_progress_handler(None, 0)
+        return columns, rows[:limit], len(rows) > limit
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,1 @@
+"""The demo workspace: a fictional fleet-operations company (data, documents, workflow)."""

@@ -1,0 +1,205 @@
+"""The step runner: drives one leased run from its last finished step until it finishes, fails
+or parks on an approval. Everything it learns and does is appended to the run's event log, so a
+run can be resumed by any worker from the log alone."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, Literal
+
+from hil.agents import registry
+from hil.agents.base import Agent, Draft, Feedback, Redraft, StepContext
+from hil.engine.state import DraftState, RunState, StepState, fold
+from hil.errors import HilError, IdempotencyConflict
+from hil.events import EventType
+from hil.models.llm import LLM
+from hil.store.db import Store
+from hil.store.run_repo import RunRepo
+from hil.store.workflow_repo import StoredWorkflow, WorkflowRepo
+
+MAX_DRAFTS_PER_STEP = 6
+FINAL_STEPS = ("reasoner", "responder")
+
+
+class LeaseLost(Exception):
+    """The run was cancelled, expired or leased by another worker: stop quietly."""
+
+
+class Parked(Exception):
+    """The run waits for a human; the worker lets go of it."""
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+class StepRunner:
+    def __init__(self, store: Store, worker_id: str, llm_factory: Callable[[StoredWorkflow], LLM]):
+        self.store = store
+        self.repo = RunRepo(store)
+        self.workflows = WorkflowRepo(store)
+        self.worker_id = worker_id
+        self.llm_factory = llm_factory
+
+    # -- event helpers (every append checks that this worker still owns the run) --
+    def _emit(self, run_id: str, type: str, payload: dict[str, Any], step: str | None = None,
+              agent: str | None = None) -> None:
+        with self.store.write() as conn:
+            if not self.repo.owns(conn, run_id, self.worker_id):
+                raise LeaseLost(run_id)
+            self.repo.append(conn, run_id, type, payload, step=step, agent=agent)
+
+    def _emitter(self, run_id: str, step: str) -> Callable[[str, dict[str, Any]], None]:
+        def emit(type: str, payload: dict[str, Any]) -> None:
+            self._emit(run_id, type, payload, step=step, agent=step)
+        return emit
+
+    def _once(self, run_id: str, step: str) -> Callable[[str, Callable[[], Any]], Any]:
+        def once(key: str, action: Callable[[], Any]) -> Any:
+            full = f"{run_id}:{step}:{key}"
+            with self.store.write() as conn:
+                status, result = self.repo.begin_action(conn, full, run_id)
+            if status == "done":
+                return result
+            if status == "started":
+                raise IdempotencyConflict(f"action {key!r} started before an interruption and its outcome is "
+                                          "unknown; it will not run twice", hint="check the target, then re-ask")
+            result = action()
+            with self.store.write() as conn:
+                self.repo.finish_action(conn, full, result)
+            return result
+        return once
+
+    # -- the run --
+    def execute(self, run_id: str, recovered: bool = False) -> None:
+        run = self.repo.get(run_id)
+        stored = self.workflows.get(run.workflow_id, run.workflow_version)
+        state = fold(run_id, self.repo.events(run_id))
+        try:
+            self._emit(run_id, EventType.RUN_RESUMED if state.started else EventType.RUN_STARTED,
+                       {"worker": self.worker_id, "recovered": recovered})
+            history = self._thread_history(run.thread_id, run.created_at)
+            llm_cache: list[LLM] = []
+
+            def llm() -> LLM:
+                if not llm_cache:
+                    llm_cache.append(self.llm_factory(stored))
+                return llm_cache[0]
+
+            outputs: dict[str, dict[str, Any]] = {}
+            index = 0
+            while True:
+                names = ["planner"] + [s["agent"] for s in state.plan()] + list(FINAL_STEPS)
+                if index >= len(names):
+                    break
+                name = names[index]
+                purpose = next((s["purpose"] for s in state.plan() if s["agent"] == name), "")
+                st = state.step(name)
+                if not st.finished:
+                    ctx = StepContext(run_id=run_id, question=run.question, workflow=stored.definition, step=name,
+                                      purpose=purpose, outputs=outputs, history=history, llm_factory=llm,
+                                      emit=self._emitter(run_id, name),
+                                      once=self._once(run_id, name))
+                    if not st.started:
+                        self._emit(run_id, EventType.STEP_STARTED, {"index": index, "purpose": purpose},
+                                   step=name, agent=name)
+                        st.started = True
+                    output = self._drive_step(run_id, stored, registry.get(name), st, ctx)
+                    self._emit(run_id, EventType.STEP_FINISHED, {"output": output}, step=name, agent=name)
+                    st.finished, st.output = True, output
+                outputs[name] = st.output or {}
+                index += 1
+            self._finish(run_id, outputs.get("responder", {}))
+        except (LeaseLost, Parked):
+            return
+        except HilError as err:
+            self._fail(run_id, state, err.code, err.message)
+        except Exception as err:  # noqa: BLE001 - a bug in an agent must fail the run, not the worker
+            self._fail(run_id, state, "internal_error", f"{type(err).__name__}: {err}")
+
+    def _drive_step(self, run_id: str, stored: StoredWorkflow, agent: Agent, st: StepState,
+                    ctx: StepContext) -> dict[str, Any]:
+        while True:
+            latest = st.drafts[-1] if st.drafts else None
+            if latest is None or latest.needs_redraft:
+                if len(st.drafts) >= MAX_DRAFTS_PER_STEP:
+                    raise HilError(f"step {st.name!r} gave up after {len(st.drafts)} drafts")
+                feedback = None
+                if latest is not None:
+                    source: Literal["reviewer", "error", "clarification"] = "error" if latest.failed_with else (
+                        "clarification" if latest.decision == "respond" else "reviewer")
+                    feedback = Feedback(source, latest.failed_with or latest.message or "", latest.approved_content)
+                draft = agent.draft(ctx, feedback)
+                if draft is None:
+                    return agent.execute(ctx, None)
+                latest = self._record_draft(run_id, st, draft, len(st.drafts) + 1)
+            if latest.needs_approval and latest.decision is None:
+                self._park(run_id, stored, st, latest)
+            try:
+                return agent.execute(ctx, latest.approved_content)
+            except Redraft as r:
+                self._emit(run_id, EventType.STEP_RETRIED, {"reason": "execution_error", "error": r.message,
+                                                            "draft_id": latest.draft_id},
+                           step=st.name, agent=st.name)
+                latest.failed_with = r.message
+
+    def _record_draft(self, run_id: str, st: StepState, draft: Draft, attempt: int) -> DraftState:
+        d = DraftState(str(uuid.uuid4()), draft.kind, draft.content, draft.needs_approval)
+        self._emit(run_id, draft.event_type, {"draft_id": d.draft_id, "kind": draft.kind, "content": draft.content,
+                                              "summary": draft.summary, "needs_approval": draft.needs_approval,
+                                              "attempt": attempt, **draft.extra}, step=st.name, agent=st.name)
+        st.drafts.append(d)
+        return d
+
+    def _park(self, run_id: str, stored: StoredWorkflow, st: StepState, d: DraftState) -> None:
+        policy = stored.definition.approval
+        expires = time.time() + policy.expire_after_seconds if policy.expire_after_seconds else None
+        with self.store.write() as conn:
+            if not self.repo.owns(conn, run_id, self.worker_id):
+                raise LeaseLost(run_id)
+            approval = self.repo.create_approval(conn, run_id=run_id, step=st.name, kind=d.kind, draft_id=d.draft_id,
+                                                 content=d.content, content_hash=content_hash(d.content),
+                                                 expires_at=expires, on_expiry=policy.on_expiry)
+            if d.approval_id is None:
+                self.repo.append(conn, run_id, EventType.APPROVAL_REQUESTED, {
+                    "approval_id": approval.id, "draft_id": d.draft_id, "kind": d.kind, "content": d.content,
+                    "content_hash": approval.content_hash, "expires_at": expires,
+                    "decisions": ["approve", "edit", "reject"] + (["respond"] if d.kind == "clarification" else [])},
+                    step=st.name, agent=st.name)
+                d.approval_id = approval.id
+            self.repo.set_status(conn, run_id, "awaiting_approval", release=True)
+        raise Parked(run_id)
+
+    def _finish(self, run_id: str, answer: dict[str, Any]) -> None:
+        with self.store.write() as conn:
+            if not self.repo.owns(conn, run_id, self.worker_id):
+                raise LeaseLost(run_id)
+            self.repo.append(conn, run_id, EventType.RUN_FINISHED, {"status": "succeeded",
+                                                                    "answer": answer.get("text")})
+            self.repo.set_status(conn, run_id, "succeeded", release=True)
+
+    def _fail(self, run_id: str, state: RunState, code: str, message: str) -> None:
+        step = next((n for n, s in state.steps.items() if s.started and not s.finished), None)
+        with self.store.write() as conn:
+            if not self.repo.owns(conn, run_id, self.worker_id):
+                return
+            if step:
+                self.repo.append(conn, run_id, EventType.STEP_FAILED, {"error": message, "code": code},
+                                 step=step, agent=step)
+            self.repo.append(conn, run_id, EventType.RUN_FAILED, {"error": message, "code": code})
+            self.repo.set_status(conn, run_id, "failed", release=True)
+
+    def _thread_history(self, thread_id: str | None, before: float) -> list[dict[str, Any]]:
+        if not thread_id:
+            return []
+        history = []
+        for r in sorted(self.repo.list_runs(thread_id=thread_id, limit=20), key=lambda r: r.created_at):
+            if r.created_at >= before:
+                continue
+            answer = fold(r.id, self.repo.events(r.id)).answer or {}
+            history.append({"question": r.question, "answer": answer.get("text", ""), "sql": answer.get("sql")})
+        return history

@@ -1,0 +1,135 @@
+"""The run service: what the CLI and the server call to create runs, decide approvals, cancel,
+expire and read runs. Deciding never runs agents: it records the decision and makes the run
+runnable again; a worker picks it up."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from hil.agents import registry
+from hil.engine.runner import content_hash
+from hil.engine.state import RunState, fold
+from hil.errors import ApprovalConflict, InvalidDecision
+from hil.events import Event, EventType
+from hil.store.db import Store
+from hil.store.run_repo import TERMINAL_STATUSES, Approval, Run, RunRepo
+from hil.store.workflow_repo import WorkflowRepo
+from hil.workflows import Workflow
+
+Decision = Literal["approve", "edit", "reject", "respond"]
+DECISION_STATUS = {"approve": "approved", "edit": "edited", "reject": "rejected", "respond": "responded"}
+APPROVER_ROLES = ("approver", "admin")
+
+
+@dataclass(frozen=True)
+class RunView:
+    run: Run
+    state: RunState
+    events: list[Event]
+
+
+class RunService:
+    def __init__(self, store: Store):
+        self.store = store
+        self.runs = RunRepo(store)
+        self.workflows = WorkflowRepo(store)
+
+    def apply_workflow(self, wf: Workflow) -> tuple[Any, bool]:
+        return self.workflows.apply(wf)
+
+    def create_run(self, workflow: str, question: str, *, thread_id: str | None = None,
+                   user: str | None = None) -> str:
+        if not question.strip():
+            raise InvalidDecision("the question is empty")
+        stored = self.workflows.get(workflow)
+        with self.store.write() as conn:
+            run_id = self.runs.create(conn, workflow_id=stored.id, workflow_version=stored.version,
+                                      question=question, thread_id=thread_id, created_by=user)
+            self.runs.append(conn, run_id, EventType.RUN_CREATED, {
+                "question": question, "workflow": stored.name, "workflow_id": stored.id,
+                "workflow_version": stored.version, "thread_id": thread_id, "user": user})
+        return run_id
+
+    def view(self, run_id: str) -> RunView:
+        run = self.runs.get(run_id)
+        events = self.runs.events(run_id)
+        return RunView(run, fold(run_id, events), events)
+
+    def pending_approvals(self, run_id: str | None = None) -> list[Approval]:
+        return self.runs.approvals(run_id=run_id, status="pending")
+
+    def decide(self, approval_id: str, decision: Decision, *, content_hash_seen: str,
+               content: dict[str, Any] | None = None, message: str | None = None,
+               user: str = "local", role: str = "approver") -> Approval:
+        """Record a human decision. The same decision twice is accepted once; a decision on an
+        approval that is no longer pending, or on content other than what is pending, is refused."""
+        if role not in APPROVER_ROLES:
+            raise InvalidDecision(f"role {role!r} may not decide approvals", hint="approvals need the approver role")
+        if decision not in DECISION_STATUS:
+            raise InvalidDecision(f"unknown decision {decision!r}", hint="use approve, edit, reject or respond")
+        approval = self.runs.get_approval(approval_id)
+        edited: dict[str, Any] | None = None
+        if decision == "edit":
+            if content is None:
+                raise InvalidDecision("an edit needs the edited content")
+            run = self.runs.get(approval.run_id)
+            wf = self.workflows.get(run.workflow_id, run.workflow_version).definition
+            edited = registry.get(approval.step).validate_edit(wf, approval.kind, content)
+        if decision in ("reject", "respond") and not (message or "").strip():
+            raise InvalidDecision(f"{decision} needs a message", hint="say what should change")
+        if decision == "respond" and approval.kind != "clarification":
+            raise InvalidDecision("respond answers a clarification; use reject with a message to ask for changes")
+        with self.store.write() as conn:
+            current = self.runs.get_approval(approval_id, conn)
+            if current.status != "pending":
+                if (current.decision == decision and current.edited == edited and current.message == message
+                        and current.content_hash == content_hash_seen):
+                    return current  # the same decision sent twice: accepted once
+                raise ApprovalConflict(f"approval {approval_id} is no longer pending (it is {current.status})")
+            if current.content_hash != content_hash_seen:
+                raise ApprovalConflict("the content changed since it was shown; reload and decide again",
+                                       details={"content_hash": current.content_hash})
+            self.runs.record_decision(conn, approval_id, status=DECISION_STATUS[decision], decision=decision,
+                                      edited=edited, message=message, user=user, role=role)
+            payload: dict[str, Any] = {"approval_id": approval_id, "draft_id": current.draft_id, "kind": current.kind,
+                                       "decision": decision, "original": current.content, "edited": edited,
+                                       "message": message, "user": user, "role": role}
+            if edited is not None:
+                payload["edited_hash"] = content_hash(edited)
+            self.runs.append(conn, current.run_id, EventType.APPROVAL_DECIDED, payload, step=current.step)
+            self.runs.set_status(conn, current.run_id, "queued", only_if=("awaiting_approval",))
+            return self.runs.get_approval(approval_id, conn)
+
+    def cancel(self, run_id: str, user: str = "local") -> bool:
+        with self.store.write() as conn:
+            run = self.runs.get(run_id, conn)
+            if run.status in TERMINAL_STATUSES:
+                return False
+            for a in self.runs.approvals(run_id=run_id, status="pending", conn=conn):
+                self.runs.record_decision(conn, a.id, status="cancelled", decision="cancel", edited=None,
+                                          message=None, user=user, role=None)
+            self.runs.append(conn, run_id, EventType.RUN_CANCELLED, {"user": user})
+            self.runs.set_status(conn, run_id, "cancelled", release=True)
+            return True
+
+    def expire_approvals(self, now: float | None = None) -> int:
+        """Apply each overdue approval's configured outcome: reject expires the run, approve lets it go on."""
+        count = 0
+        for a in self.runs.expired_approvals(now or time.time()):
+            if a.on_expiry == "approve":
+                try:
+                    self.decide(a.id, "approve", content_hash_seen=a.content_hash, user="system:expiry", role="admin")
+                except ApprovalConflict:
+                    continue
+            else:
+                with self.store.write() as conn:
+                    if not self.runs.record_decision(conn, a.id, status="expired", decision="expire", edited=None,
+                                                     message="approval expired", user="system:expiry", role=None):
+                        continue
+                    self.runs.append(conn, a.run_id, EventType.APPROVAL_EXPIRED, {"approval_id": a.id}, step=a.step)
+                    self.runs.append(conn, a.run_id, EventType.RUN_EXPIRED, {"reason": "approval expired"})
+                    self.runs.set_status(conn, a.run_id, "expired", release=True)
+            count += 1
+        return count

@@ -1,0 +1,103 @@
+"""Workers lease runnable runs and execute them in threads.
+
+A run parked on an approval is only rows: no thread, task or connection waits for it. A worker
+renews its leases while it works; if it dies, the lease expires and any worker resumes the run
+from its last finished step."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+
+from hil import settings
+from hil.engine.runner import StepRunner
+from hil.engine.service import RunService
+from hil.models.llm import LLM, resolve
+from hil.store.db import Store
+from hil.store.run_repo import RunRepo
+from hil.store.workflow_repo import StoredWorkflow
+
+
+def default_llm_factory(model_override: str | None = None) -> Callable[[StoredWorkflow], LLM]:
+    def factory(stored: StoredWorkflow) -> LLM:
+        m = stored.definition.model
+        return resolve(model_override or m.model, temperature=m.temperature, max_tokens=m.max_tokens)
+    return factory
+
+
+class Worker:
+    def __init__(self, store: Store, *, model: str | None = None, lease_seconds: float | None = None,
+                 worker_id: str | None = None):
+        self.store = store
+        self.repo = RunRepo(store)
+        self.service = RunService(store)
+        self.worker_id = worker_id or f"w-{uuid.uuid4().hex[:12]}"
+        self.lease_seconds = lease_seconds or settings.get_int("HIL_LEASE_SECONDS")
+        self.runner = StepRunner(store, self.worker_id, default_llm_factory(model))
+        self._active: set[str] = set()
+        self._active_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def run_once(self, run_id: str | None = None) -> bool:
+        """Expire overdue approvals, then lease and execute one run (``run_id`` if given).
+        False when nothing was runnable."""
+        self.service.expire_approvals()
+        claimed = self.repo.claim(self.worker_id, self.lease_seconds, run_id)
+        if claimed is None:
+            return False
+        run, recovered = claimed
+        with self._active_lock:
+            self._active.add(run.id)
+        renewer = threading.Thread(target=self._renew_while_active, args=(run.id,), daemon=True)
+        renewer.start()
+        try:
+            self.runner.execute(run.id, recovered=recovered)
+        finally:
+            with self._active_lock:
+                self._active.discard(run.id)
+            renewer.join()
+        return True
+
+    def _renew_while_active(self, run_id: str) -> None:
+        interval = max(self.lease_seconds / 3, 0.05)
+        while True:
+            with self._active_lock:
+                if run_id not in self._active:
+                    return
+            if self._stop.wait(interval):
+                return
+            with self._active_lock:
+                if run_id not in self._active:
+                    return
+            self.repo.renew(run_id, self.worker_id, self.lease_seconds)
+
+    def run_until_idle(self) -> int:
+        n = 0
+        while self.run_once():
+            n += 1
+        return n
+
+    # -- background pool for `hil serve` --
+    def start(self, threads: int | None = None, poll_seconds: float = 1.0) -> None:
+        for i in range(threads or settings.get_int("HIL_WORKERS")):
+            t = threading.Thread(target=self._loop, args=(poll_seconds,), name=f"hil-worker-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _loop(self, poll_seconds: float) -> None:
+        while not self._stop.is_set():
+            generation = self.store.generation()
+            try:
+                worked = self.run_once()
+            except Exception:  # noqa: BLE001 - keep the pool alive; the run itself records failures
+                worked = False
+            if not worked:
+                self.store.wait_for_change(generation, poll_seconds)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.store._notify()
+        for t in self._threads:
+            t.join(timeout=10)

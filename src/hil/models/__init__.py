@@ -1,0 +1,1 @@
+"""Model providers behind one interface (:class:`hil.models.llm.LLM`)."""

@@ -1,0 +1,76 @@
+"""The embedded llama.cpp runtime (xllamacpp), one per model file, calls serialised.
+
+llama.cpp with threads = cores is very sensitive to concurrent load, so one lock per model file
+makes every call wait its turn instead of slowing all of them down.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hil import settings
+from hil.errors import ModelUnavailable
+from hil.models import install
+
+_runtimes: dict[str, LocalRuntime] = {}
+_runtimes_lock = threading.Lock()
+
+
+class LocalRuntime:
+    def __init__(self, path: Path, n_ctx: int = 8192):
+        import xllamacpp
+
+        params = xllamacpp.CommonParams()
+        params.model.path = str(path)
+        params.n_ctx = n_ctx
+        params.n_parallel = 1
+        threads = settings.get_int("HIL_MODEL_THREADS") or (os.cpu_count() or 2)
+        params.cpuparams.n_threads = threads
+        params.cpuparams_batch.n_threads = threads
+        params.warmup = False
+        params.verbosity = -1
+        self.path = path
+        self.lock = threading.Lock()
+        self.server = xllamacpp.Server(params)
+
+    def chat(self, request: dict[str, Any], on_delta: Callable[[str], None] | None = None) -> str:
+        """Run one chat completion; returns the full text and streams deltas to ``on_delta``."""
+        with self.lock:
+            if on_delta is None:
+                result = self.server.handle_chat_completions({**request, "stream": False})
+                if not isinstance(result, dict) or "choices" not in result:
+                    raise ModelUnavailable(f"local model error: {result}")
+                return str(result["choices"][0]["message"].get("content") or "")
+            parts: list[str] = []
+            errors: list[Any] = []
+
+            def callback(chunk: Any) -> None:
+                if not isinstance(chunk, dict) or "choices" not in chunk:
+                    errors.append(chunk)
+                    return
+                for choice in chunk["choices"]:
+                    text = (choice.get("delta") or {}).get("content")
+                    if text:
+                        parts.append(text)
+                        on_delta(text)
+
+            self.server.handle_chat_completions({**request, "stream": True}, callback)
+            if errors and not parts:
+                raise ModelUnavailable(f"local model error: {errors[0]}")
+            return "".join(parts)
+
+
+def runtime(name: str) -> LocalRuntime:
+    spec = install.spec_for(name)
+    path = install.model_path(name)
+    with _runtimes_lock:
+        if str(path) not in _runtimes:
+            if not install.is_installed(name):
+                raise ModelUnavailable(f"local model {spec.name!r} is not assembled at {path}",
+                                       hint="run `hil models install` (or `make setup`)")
+            _runtimes[str(path)] = LocalRuntime(path)
+        return _runtimes[str(path)]

@@ -1,0 +1,61 @@
+"""Scripted models for tests and demos without a model: deterministic, no network, no weights.
+
+``scripted:NAME`` uses a script registered in this process with :func:`register`;
+``scripted:file:PATH`` reads a JSON object mapping a call's purpose ("plan", "sql", "answer", ...)
+to a response or a list of responses (served in order; the last one repeats), so a scripted
+model also works across processes (the crash-recovery tests kill and restart a worker).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from hil.errors import ModelUnavailable
+from hil.models.adapters import Script
+
+_scripts: dict[str, Script] = {}
+_lock = threading.Lock()
+
+
+def register(name: str, script: Script) -> None:
+    with _lock:
+        _scripts[name] = script
+
+
+def unregister(name: str) -> None:
+    with _lock:
+        _scripts.pop(name, None)
+
+
+class FileScript:
+    def __init__(self, path: Path):
+        try:
+            self.responses: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as err:
+            raise ModelUnavailable(f"cannot read model script {path}: {err}") from None
+        self.calls: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, purpose: str, messages: list[dict[str, str]], schema: dict[str, Any] | None) -> Any:
+        if purpose not in self.responses:
+            raise ModelUnavailable(f"model script has no response for {purpose!r}")
+        value = self.responses[purpose]
+        if not isinstance(value, list):
+            return value
+        with self.lock:
+            n = self.calls.get(purpose, 0)
+            self.calls[purpose] = n + 1
+        return value[min(n, len(value) - 1)]
+
+
+def get(name: str) -> Script:
+    if name.startswith("file:"):
+        return FileScript(Path(name.removeprefix("file:")))
+    with _lock:
+        if name in _scripts:
+            return _scripts[name]
+    raise ModelUnavailable(f"no scripted model named {name!r}",
+                           hint="register one with hil.models.scripted.register() or use scripted:file:PATH")

@@ -1,0 +1,73 @@
+"""All settings in one list.
+
+Each :class:`Setting` names its environment variable, its default and what it does; the CLI's
+``hil settings`` and docs/settings.md are generated from :data:`SETTINGS`, so a setting cannot
+exist without documentation.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("HIL_HOME", "~/.hil", "Directory for the SQLite store, models and the demo workspace."),
+    Setting("HIL_DATABASE_URL", "", "SQLAlchemy URL of the store; empty means sqlite:///$HIL_HOME/hil.db. "
+            "postgresql://user:pass@host/db switches to Postgres."),
+    Setting("HIL_MODEL", "", "Model used when a workflow names none, e.g. local:qwen2.5-coder-1.5b, "
+            "openai:gpt-4o-mini, anthropic:claude-3-5-haiku-latest, ollama:qwen2.5-coder:7b."),
+    Setting("HIL_LEASE_SECONDS", "30", "How long a worker's lease on a run lasts without renewal; "
+            "a run whose lease expired is resumed by another worker."),
+    Setting("HIL_WORKERS", "2", "Worker threads that execute runs inside `hil serve`."),
+    Setting("HIL_ROW_LIMIT", "200", "Maximum rows a query returns to an agent."),
+    Setting("HIL_QUERY_TIMEOUT", "30", "Seconds before a query is interrupted."),
+    Setting("HIL_MODELS_DIR", "", "Where local models are assembled; empty means $HIL_HOME/models."),
+    Setting("HIL_MODEL_THREADS", "0", "CPU threads for the local model; 0 means all cores."),
+    Setting("HIL_HOST", "127.0.0.1", "Address `hil serve` binds."),
+    Setting("HIL_PORT", "8321", "Port `hil serve` binds."),
+)
+
+
+def _raw(env: str) -> str:
+    for s in SETTINGS:
+        if s.env == env:
+            return os.environ.get(env, s.default)
+    raise KeyError(env)
+
+
+def home() -> Path:
+    path = Path(_raw("HIL_HOME")).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url() -> str:
+    url = _raw("HIL_DATABASE_URL")
+    return url or f"sqlite:///{home() / 'hil.db'}"
+
+
+def default_model() -> str:
+    return _raw("HIL_MODEL") or "local:qwen2.5-coder-1.5b"
+
+
+def get_int(env: str) -> int:
+    value = _raw(env)
+    try:
+        return int(value)
+    except ValueError:
+        from hil.errors import ConfigError
+
+        raise ConfigError(f"{env}={value!r} is not an integer", hint=f"set {env} to a whole number") from None
+
+
+def get_str(env: str) -> str:
+    return _raw(env)

@@ -1,0 +1,132 @@
+"""Engine creation, the single-writer discipline, migrations and change notification."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from hil import settings
+from hil.errors import StoreUnavailable
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_PG_LOCK_ID = 0x48494C  # advisory lock that serialises migrations across processes
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+class Store:
+    """One SQLAlchemy engine shared by events and state.
+
+    On SQLite every write goes through :meth:`write`, which holds a process-wide lock and opens
+    the transaction with ``BEGIN IMMEDIATE``, so there is exactly one writer and no lock-upgrade
+    deadlock ("database is locked"). Other processes wait on ``busy_timeout``.
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self._write_lock = threading.RLock()
+        self._changed = threading.Condition()
+        self._generation = 0
+        self.engine = self._create_engine(url)
+
+    @staticmethod
+    def _create_engine(url: str) -> sa.Engine:
+        if url.startswith("sqlite"):
+            engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+            @sa.event.listens_for(engine, "connect")
+            def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+                dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA busy_timeout=30000")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.close()
+
+            @sa.event.listens_for(engine, "begin")
+            def _on_begin(conn: sa.Connection) -> None:
+                write = conn.get_execution_options().get("hil_write", False)
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+            return engine
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+    @contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        with self._write_lock, self.engine.connect() as conn:
+            conn.execution_options(hil_write=True)
+            with conn.begin():
+                yield conn
+        self._notify()
+
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    # -- change notification (in process; other processes are seen by polling) --
+    def _notify(self) -> None:
+        with self._changed:
+            self._generation += 1
+            self._changed.notify_all()
+
+    def generation(self) -> int:
+        return self._generation
+
+    def wait_for_change(self, since: int, timeout: float) -> int:
+        with self._changed:
+            self._changed.wait_for(lambda: self._generation != since, timeout=timeout)
+            return self._generation
+
+    # -- lifecycle --
+    def check(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except sa.exc.OperationalError as err:
+            cause = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+            raise StoreUnavailable(
+                f"cannot open the store at {redact_url(self.url)}: {cause}",
+                hint="check HIL_DATABASE_URL (host, port, user, password, database)",
+            ) from None
+
+    def migrate(self) -> None:
+        self.check()
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                conn.exec_driver_sql(f"SELECT pg_advisory_lock({_PG_LOCK_ID})")
+            try:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                conn.commit()
+            finally:
+                if not self.is_sqlite:
+                    conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_PG_LOCK_ID})")
+                    conn.commit()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str | None = None, migrate: bool = True) -> Store:
+    store = Store(url or settings.database_url())
+    if migrate:
+        store.migrate()
+    return store

@@ -1,0 +1,246 @@
+"""Runs, their append-only event log, approvals and idempotency keys."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from hil.errors import NotFound
+from hil.events import Event
+from hil.store.db import Store
+from hil.store.tables import approvals, idempotency_keys, run_events, runs
+
+RUNNABLE = "queued"
+ACTIVE_STATUSES = ("queued", "running", "awaiting_approval")
+TERMINAL_STATUSES = ("succeeded", "failed", "cancelled", "expired")
+
+
+@dataclass(frozen=True)
+class Run:
+    id: str
+    workflow_id: str
+    workflow_version: int
+    question: str
+    status: str
+    thread_id: str | None
+    created_by: str | None
+    created_at: float
+    updated_at: float
+    last_seq: int
+    lease_owner: str | None
+    lease_expires_at: float | None
+
+
+@dataclass(frozen=True)
+class Approval:
+    id: str
+    run_id: str
+    step: str
+    kind: str
+    draft_id: str
+    status: str
+    content: dict[str, Any]
+    content_hash: str
+    created_at: float
+    expires_at: float | None
+    on_expiry: str
+    decision: str | None
+    edited: dict[str, Any] | None
+    message: str | None
+    decided_by: str | None
+    decided_role: str | None
+    decided_at: float | None
+
+
+def _run(row: Any) -> Run:
+    return Run(**{f: getattr(row, f) for f in Run.__dataclass_fields__})
+
+
+def _approval(row: Any) -> Approval:
+    return Approval(**{f: getattr(row, f) for f in Approval.__dataclass_fields__})
+
+
+def _event(row: Any) -> Event:
+    return Event(id=row.id, run_id=row.run_id, seq=row.seq, type=row.type,
+                 ts=datetime.fromtimestamp(row.ts, UTC), step=row.step, agent=row.agent,
+                 payload=row.payload or {})
+
+
+class RunRepo:
+    def __init__(self, store: Store):
+        self.store = store
+
+    # -- runs --
+    def create(self, conn: sa.Connection, *, workflow_id: str, workflow_version: int, question: str,
+               thread_id: str | None, created_by: str | None) -> str:
+        run_id = str(uuid.uuid4())
+        now = time.time()
+        conn.execute(runs.insert().values(
+            id=run_id, workflow_id=workflow_id, workflow_version=workflow_version, question=question,
+            status=RUNNABLE, thread_id=thread_id, created_by=created_by, created_at=now, updated_at=now,
+            last_seq=0))
+        return run_id
+
+    def get(self, run_id: str, conn: sa.Connection | None = None) -> Run:
+        if conn is None:
+            with self.store.read() as c:
+                return self.get(run_id, c)
+        row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).first()
+        if row is None:
+            raise NotFound(f"unknown run {run_id!r}", hint="list runs with `hil runs list`")
+        return _run(row)
+
+    def find(self, prefix: str) -> Run:
+        """A run by id or unambiguous id prefix (as printed by `hil runs list`)."""
+        with self.store.read() as conn:
+            rows = conn.execute(sa.select(runs).where(runs.c.id.like(prefix.replace("%", "") + "%")).limit(2)).all()
+        if len(rows) != 1:
+            raise NotFound(f"{'ambiguous' if rows else 'unknown'} run id {prefix!r}",
+                           hint="list runs with `hil runs list`")
+        return _run(rows[0])
+
+    def list_runs(self, *, limit: int = 50, status: str | None = None, thread_id: str | None = None) -> list[Run]:
+        q = sa.select(runs).order_by(runs.c.created_at.desc()).limit(limit)
+        if status:
+            q = q.where(runs.c.status == status)
+        if thread_id:
+            q = q.where(runs.c.thread_id == thread_id)
+        with self.store.read() as conn:
+            return [_run(r) for r in conn.execute(q)]
+
+    def count_by_status(self) -> dict[str, int]:
+        with self.store.read() as conn:
+            rows = conn.execute(sa.select(runs.c.status, sa.func.count()).group_by(runs.c.status)).all()
+        return {r[0]: r[1] for r in rows}
+
+    def set_status(self, conn: sa.Connection, run_id: str, status: str, *, release: bool = False,
+                   only_if: tuple[str, ...] | None = None) -> bool:
+        values: dict[str, Any] = {"status": status, "updated_at": time.time()}
+        if release:
+            values.update(lease_owner=None, lease_expires_at=None)
+        q = runs.update().where(runs.c.id == run_id).values(**values)
+        if only_if:
+            q = q.where(runs.c.status.in_(only_if))
+        return conn.execute(q).rowcount == 1
+
+    def claim(self, worker_id: str, lease_seconds: float, run_id: str | None = None) -> tuple[Run, bool] | None:
+        """Lease one runnable run: queued, or running with an expired lease (its worker died).
+
+        Returns the run and whether it is a recovery of an expired lease."""
+        now = time.time()
+        with self.store.write() as conn:
+            cond = sa.or_(runs.c.status == RUNNABLE,
+                          sa.and_(runs.c.status == "running", runs.c.lease_expires_at < now))
+            q = sa.select(runs).where(cond).order_by(runs.c.updated_at).limit(1)
+            if run_id is not None:
+                q = q.where(runs.c.id == run_id)
+            if not self.store.is_sqlite:
+                q = q.with_for_update(skip_locked=True)
+            row = conn.execute(q).first()
+            if row is None:
+                return None
+            recovered = row.status == "running"
+            conn.execute(runs.update().where(runs.c.id == row.id).values(
+                status="running", lease_owner=worker_id, lease_expires_at=now + lease_seconds, updated_at=now))
+            return self.get(row.id, conn), recovered
+
+    def renew(self, run_id: str, worker_id: str, lease_seconds: float) -> bool:
+        with self.store.write() as conn:
+            return conn.execute(runs.update().where(
+                runs.c.id == run_id, runs.c.lease_owner == worker_id, runs.c.status == "running"
+            ).values(lease_expires_at=time.time() + lease_seconds)).rowcount == 1
+
+    def owns(self, conn: sa.Connection, run_id: str, worker_id: str) -> bool:
+        row = conn.execute(sa.select(runs.c.status, runs.c.lease_owner).where(runs.c.id == run_id)).first()
+        return row is not None and row.status == "running" and row.lease_owner == worker_id
+
+    # -- events --
+    def append(self, conn: sa.Connection, run_id: str, type: str, payload: dict[str, Any] | None = None, *,
+               step: str | None = None, agent: str | None = None) -> Event:
+        """Append one event; the row lock taken by the UPDATE keeps ``seq`` gap-free per run."""
+        seq = conn.execute(runs.update().where(runs.c.id == run_id)
+                           .values(last_seq=runs.c.last_seq + 1).returning(runs.c.last_seq)).scalar_one()
+        event_id = str(uuid.uuid4())
+        ts = time.time()
+        conn.execute(run_events.insert().values(run_id=run_id, seq=seq, id=event_id, type=str(type), ts=ts,
+                                                step=step, agent=agent, payload=payload or {}))
+        return Event(id=event_id, run_id=run_id, seq=seq, type=str(type), ts=datetime.fromtimestamp(ts, UTC),
+                     step=step, agent=agent, payload=payload or {})
+
+    def events(self, run_id: str, after: int = 0, conn: sa.Connection | None = None) -> list[Event]:
+        if conn is None:
+            with self.store.read() as c:
+                return self.events(run_id, after, c)
+        rows = conn.execute(sa.select(run_events).where(run_events.c.run_id == run_id, run_events.c.seq > after)
+                            .order_by(run_events.c.seq)).all()
+        return [_event(r) for r in rows]
+
+    # -- approvals --
+    def create_approval(self, conn: sa.Connection, *, run_id: str, step: str, kind: str, draft_id: str,
+                        content: dict[str, Any], content_hash: str, expires_at: float | None,
+                        on_expiry: str) -> Approval:
+        existing = conn.execute(sa.select(approvals).where(approvals.c.draft_id == draft_id)).first()
+        if existing is not None:
+            return _approval(existing)
+        approval_id = str(uuid.uuid4())
+        conn.execute(approvals.insert().values(
+            id=approval_id, run_id=run_id, step=step, kind=kind, draft_id=draft_id, status="pending",
+            content=content, content_hash=content_hash, created_at=time.time(), expires_at=expires_at,
+            on_expiry=on_expiry))
+        return self.get_approval(approval_id, conn)
+
+    def get_approval(self, approval_id: str, conn: sa.Connection | None = None) -> Approval:
+        if conn is None:
+            with self.store.read() as c:
+                return self.get_approval(approval_id, c)
+        row = conn.execute(sa.select(approvals).where(approvals.c.id == approval_id)).first()
+        if row is None:
+            raise NotFound(f"unknown approval {approval_id!r}")
+        return _approval(row)
+
+    def approvals(self, *, run_id: str | None = None, status: str | None = None,
+                  conn: sa.Connection | None = None) -> list[Approval]:
+        if conn is None:
+            with self.store.read() as c:
+                return self.approvals(run_id=run_id, status=status, conn=c)
+        q = sa.select(approvals).order_by(approvals.c.created_at)
+        if run_id:
+            q = q.where(approvals.c.run_id == run_id)
+        if status:
+            q = q.where(approvals.c.status == status)
+        return [_approval(r) for r in conn.execute(q)]
+
+    def record_decision(self, conn: sa.Connection, approval_id: str, *, status: str, decision: str,
+                        edited: dict[str, Any] | None, message: str | None, user: str | None,
+                        role: str | None) -> bool:
+        return conn.execute(approvals.update().where(approvals.c.id == approval_id,
+                                                     approvals.c.status == "pending").values(
+            status=status, decision=decision, edited=edited, message=message, decided_by=user,
+            decided_role=role, decided_at=time.time())).rowcount == 1
+
+    def expired_approvals(self, now: float) -> list[Approval]:
+        with self.store.read() as conn:
+            rows = conn.execute(sa.select(approvals).where(
+                approvals.c.status == "pending", approvals.c.expires_at.is_not(None),
+                approvals.c.expires_at < now)).all()
+        return [_approval(r) for r in rows]
+
+    # -- idempotency keys --
+    def begin_action(self, conn: sa.Connection, key: str, run_id: str) -> tuple[str, Any]:
+        """Record that an action is about to run. Returns (status, result) of an earlier record,
+        or ("new", None) when this is the first time."""
+        row = conn.execute(sa.select(idempotency_keys).where(idempotency_keys.c.key == key)).first()
+        if row is not None:
+            return row.status, row.result
+        conn.execute(idempotency_keys.insert().values(key=key, run_id=run_id, status="started",
+                                                      created_at=time.time()))
+        return "new", None
+
+    def finish_action(self, conn: sa.Connection, key: str, result: Any) -> None:
+        conn.execute(idempotency_keys.update().where(idempotency_keys.c.key == key)
+                     .values(status="done", result=result))

@@ -1,0 +1,91 @@
+"""Stored workflows and their versions."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from hil.errors import NotFound
+from hil.store.db import Store
+from hil.store.tables import workflow_versions, workflows
+from hil.workflows import Workflow
+
+
+@dataclass(frozen=True)
+class StoredWorkflow:
+    id: str
+    name: str
+    version: int
+    definition: Workflow
+    content_hash: str
+    created_at: float
+
+
+class WorkflowRepo:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def apply(self, wf: Workflow) -> tuple[StoredWorkflow, bool]:
+        """Store ``wf``; a changed definition becomes a new version. Returns (stored, changed)."""
+        digest = wf.content_hash()
+        now = time.time()
+        with self.store.write() as conn:
+            row = conn.execute(sa.select(workflows).where(workflows.c.name == wf.name)).first()
+            if row is None:
+                wf_id, version = str(uuid.uuid4()), 1
+                conn.execute(workflows.insert().values(id=wf_id, name=wf.name, latest_version=1,
+                                                       archived=False, created_at=now))
+            else:
+                wf_id = row.id
+                latest = conn.execute(
+                    sa.select(workflow_versions.c.content_hash).where(
+                        workflow_versions.c.workflow_id == wf_id,
+                        workflow_versions.c.version == row.latest_version)
+                ).scalar_one()
+                if latest == digest and not row.archived:
+                    return self.get(wf.name, conn=conn), False
+                version = row.latest_version + 1
+                conn.execute(workflows.update().where(workflows.c.id == wf_id)
+                             .values(latest_version=version, archived=False))
+            conn.execute(workflow_versions.insert().values(
+                workflow_id=wf_id, version=version, definition=wf.model_dump(mode="json"),
+                content_hash=digest, created_at=now))
+            return StoredWorkflow(wf_id, wf.name, version, wf, digest, now), True
+
+    def get(self, name_or_id: str, version: int | None = None, conn: sa.Connection | None = None) -> StoredWorkflow:
+        if conn is None:
+            with self.store.read() as c:
+                return self.get(name_or_id, version, c)
+        row = conn.execute(sa.select(workflows).where(
+            sa.or_(workflows.c.name == name_or_id, workflows.c.id == name_or_id))).first()
+        if row is None or (row.archived and version is None):
+            known = ", ".join(w.name for w in self.list_all(conn=conn)) or "none yet"
+            raise NotFound(f"unknown workflow {name_or_id!r}",
+                           hint=f"known workflows: {known}; add one with `hil workflows apply FILE`")
+        v = version or row.latest_version
+        ver = conn.execute(sa.select(workflow_versions).where(
+            workflow_versions.c.workflow_id == row.id, workflow_versions.c.version == v)).first()
+        if ver is None:
+            raise NotFound(f"workflow {row.name!r} has no version {v}", hint=f"latest is {row.latest_version}")
+        return StoredWorkflow(row.id, row.name, v, Workflow.model_validate(ver.definition),
+                              ver.content_hash, ver.created_at)
+
+    def list_all(self, conn: sa.Connection | None = None) -> list[StoredWorkflow]:
+        if conn is None:
+            with self.store.read() as c:
+                return self.list_all(c)
+        rows = conn.execute(sa.select(workflows).where(workflows.c.archived.is_(False))
+                            .order_by(workflows.c.name)).all()
+        return [self.get(r.id, conn=conn) for r in rows]
+
+    def versions(self, name_or_id: str) -> list[tuple[int, str, float]]:
+        wf = self.get(name_or_id)
+        with self.store.read() as conn:
+            rows = conn.execute(sa.select(workflow_versions.c.version, workflow_versions.c.content_hash,
+                                          workflow_versions.c.created_at)
+                                .where(workflow_versions.c.workflow_id == wf.id)
+                                .order_by(workflow_versions.c.version)).all()
+        return [(r.version, r.content_hash, r.created_at) for r in rows]

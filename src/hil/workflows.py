@@ -1,0 +1,168 @@
+"""Workflow definitions: the models, loading from YAML/JSON, and validation errors that name
+the file and the field path."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from hil.errors import WorkflowInvalid
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+BUILTIN_STEPS = ("sql", "rag")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Persona(_Strict):
+    name: str = "Analyst"
+    tone: str = "concise and factual"
+    audience: str = "the data team"
+
+
+class KnowledgeSource(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    paths: list[str] = Field(min_length=1, description="Files or folders; relative to the workflow file.")
+
+
+class SqlConnection(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    engine: Literal["duckdb", "sqlite", "postgres"]
+    path: str | None = Field(default=None, description="Database file (duckdb, sqlite).")
+    dsn: str | None = Field(default=None, description="postgresql:// DSN (postgres).")
+    read_only: bool = True
+
+    @model_validator(mode="after")
+    def _location(self) -> SqlConnection:
+        if self.engine == "postgres" and not self.dsn:
+            raise ValueError("a postgres connection needs a dsn")
+        if self.engine != "postgres" and not self.path:
+            raise ValueError(f"a {self.engine} connection needs a path")
+        return self
+
+
+class ApprovalPolicy(_Strict):
+    """Which steps and actions wait for a human."""
+
+    plan: bool = True
+    sql_read: bool = True
+    sql_write: Literal[True] = Field(default=True, description="Writes always need a human; cannot be turned off.")
+    expire_after_seconds: int | None = Field(default=None, ge=1)
+    on_expiry: Literal["reject", "approve"] = "reject"
+
+
+class ModelSettings(_Strict):
+    model: str | None = Field(default=None, description="e.g. local:qwen2.5-coder-1.5b; HIL_MODEL when empty.")
+    temperature: float = Field(default=0.0, ge=0, le=2)
+    max_tokens: int = Field(default=600, ge=16, le=32768)
+
+
+class Workflow(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str = ""
+    persona: Persona = Persona()
+    instructions: str = ""
+    knowledge: list[KnowledgeSource] = []
+    connections: list[SqlConnection] = []
+    steps: list[str] = Field(default_factory=lambda: list(BUILTIN_STEPS), min_length=1)
+    approval: ApprovalPolicy = ApprovalPolicy()
+    model: ModelSettings = ModelSettings()
+    row_limit: int = Field(default=200, ge=1, le=100_000)
+
+    @field_validator("steps")
+    @classmethod
+    def _known_steps(cls, steps: list[str]) -> list[str]:
+        from hil.agents.registry import step_agent_names
+
+        known = step_agent_names()
+        for step in steps:
+            if step not in known:
+                raise ValueError(f"unknown step {step!r}; known steps: {', '.join(sorted(known))}")
+        if len(set(steps)) != len(steps):
+            raise ValueError("a step may appear only once")
+        return steps
+
+    @model_validator(mode="after")
+    def _steps_have_sources(self) -> Workflow:
+        if "sql" in self.steps and not self.connections:
+            raise ValueError("step 'sql' needs at least one entry in connections")
+        if "rag" in self.steps and not self.knowledge:
+            raise ValueError("step 'rag' needs at least one entry in knowledge")
+        return self
+
+    def content_hash(self) -> str:
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def connection(self, name: str | None = None) -> SqlConnection:
+        if name is None:
+            return self.connections[0]
+        for c in self.connections:
+            if c.name == name:
+                return c
+        raise WorkflowInvalid(f"workflow {self.name!r} has no connection {name!r}")
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def describe_validation_error(source: str, err: ValidationError) -> WorkflowInvalid:
+    errors = err.errors()
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    msg = first["msg"].removeprefix("Value error, ")
+    return WorkflowInvalid(
+        f"{source}: {_location(tuple(first['loc']))}: {msg}{more}",
+        details={"errors": [{"loc": _location(tuple(e["loc"])), "msg": e["msg"]} for e in errors]},
+    )
+
+
+def parse_workflow(data: Any, source: str = "<workflow>", base_dir: Path | None = None) -> Workflow:
+    if not isinstance(data, dict):
+        raise WorkflowInvalid(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        wf = Workflow.model_validate(data)
+    except ValidationError as err:
+        raise describe_validation_error(source, err) from None
+    return _resolve_paths(wf, base_dir) if base_dir else wf
+
+
+def _resolve_paths(wf: Workflow, base: Path) -> Workflow:
+    """Make file paths absolute so a stored version does not depend on the caller's directory."""
+
+    def resolve(p: str) -> str:
+        path = Path(p).expanduser()
+        return str(path if path.is_absolute() else (base / path).resolve())
+
+    for k in wf.knowledge:
+        k.paths = [resolve(p) for p in k.paths]
+    for c in wf.connections:
+        if c.path:
+            c.path = resolve(c.path)
+    return wf
+
+
+def load_workflow_file(path: str | Path) -> Workflow:
+    p = Path(path)
+    if not p.is_file():
+        raise WorkflowInvalid(f"{p}: no such file", hint="give the path of a .yaml or .json workflow file")
+    text = p.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else (f" line {err.lineno}" if isinstance(err, json.JSONDecodeError) else "")
+        raise WorkflowInvalid(f"{p}:{where}: not valid {'JSON' if p.suffix == '.json' else 'YAML'}: "
+                              f"{getattr(err, 'problem', None) or getattr(err, 'msg', err)}") from None
+    return parse_workflow(data, str(p), p.parent.resolve())
