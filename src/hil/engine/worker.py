@@ -35,8 +35,6 @@ class Worker:
         self.worker_id = worker_id or f"w-{uuid.uuid4().hex[:12]}"
         self.lease_seconds = lease_seconds or settings.get_int("HIL_LEASE_SECONDS")
         self.runner = StepRunner(store, self.worker_id, default_llm_factory(model))
-        self._active: set[str] = set()
-        self._active_lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -48,30 +46,21 @@ class Worker:
         if claimed is None:
             return False
         run, recovered = claimed
-        with self._active_lock:
-            self._active.add(run.id)
-        renewer = threading.Thread(target=self._renew_while_active, args=(run.id,), daemon=True)
+        done = threading.Event()
+        renewer = threading.Thread(target=self._renew_until, args=(run.id, done), daemon=True)
         renewer.start()
         try:
             self.runner.execute(run.id, recovered=recovered)
         finally:
-            with self._active_lock:
-                self._active.discard(run.id)
+            done.set()
             renewer.join()
         return True
 
-    def _renew_while_active(self, run_id: str) -> None:
+    def _renew_until(self, run_id: str, done: threading.Event) -> None:
         interval = max(self.lease_seconds / 3, 0.05)
-        while True:
-            with self._active_lock:
-                if run_id not in self._active:
-                    return
-            if self._stop.wait(interval):
+        while not done.wait(interval):
+            if self._stop.is_set() or not self.repo.renew(run_id, self.worker_id, self.lease_seconds):
                 return
-            with self._active_lock:
-                if run_id not in self._active:
-                    return
-            self.repo.renew(run_id, self.worker_id, self.lease_seconds)
 
     def run_until_idle(self) -> int:
         n = 0

@@ -44,6 +44,9 @@ class Store:
     @staticmethod
     def _create_engine(url: str) -> sa.Engine:
         if url.startswith("sqlite"):
+            database = sa.engine.make_url(url).database
+            if database and database != ":memory:":
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
             @sa.event.listens_for(engine, "connect")

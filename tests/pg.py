@@ -1,0 +1,82 @@
+"""Start a throwaway PostgreSQL server for tests and benchmarks (Debian's PostgreSQL 15 binaries).
+
+initdb refuses to run as root, so as root the server runs as the `postgres` system user."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+PG_BIN = Path(os.environ.get("HIL_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PostgresServer:
+    def __init__(self) -> None:
+        if not (PG_BIN / "initdb").exists():
+            raise RuntimeError(f"PostgreSQL binaries not found in {PG_BIN}; run `make postgres`")
+        self.dir = Path(tempfile.mkdtemp(prefix="hil-pg-"))
+        self.port = _free_port()
+        self.as_root = os.geteuid() == 0
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+        cmd = list(args)
+        if self.as_root:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        return subprocess.run(cmd, check=True, capture_output=True)
+
+    def start(self) -> PostgresServer:
+        data = self.dir / "data"
+        if self.as_root:
+            shutil.chown(self.dir, "postgres", "postgres")
+        pwfile = self.dir / "pw"
+        pwfile.write_text("hil\n")
+        if self.as_root:
+            shutil.chown(pwfile, "postgres", "postgres")
+        self._run(str(PG_BIN / "initdb"), "-D", str(data), "-U", "hil", "--pwfile", str(pwfile), "-A", "scram-sha-256",
+                  "--no-sync", "-E", "UTF8")
+        cmd = [str(PG_BIN / "postgres"), "-D", str(data), "-p", str(self.port), "-k", str(self.dir), "-h", "127.0.0.1",
+               "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+               "-c", "max_connections=200"]
+        if self.as_root:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    time.sleep(0.2)
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("PostgreSQL did not start within 30 s")
+
+    def url(self, database: str = "postgres", user: str = "hil", password: str = "hil") -> str:
+        return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,222 @@
+"""The run engine on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from hil.engine.runner import content_hash
+from hil.errors import ApprovalConflict, IdempotencyConflict, InvalidDecision
+from hil.events import EventType
+from hil.store import Store
+from hil.store.run_repo import RunRepo
+from tests.conftest import Script
+from tests.helpers import approve_all, count, pending, setup_run, types
+
+
+def test_full_run_parks_at_each_gate_and_answers_from_rows(store: Store, workspace: Path, script: Script) -> None:
+    service, worker, run_id = setup_run(store, workspace)
+    worker.run_once(run_id)
+    assert service.runs.get(run_id).status == "awaiting_approval"
+    assert pending(service, run_id).kind == "plan"
+    assert approve_all(service, worker, run_id) == "succeeded"
+    view = service.view(run_id)
+    rows = view.state.steps["sql"].output["rows"]  # type: ignore[index]
+    assert len(rows) == 5
+    assert rows[0][0] in view.state.answer["text"]  # type: ignore[index]
+    assert view.state.answer["citations"][0]["title"] == "Cooling System Manual"  # type: ignore[index]
+    seqs = [e.seq for e in view.events]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert types(service, run_id)[-1] == EventType.RUN_FINISHED
+    assert view.run.workflow_version == 1
+
+
+def test_rejected_sql_is_redrafted_with_the_message(store: Store, workspace: Path, script: Script) -> None:
+    service, worker, run_id = setup_run(store, workspace)
+    worker.run_once(run_id)
+    plan = pending(service, run_id)
+    service.decide(plan.id, "approve", content_hash_seen=plan.content_hash)
+    worker.run_once(run_id)
+    first = pending(service, run_id)
+    assert "severity" not in first.content["sql"]
+    service.decide(first.id, "reject", message="only count critical codes", content_hash_seen=first.content_hash)
+    worker.run_once(run_id)
+    second = pending(service, run_id)
+    assert "severity = 'critical'" in second.content["sql"]
+    assert "only count critical codes" in script.prompts("sql")[-1]
+    assert first.content["sql"] in script.prompts("sql")[-1]
+    assert count(service, run_id, EventType.SQL_DRAFTED) == 2
+
+
+def test_edit_keeps_original_and_edited(store: Store, workspace: Path, script: Script) -> None:
+    service, worker, run_id = setup_run(store, workspace)
+    worker.run_once(run_id)
+    plan = pending(service, run_id)
+    service.decide(plan.id, "approve", content_hash_seen=plan.content_hash)
+    worker.run_once(run_id)
+    sql = pending(service, run_id)
+    edited_sql = "SELECT vehicle_id FROM vehicles ORDER BY vehicle_id LIMIT 2"
+    service.decide(sql.id, "edit", content={"sql": edited_sql, "connection": "fleet"}, content_hash_seen=sql.content_hash)
+    assert approve_all(service, worker, run_id) == "succeeded"
+    decided = [e.payload for e in service.runs.events(run_id) if e.type == EventType.APPROVAL_DECIDED][-1]
+    assert decided["original"]["sql"] == sql.content["sql"]
+    assert decided["edited"]["sql"] == edited_sql
+    executed = [e.payload for e in service.runs.events(run_id) if e.type == EventType.SQL_EXECUTED]
+    assert executed[0]["sql"] == edited_sql and executed[0]["sample_rows"] == [["VH-1001"], ["VH-1002"]]
+
+
+def test_edit_to_a_write_is_refused(store: Store, workspace: Path, script: Script) -> None:
+    service, worker, run_id = setup_run(store, workspace, approval__plan=False)
+    worker.run_once(run_id)
+    sql = pending(service, run_id)
+    with pytest.raises(InvalidDecision, match="refused"):
+        service.decide(sql.id, "edit", content={"sql": "DELETE FROM vehicles"}, content_hash_seen=sql.content_hash)
+    assert service.runs.get_approval(sql.id).status == "pending"
+
+
+def test_same_decision_twice_is_accepted_once_and_other_decisions_conflict(store: Store, workspace: Path,
+                                                                           script: Script) -> None:
+    service, worker, run_id = setup_run(store, workspace)
+    worker.run_once(run_id)
+    plan = pending(service, run_id)
+    first = service.decide(plan.id, "approve", content_hash_seen=plan.content_hash)
+    again = service.decide(plan.id, "approve", content_hash_seen=plan.content_hash)
+    assert first.decided_at == again.decided_at
+    assert count(service, run_id, EventType.APPROVAL_DECIDED) == 1
+    with pytest.raises(ApprovalConflict, match="no longer pending"):
+        service.decide(plan.id, "reject", message="no", content_hash_seen=plan.content_hash)
+
+
+def test_stale_content_hash_conflicts_and_viewer_cannot_decide(store: Store, workspace: Path, script: Script) -> None:
+    service, worker, run_id = setup_run(store, workspace)
+    worker.run_once(run_id)
+    plan = pending(service, run_id)
+    with pytest.raises(ApprovalConflict, match="changed"):
+        service.decide(plan.id, "approve", content_hash_seen=content_hash({"steps": []}))
+    with pytest.raises(InvalidDecision, match="may not decide"):
+        service.decide(plan.id, "approve", content_hash_seen=plan.content_hash, role="viewer")
+    with pytest.raises(InvalidDecision, match="needs a message"):
+        service.decide(plan.id, "reject", content_hash_seen=plan.content_hash)
+
+
+def test_rejected_plan_is_redrafted_with_the_message(store: Store, workspace: Path, script: Script) -> None:
+    script.responses["plan"] = lambda p: {"steps": [{"agent": "rag", "purpose": "manual only"}]} if "no SQL" in p \
+        else {"steps": [{"agent": "sql", "purpose": "x"}, {"agent": "rag", "purpose": "y"}]}
+    service, worker, run_id = setup_run(store, workspace, approval__sql_read=False)
+    worker.run_once(run_id)
+    plan = pending(service, run_id)
+    service.decide(plan.id, "reject", message="no SQL, just the manual", content_hash_seen=plan.content_hash)
+    worker.run_once(run_id)
+    revised = pending(service, run_id)
+    assert revised.content == {"steps": [{"agent": "rag", "purpose": "manual only"}]}
+    assert EventType.PLAN_REVISED in types(service, run_id)
+    assert approve_all(service, worker, run_id) == "succeeded"
+    assert "sql" not in service.view(run_id).state.steps
+
+
+def test_execution_error_redrafts_with_the_error(store: Store, workspace: Path, script: Script) -> None:
+    script.responses["sql"] = lambda p: {"sql": "SELECT count(*) AS n FROM vehicles"} if "no_such_table" in p \
+        else {"sql": "SELECT * FROM no_such_table"}
+    service, worker, run_id = setup_run(store, workspace, approval__plan=False, approval__sql_read=False)
+    worker.run_once(run_id)
+    assert service.runs.get(run_id).status == "succeeded"
+    retried = [e.payload for e in service.runs.events(run_id) if e.type == EventType.STEP_RETRIED]
+    assert len(retried) == 1 and "no_such_table" in retried[0]["error"]
+    assert service.view(run_id).state.steps["sql"].output["rows"] == [[180]]  # type: ignore[index]
+
+
+def test_cancel_stops_a_parked_run(store: Store, workspace: Path, script: Script) -> None:
+    service, worker, run_id = setup_run(store, workspace)
+    worker.run_once(run_id)
+    assert service.cancel(run_id)
+    assert service.runs.get(run_id).status == "cancelled"
+    assert service.runs.approvals(run_id=run_id)[0].status == "cancelled"
+    assert not worker.run_once(run_id)
+    assert not service.cancel(run_id)
+
+
+@pytest.mark.parametrize("outcome", ["reject", "approve"])
+def test_approval_expiry_applies_the_configured_outcome(store: Store, workspace: Path, script: Script,
+                                                        outcome: str) -> None:
+    service, worker, run_id = setup_run(store, workspace, approval__expire_after_seconds=1,
+                                        approval__on_expiry=outcome, approval__sql_read=False)
+    worker.run_once(run_id)
+    assert service.expire_approvals(now=time.time() + 5) == 1
+    if outcome == "reject":
+        assert service.runs.get(run_id).status == "expired"
+        assert types(service, run_id)[-1] == EventType.RUN_EXPIRED
+    else:
+        assert service.runs.get(run_id).status == "queued"
+        worker.run_once(run_id)
+        assert service.runs.get(run_id).status == "succeeded"
+
+
+def test_expired_lease_resumes_from_last_finished_step(store: Store, workspace: Path, script: Script) -> None:
+    service, worker, run_id = setup_run(store, workspace, approval__plan=False)
+    worker.run_once(run_id)  # planner finished, SQL drafted and parked
+    sql = pending(service, run_id)
+    service.decide(sql.id, "approve", content_hash_seen=sql.content_hash)
+    repo = RunRepo(store)
+    claimed = repo.claim("dead-worker", lease_seconds=0.01)  # a worker that dies right after claiming
+    assert claimed is not None and claimed[0].id == run_id
+    time.sleep(0.05)
+    worker.run_once()
+    assert service.runs.get(run_id).status == "succeeded"
+    assert count(service, run_id, EventType.STEP_STARTED, "planner") == 1
+    assert count(service, run_id, EventType.SQL_DRAFTED) == 1
+    assert len(script.prompts("plan")) == 1
+    resumed = [e.payload for e in service.runs.events(run_id) if e.type == EventType.RUN_RESUMED]
+    assert resumed[-1]["recovered"] is True
+
+
+def test_side_effects_run_once_per_idempotency_key(store: Store, workspace: Path, script: Script) -> None:
+    from hil.engine.runner import StepRunner
+    from hil.engine.worker import default_llm_factory
+
+    service, worker, run_id = setup_run(store, workspace)
+    runner = StepRunner(store, "w1", default_llm_factory("scripted:test"))
+    calls: list[int] = []
+    once = runner._once(run_id, "sql")
+    assert once("write-1", lambda: calls.append(1) or {"rows": 3}) == {"rows": 3}
+    assert once("write-1", lambda: calls.append(1) or {"rows": 3}) == {"rows": 3}
+    assert calls == [1]
+    repo = RunRepo(store)
+    with store.write() as conn:  # an action that started and never recorded its outcome (a crash)
+        repo.begin_action(conn, f"{run_id}:sql:write-2", run_id)
+    with pytest.raises(IdempotencyConflict):
+        once("write-2", lambda: calls.append(2))
+    assert calls == [1]
+
+
+def test_concurrent_appends_keep_seq_gap_free(store: Store, workspace: Path, script: Script) -> None:
+    import threading
+
+    service, _worker, run_id = setup_run(store, workspace)
+    repo = RunRepo(store)
+
+    def append_many() -> None:
+        for i in range(25):
+            with store.write() as conn:
+                repo.append(conn, run_id, "test.event", {"i": i})
+
+    threads = [threading.Thread(target=append_many) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seqs = [e.seq for e in service.runs.events(run_id)]
+    assert seqs == list(range(1, 102))
+
+
+def test_follow_up_in_a_thread_sees_the_previous_answer(store: Store, workspace: Path, script: Script) -> None:
+    service, worker, run_id = setup_run(store, workspace, approval__plan=False, approval__sql_read=False)
+    worker.run_once(run_id)
+    follow = service.create_run("fleet", "And what about the second one?", thread_id="t1")
+    with store.write() as conn:
+        from hil.store.tables import runs
+        conn.execute(runs.update().where(runs.c.id == run_id).values(thread_id="t1"))
+    worker.run_once(follow)
+    assert service.runs.get(follow).status == "succeeded"
+    assert "Which vehicles overheat most?" in script.prompts("plan")[-1]
