@@ -260,9 +260,9 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except HilError as e:
-        err.print(f"[red]error:[/] {e.message}", highlight=False)
+        err.print(f"[red]error:[/] {e.message}", highlight=False, soft_wrap=True)
         if e.hint:
-            err.print(f"[dim]hint:[/] {e.hint}", highlight=False)
+            err.print(f"[dim]hint:[/] {e.hint}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)

@@ -52,9 +52,11 @@ class FileScript:
 
 
 def get(name: str) -> Script:
-    if name.startswith("file:"):
-        return FileScript(Path(name.removeprefix("file:")))
     with _lock:
+        if name.startswith("file:"):  # one instance per file, so "served in order" spans runs
+            if name not in _scripts:
+                _scripts[name] = FileScript(Path(name.removeprefix("file:")))
+            return _scripts[name]
         if name in _scripts:
             return _scripts[name]
     raise ModelUnavailable(f"no scripted model named {name!r}",

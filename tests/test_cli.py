@@ -1,0 +1,98 @@
+"""The command line as a user meets it: one clear error line, no traceback, non-zero exit;
+interactive approvals answered on standard input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import DEFAULT_RESPONSES, write_script_file
+
+HIL = str(Path(sys.executable).parent / "hil")
+
+
+def hil(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([HIL, *args], env={**os.environ, **(env or {})}, capture_output=True, text=True,
+                          input=stdin, timeout=300)
+
+
+def assert_clean_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    first = result.stderr.strip().splitlines()[0]
+    assert first.startswith("error: ")
+    for f in fragments:
+        assert f in first, first
+
+
+def test_invalid_workflow_file_names_file_and_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nconnections:\n  - name: db\n    engine: oracle\n    path: a.db\nsteps: [sql]\n")
+    assert_clean_error(hil("workflows", "apply", str(bad)), str(bad), "connections[0].engine")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: [unclosed\n")
+    assert_clean_error(hil("workflows", "apply", str(broken)), str(broken), "not valid YAML")
+
+
+def test_unknown_workflow() -> None:
+    assert_clean_error(hil("ask", "--workflow", "nope", "--yes", "hi"), "unknown workflow 'nope'")
+
+
+def test_missing_api_key(workspace: Path) -> None:
+    assert hil("workflows", "apply", str(workspace)).returncode == 0
+    env = {"HIL_MODEL": "openai:gpt-4o-mini", "OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
+    assert_clean_error(hil("ask", "--workflow", "fleet", "--yes", "hi", env=env), "OPENAI_API_KEY is not set")
+    env = {"HIL_MODEL": "anthropic:claude-3-5-haiku-latest", "ANTHROPIC_API_KEY": ""}
+    assert_clean_error(hil("ask", "--workflow", "fleet", "--yes", "hi", env=env), "ANTHROPIC_API_KEY is not set")
+
+
+def test_unreachable_postgres() -> None:
+    env = {"HIL_DATABASE_URL": "postgresql://hil:secret@127.0.0.1:1/hil"}
+    result = hil("runs", "list", env=env)
+    assert_clean_error(result, "cannot open the store at postgresql://hil:***@127.0.0.1:1/hil")
+    assert "secret" not in result.stderr
+
+
+def test_interactive_reject_redrafts_sql_with_severity(workspace: Path, tmp_path: Path) -> None:
+    sql_plain = "SELECT f.vehicle_id, count(*) AS n FROM fault_events f JOIN dtc_codes d ON d.code = f.code " \
+                "WHERE d.system = 'cooling' GROUP BY 1 ORDER BY 2 DESC LIMIT 5"
+    sql_critical = sql_plain.replace("'cooling'", "'cooling' AND d.severity = 'critical'")
+    model_spec = write_script_file(tmp_path / "s.json", {"plan": DEFAULT_RESPONSES["plan"],
+                                                         "sql": [{"sql": sql_plain}, {"sql": sql_critical}],
+                                                         "answer": "Done [1]."})
+    assert hil("workflows", "apply", str(workspace)).returncode == 0
+    # approve the plan, reject the SQL with a message, approve the redraft
+    result = hil("ask", "--workflow", "fleet", "--model", model_spec, "--json", "Top overheating vehicles?",
+                 stdin="a\nr\nonly count critical codes\na\n")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert "severity = 'critical'" in data["sql"]
+    assert [a["decision"] for a in data["approvals"]] == ["approve", "reject", "approve"]
+    assert data["approvals"][1]["message"] == "only count critical codes"
+
+
+def test_runs_list_and_show(workspace: Path, tmp_path: Path) -> None:
+    model = write_script_file(tmp_path / "s.json", {"plan": DEFAULT_RESPONSES["plan"],
+                                                    "sql": {"sql": "SELECT count(*) AS n FROM vehicles"},
+                                                    "answer": "There are 180 vehicles [1]."})
+    assert hil("workflows", "apply", str(workspace)).returncode == 0
+    result = hil("ask", "--workflow", "fleet", "--model", model, "--yes", "--json", "How many vehicles?")
+    data = json.loads(result.stdout)
+    assert data["status"] == "succeeded" and data["rows"] == [[180]]
+    assert data["citations"] and data["citations"][0]["title"]
+    listed = hil("runs", "list")
+    assert data["run_id"][:8] in listed.stdout
+    shown = hil("runs", "show", data["run_id"][:8])
+    assert "sql.executed" in shown.stdout and "run.finished" in shown.stdout
+
+
+def test_workflow_versions(workspace: Path) -> None:
+    assert "stored as version 1" in hil("workflows", "apply", str(workspace)).stdout
+    assert "unchanged, version 1" in hil("workflows", "apply", str(workspace)).stdout
+    workspace.write_text(workspace.read_text().replace("name: Analyst", "name: Fleet Analyst"))
+    assert "stored as version 2" in hil("workflows", "apply", str(workspace)).stdout
+    assert "Fleet Analyst" in hil("workflows", "show", "fleet").stdout
+    assert "Analyst" in hil("workflows", "show", "fleet", "--version", "1").stdout
