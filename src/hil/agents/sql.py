@@ -18,6 +18,12 @@ from hil.events import EventType
 from hil.workflows import SqlConnection, Workflow
 
 SAMPLE_ROWS = 20
+# Small models default to MySQL idioms (DATE_SUB, NOW()); one example per dialect steers them.
+DATE_HINTS = {
+    "duckdb": "Date arithmetic: CURRENT_DATE - INTERVAL 90 DAY (DuckDB has no DATE_SUB or NOW()).",
+    "sqlite": "Date arithmetic: date('now', '-90 days').",
+    "postgres": "Date arithmetic: CURRENT_DATE - INTERVAL '90 days'.",
+}
 _schema_cache: dict[tuple[str, int], str] = {}
 _schema_lock = threading.Lock()
 
@@ -59,8 +65,10 @@ class SqlAgent(Agent):
         cfg = ctx.workflow.connection()
         dialect = dialect_of(cfg)
         base = [f"Database ({cfg.engine}) schema:\n{schema_text(cfg)}",
-                f"Today's date: {dt.date.today().isoformat()}",
+                f"Today's date: {dt.date.today().isoformat()}. {DATE_HINTS[dialect]}",
                 f"Question: {ctx.question}"]
+        if ctx.workflow.instructions:
+            base.insert(1, f"Notes on this database: {ctx.workflow.instructions}")
         if ctx.purpose:
             base.append(f"What this query must find: {ctx.purpose}")
         if feedback is not None and feedback.previous:
@@ -72,9 +80,13 @@ class SqlAgent(Agent):
                     f"add LIMIT {min(ctx.workflow.row_limit, 50)} when listing rows.")
         prompt = "\n\n".join(base)
         attempts: list[dict[str, str]] = []
+        failed_before = {feedback.previous.get("sql")} if feedback and feedback.previous else set()
         for attempt in range(self.MAX_SELF_FIXES + 1):
             out = ctx.llm.structured("sql", SYSTEM, prompt, SqlDraft)
             sql = out.sql.strip().rstrip(";")
+            if sql in failed_before:  # greedy decoding repeated the failed query: sample once instead
+                out = ctx.llm.structured("sql", SYSTEM, prompt, SqlDraft, temperature=0.7)
+                sql = out.sql.strip().rstrip(";")
             try:
                 checked = check_read_only(sql, dialect)
                 break

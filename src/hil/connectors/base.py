@@ -19,6 +19,7 @@ class Column:
     name: str
     type: str
     samples: list[str] = field(default_factory=list)
+    references: str | None = None  # "table(column)" of a foreign key
 
 
 @dataclass
@@ -85,11 +86,13 @@ class Connector(ABC):
         out = []
         for t in self.tables():
             cols = []
-            for c in t.columns:
-                note = f"  -- e.g. {', '.join(repr(s) for s in c.samples)}" if c.samples else ""
-                cols.append(f"  {c.name} {c.type}{note}")
+            for i, c in enumerate(t.columns):
+                ref = f" REFERENCES {c.references}" if c.references else ""
+                comma = "," if i < len(t.columns) - 1 else ""
+                note = f"  -- values: {', '.join(repr(s) for s in c.samples)}" if c.samples else ""
+                cols.append(f"  {c.name} {c.type}{ref}{comma}{note}")
             rows = f"  -- {t.row_count} rows" if t.row_count is not None else ""
-            out.append(f"CREATE TABLE {t.name} ({rows}\n" + ",\n".join(cols) + "\n);")
+            out.append(f"CREATE TABLE {t.name} ({rows}\n" + "\n".join(cols) + "\n);")
         return "\n".join(out)
 
     def _samples(self, table: str, column: str) -> list[str]:

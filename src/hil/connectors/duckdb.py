@@ -40,6 +40,15 @@ class DuckDBConnector(Connector):
         by_table: dict[str, list[Column]] = {}
         for t, c, ty in rows:
             by_table.setdefault(t, []).append(Column(c, ty))
+        with self._lock:
+            fks = self.conn.execute(
+                "SELECT table_name, constraint_column_names, referenced_table, referenced_column_names "
+                "FROM duckdb_constraints() WHERE constraint_type = 'FOREIGN KEY'").fetchall()
+        for table, columns, ref_table, ref_columns in fks:
+            for col, ref_col in zip(columns, ref_columns, strict=False):
+                for c in by_table.get(table, []):
+                    if c.name == col:
+                        c.references = f"{ref_table}({ref_col})"
         out = []
         for name, cols in by_table.items():
             with self._lock:

@@ -44,14 +44,16 @@ CREATE TABLE vehicles (vehicle_id VARCHAR PRIMARY KEY, make VARCHAR, model VARCH
   depot VARCHAR, status VARCHAR, odometer_km INTEGER, in_service_since DATE);
 CREATE TABLE drivers (driver_id VARCHAR PRIMARY KEY, full_name VARCHAR, depot VARCHAR, hired_on DATE,
   license_class VARCHAR);
-CREATE TABLE trips (trip_id INTEGER PRIMARY KEY, vehicle_id VARCHAR, driver_id VARCHAR, started_at TIMESTAMP,
+CREATE TABLE trips (trip_id INTEGER PRIMARY KEY, vehicle_id VARCHAR REFERENCES vehicles(vehicle_id),
+  driver_id VARCHAR REFERENCES drivers(driver_id), started_at TIMESTAMP,
   ended_at TIMESTAMP, distance_km DOUBLE, fuel_litres DOUBLE, depot VARCHAR);
-CREATE TABLE telemetry_readings (reading_id INTEGER PRIMARY KEY, vehicle_id VARCHAR, recorded_at TIMESTAMP,
+CREATE TABLE telemetry_readings (reading_id INTEGER PRIMARY KEY, vehicle_id VARCHAR REFERENCES vehicles(vehicle_id), recorded_at TIMESTAMP,
   coolant_temp_c DOUBLE, oil_pressure_kpa DOUBLE, battery_voltage DOUBLE, engine_rpm INTEGER, speed_kph DOUBLE);
 CREATE TABLE dtc_codes (code VARCHAR PRIMARY KEY, description VARCHAR, system VARCHAR, severity VARCHAR);
-CREATE TABLE fault_events (fault_id INTEGER PRIMARY KEY, vehicle_id VARCHAR, code VARCHAR, occurred_at TIMESTAMP,
+CREATE TABLE fault_events (fault_id INTEGER PRIMARY KEY, vehicle_id VARCHAR REFERENCES vehicles(vehicle_id),
+  code VARCHAR REFERENCES dtc_codes(code), occurred_at TIMESTAMP,
   odometer_km INTEGER, cleared BOOLEAN);
-CREATE TABLE maintenance_events (maintenance_id INTEGER PRIMARY KEY, vehicle_id VARCHAR, performed_on DATE,
+CREATE TABLE maintenance_events (maintenance_id INTEGER PRIMARY KEY, vehicle_id VARCHAR REFERENCES vehicles(vehicle_id), performed_on DATE,
   event_type VARCHAR, cost_usd DOUBLE, technician VARCHAR, notes VARCHAR);
 """
 

@@ -39,10 +39,10 @@ class LLM:
         self.model_settings: ModelSettings = {"temperature": temperature, "max_tokens": max_tokens}
 
     def structured(self, purpose: str, system: str, prompt: str, output_type: type[T],
-                   max_tokens: int | None = None) -> T:
+                   max_tokens: int | None = None, temperature: float | None = None) -> T:
         spec: Any = NativeOutput(output_type) if self.native_output else output_type
         agent: Agent[None, Any] = Agent(self.model, output_type=spec, instructions=system, retries=2)
-        result = self._run(agent, purpose, prompt, max_tokens)
+        result = self._run(agent, purpose, prompt, max_tokens, temperature=temperature)
         return result.output  # type: ignore[no-any-return]
 
     def text(self, purpose: str, system: str, prompt: str, on_delta: Callable[[str], None] | None = None,
@@ -63,8 +63,10 @@ class LLM:
         return str(result.output)
 
     def _run(self, agent: Agent[None, Any], purpose: str, prompt: str, max_tokens: int | None,
-             handler: Any = None) -> Any:
+             handler: Any = None, temperature: float | None = None) -> Any:
         model_settings = dict(self.model_settings)
+        if temperature is not None:
+            model_settings["temperature"] = temperature
         if max_tokens:
             model_settings["max_tokens"] = max_tokens
         token = _purpose.set(purpose)
