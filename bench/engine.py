@@ -14,15 +14,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hil.demo.generate import generate  # noqa: E402
-from hil.engine.service import RunService  # noqa: E402
-from hil.engine.worker import Worker  # noqa: E402
-from hil.events import EventType  # noqa: E402
-from hil.models import scripted  # noqa: E402
-from hil.store import Store, open_store  # noqa: E402
-from hil.store.run_repo import RunRepo  # noqa: E402
-from hil.workflows import parse_workflow  # noqa: E402
-from tests.pg import PostgresServer  # noqa: E402
+from hil.demo.generate import generate
+from hil.engine.service import RunService
+from hil.engine.worker import Worker
+from hil.events import EventType
+from hil.models import scripted
+from hil.store import Store, open_store
+from hil.store.run_repo import RunRepo
+from hil.workflows import parse_workflow
+from tests.pg import PostgresServer
 
 RUNS = 40
 APPENDS = 2000

@@ -175,7 +175,7 @@ def test_side_effects_run_once_per_idempotency_key(store: Store, workspace: Path
     from hil.engine.runner import StepRunner
     from hil.engine.worker import default_llm_factory
 
-    service, worker, run_id = setup_run(store, workspace)
+    _service, _worker, run_id = setup_run(store, workspace)
     runner = StepRunner(store, "w1", default_llm_factory("scripted:test"))
     calls: list[int] = []
     once = runner._once(run_id, "sql")

@@ -38,6 +38,7 @@ def test_a_simple_question_end_to_end(sqlite_store: Store, workspace: Path) -> N
     wf = load_workflow_file(workspace)
     wf.approval.plan = False
     wf.approval.sql_read = False
+    wf.steps = ["sql"]
     service = RunService(sqlite_store)
     service.apply_workflow(wf)
     run_id = service.create_run("fleet", "How many vehicles are there in each depot?")

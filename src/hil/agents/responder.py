@@ -67,7 +67,9 @@ class ResponderAgent(Agent):
                   "result. When you use a document passage, cite it with its number in brackets, like [1]. "
                   + (ctx.workflow.instructions or ""))
         prompt = (f"Evidence:\n{reasoned['brief']}\n\nQuestion: {ctx.question}\n\n"
-                  "Write a short answer (at most 150 words) that uses the SQL result and the cited passages.")
+                  "Write a short answer (at most 150 words). Name only items that appear in the SQL result. "
+                  "After each sentence that uses a passage, write its number in brackets, e.g. "
+                  "\"Check the coolant level first [2].\"")
         buffer = DeltaBuffer(ctx)
         text = ctx.llm.text("answer", system, prompt, on_delta=buffer.add).strip()
         buffer.flush()
