@@ -99,8 +99,9 @@ def test_a_thousand_parked_runs_hold_no_threads_or_tasks(sqlite_store: Store, wo
     finally:
         worker.stop()
     assert service.runs.count_by_status() == {"awaiting_approval": 1000}
-    assert threads_after == threads_before
-    assert tasks_after == tasks_before
+    # a lease renewer may still be winding down at the first reading: no growth is the invariant
+    assert threads_after <= threads_before
+    assert tasks_after <= tasks_before
     assert len(service.pending_approvals()) == 1000
 
 
