@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -23,6 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(autouse=True)
 def hil_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
+    # the assembled local model stays where `make setup` put it, whatever HIL_HOME a test uses
+    models = os.environ.get("HIL_MODELS_DIR") or str(Path(os.environ.get("HIL_HOME", "~/.hil")).expanduser() / "models")
+    monkeypatch.setenv("HIL_MODELS_DIR", models)
     monkeypatch.setenv("HIL_HOME", str(home))
     monkeypatch.delenv("HIL_DATABASE_URL", raising=False)
     monkeypatch.delenv("HIL_MODEL", raising=False)
