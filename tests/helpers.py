@@ -33,6 +33,15 @@ def pending(service: RunService, run_id: str) -> Approval:
     return items[0]
 
 
+def approve_plan_then_pending(service: RunService, worker: Worker, run_id: str) -> Approval:
+    """Drive the run to its plan approval, approve it, and return the next pending approval."""
+    worker.run_once(run_id)
+    plan = pending(service, run_id)
+    service.decide(plan.id, "approve", content_hash_seen=plan.content_hash)
+    worker.run_once(run_id)
+    return pending(service, run_id)
+
+
 def approve_all(service: RunService, worker: Worker, run_id: str) -> str:
     for _ in range(20):
         worker.run_once(run_id)

@@ -13,7 +13,7 @@ from hil.events import EventType
 from hil.store import Store
 from hil.store.run_repo import RunRepo
 from tests.conftest import Script
-from tests.helpers import approve_all, count, pending, setup_run, types
+from tests.helpers import approve_all, approve_plan_then_pending, count, pending, setup_run, types
 
 
 def test_full_run_parks_at_each_gate_and_answers_from_rows(store: Store, workspace: Path, script: Script) -> None:
@@ -35,11 +35,7 @@ def test_full_run_parks_at_each_gate_and_answers_from_rows(store: Store, workspa
 
 def test_rejected_sql_is_redrafted_with_the_message(store: Store, workspace: Path, script: Script) -> None:
     service, worker, run_id = setup_run(store, workspace)
-    worker.run_once(run_id)
-    plan = pending(service, run_id)
-    service.decide(plan.id, "approve", content_hash_seen=plan.content_hash)
-    worker.run_once(run_id)
-    first = pending(service, run_id)
+    first = approve_plan_then_pending(service, worker, run_id)
     assert "severity" not in first.content["sql"]
     service.decide(first.id, "reject", message="only count critical codes", content_hash_seen=first.content_hash)
     worker.run_once(run_id)
@@ -52,11 +48,7 @@ def test_rejected_sql_is_redrafted_with_the_message(store: Store, workspace: Pat
 
 def test_edit_keeps_original_and_edited(store: Store, workspace: Path, script: Script) -> None:
     service, worker, run_id = setup_run(store, workspace)
-    worker.run_once(run_id)
-    plan = pending(service, run_id)
-    service.decide(plan.id, "approve", content_hash_seen=plan.content_hash)
-    worker.run_once(run_id)
-    sql = pending(service, run_id)
+    sql = approve_plan_then_pending(service, worker, run_id)
     edited_sql = "SELECT vehicle_id FROM vehicles ORDER BY vehicle_id LIMIT 2"
     service.decide(sql.id, "edit", content={"sql": edited_sql, "connection": "fleet"}, content_hash_seen=sql.content_hash)
     assert approve_all(service, worker, run_id) == "succeeded"
