@@ -32,7 +32,9 @@ class EventTail:
         self.store, self.service, self.run_id, self.console = store, service, run_id, console
         self.seq = after
         self.stop = threading.Event()
+        self.lock = threading.Lock()
         self.in_answer = False
+        self.revision = 0
         self.thread = threading.Thread(target=self._loop, daemon=True)
 
     def start(self) -> EventTail:
@@ -40,12 +42,18 @@ class EventTail:
         return self
 
     def drain(self) -> None:
+        with self.lock:  # the tail thread and the approval loop both drain; print each event once
+            self._drain()
+
+    def _drain(self) -> None:
         for e in self.service.runs.events(self.run_id, after=self.seq):
             self.seq = e.seq
             if e.type == EventType.ANSWER_DELTA:
-                if not self.in_answer:
-                    self.console.print("\n[bold]Answer[/]")
-                    self.in_answer = True
+                revision = e.payload.get("revision", 0)
+                if not self.in_answer or revision != self.revision:
+                    title = "Answer" if revision == 0 else f"Answer, revised ({revision})"
+                    self.console.print(f"\n[bold]{title}[/]")
+                    self.in_answer, self.revision = True, revision
                 self.console.print(e.payload.get("text", ""), end="", markup=False, highlight=False)
                 continue
             if self.in_answer:
@@ -94,7 +102,7 @@ def ask_decision(console: Console, service: RunService, approval: Approval) -> N
     if approval.kind == "clarification":
         choices["s"] = "respond"
     while True:
-        key = Prompt.ask("[bold]" + ", ".join(f"[{k}]{v[1:]}" for k, v in choices.items()) + "[/]",
+        key = Prompt.ask("[bold]" + ", ".join(f"\\[{k}]{v[1:]}" for k, v in choices.items()) + "[/]",
                          choices=list(choices), default="a", console=console, show_choices=False)
         decision = choices[key]
         try:
@@ -157,7 +165,8 @@ def result_json(service: RunService, run_id: str) -> dict[str, Any]:
         "rows": sql.get("rows") if sql else None,
         "approvals": [{k: d.get(k) for k in ("approval_id", "kind", "decision", "user", "message", "edited")}
                       for d in decided],
-        "verified_numbers": answer.get("verified_numbers", []),
+        **{k: answer.get(k, []) for k in ("verified_numbers", "unverified_numbers", "verified_identifiers",
+                                          "unverified_identifiers", "contradicted")},
         "error": error,
     }
 

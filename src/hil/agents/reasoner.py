@@ -39,7 +39,8 @@ class ReasonerAgent(Agent):
                 text = s["text"][:MAX_SNIPPET_CHARS]
                 parts.append(f"<data source=\"[{s['ref']}]\" title=\"{s['title']}\" section=\"{s['heading']}\">\n"
                              f"{text}\n</data>")
-                sources.append({k: s[k] for k in ("ref", "title", "source", "heading", "start", "end", "score")})
+                sources.append({**{k: s[k] for k in ("ref", "title", "source", "heading", "start", "end", "score")},
+                                "text": text})
         for name, out in ctx.outputs.items():
             if name not in ("sql", "rag", "planner") and out.get("text"):
                 parts.append(f"<data source=\"{name}\">\n{out['text']}\n</data>")

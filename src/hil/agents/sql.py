@@ -12,7 +12,10 @@ from pydantic import BaseModel, Field
 
 from hil.agents.base import Agent, Draft, Feedback, Redraft, StepContext
 from hil.connectors import connect
+from hil.connectors.base import Table, render_schema
 from hil.connectors.guard import check_read_only
+from hil.connectors.linking import value_mentions
+from hil.connectors.schema_check import runtime_hint, schema_problems
 from hil.errors import InvalidDecision, QueryFailed, QueryRefused
 from hil.events import EventType
 from hil.workflows import SqlConnection, Workflow
@@ -24,7 +27,7 @@ DATE_HINTS = {
     "sqlite": "Date arithmetic: date('now', '-90 days').",
     "postgres": "Date arithmetic: CURRENT_DATE - INTERVAL '90 days'.",
 }
-_schema_cache: dict[tuple[str, int], str] = {}
+_schema_cache: dict[tuple[str, int], list[Table]] = {}
 _schema_lock = threading.Lock()
 
 
@@ -32,19 +35,24 @@ class SqlDraft(BaseModel):
     sql: str = Field(min_length=1, description="One read-only SQL query.")
 
 
-def schema_text(cfg: SqlConnection) -> str:
+def introspect(cfg: SqlConnection) -> list[Table]:
+    """The connection's tables, cached until the database file changes."""
     key = (cfg.path or cfg.dsn or "", Path(cfg.path).stat().st_mtime_ns if cfg.path else 0)
     with _schema_lock:
         if key in _schema_cache:
             return _schema_cache[key]
     conn = connect(cfg)
     try:
-        text = conn.schema_text()
+        tables = conn.tables()
     finally:
         conn.close()
     with _schema_lock:
-        _schema_cache[key] = text
-    return text
+        _schema_cache[key] = tables
+    return tables
+
+
+def schema_text(cfg: SqlConnection) -> str:
+    return render_schema(introspect(cfg))
 
 
 def dialect_of(cfg: SqlConnection) -> str:
@@ -71,13 +79,23 @@ class SqlAgent(Agent):
             base.insert(1, f"Notes on this database: {ctx.workflow.instructions}")
         if ctx.purpose:
             base.append(f"What this query must find: {ctx.purpose}")
+        tables = introspect(cfg)
+        mentions = value_mentions(ctx.question, tables)
         if feedback is not None and feedback.previous:
-            who = "A reviewer rejected" if feedback.source == "reviewer" else "This failed:"
-            base.append(f"{who} this SQL:\n{feedback.previous.get('sql')}\n"
-                        f"{'Their message' if feedback.source == 'reviewer' else 'Error'}: {feedback.message}\n"
-                        "Write a corrected query that follows it.")
-        base.append(f"Return JSON {{\"sql\": \"...\"}} with one {dialect} SELECT query; "
-                    f"add LIMIT {min(ctx.workflow.row_limit, 50)} when listing rows.")
+            if feedback.source != "error":
+                base.append(f"A reviewer rejected this SQL:\n{feedback.previous.get('sql')}\n"
+                            f"The reviewer's instruction: {feedback.message}\n"
+                            "Write a new query that does everything the question asks AND follows the reviewer's "
+                            "instruction (add or change WHERE conditions, joins or grouping as needed).")
+                mentions += [m for m in value_mentions(feedback.message, tables) if m not in mentions]
+            else:
+                base.append(f"This SQL failed:\n{feedback.previous.get('sql')}\nError: {feedback.message}\n"
+                            "Write a corrected query.")
+        if mentions:
+            base.append("Values named above and the columns that hold them: " + "; ".join(mentions))
+        base.append(f"Return JSON {{\"sql\": \"...\"}} with one {dialect} SELECT query. When the question asks "
+                    f"for the top N, use LIMIT N; otherwise add LIMIT {min(ctx.workflow.row_limit, 50)} when listing "
+                    "rows.")
         prompt = "\n\n".join(base)
         attempts: list[dict[str, str]] = []
         failed_before = {feedback.previous.get("sql")} if feedback and feedback.previous else set()
@@ -89,12 +107,17 @@ class SqlAgent(Agent):
                 sql = out.sql.strip().rstrip(";")
             try:
                 checked = check_read_only(sql, dialect)
-                break
+                problems = schema_problems(checked, dialect, tables)
+                if not problems:
+                    break
+                error = "; ".join(problems)
             except QueryRefused as err:
-                attempts.append({"sql": sql, "error": err.message})
-                ctx.emit(EventType.STEP_RETRIED, {"reason": "invalid_sql", "sql": sql, "error": err.message,
-                                                  "attempt": attempt + 1})
-                prompt += f"\n\nThis SQL was refused: {sql}\nReason: {err.message}\nWrite a valid read-only query."
+                error = err.message
+            attempts.append({"sql": sql, "error": error})
+            failed_before.add(sql)
+            ctx.emit(EventType.STEP_RETRIED, {"reason": "invalid_sql", "sql": sql, "error": error,
+                                              "attempt": attempt + 1})
+            prompt += f"\n\nThis SQL cannot run: {sql}\nReason: {error}\nWrite a corrected read-only query."
         else:
             raise QueryRefused(f"the model produced no valid read-only SQL in {self.MAX_SELF_FIXES + 1} tries: "
                                f"{attempts[-1]['error']}")
@@ -121,7 +144,8 @@ class SqlAgent(Agent):
         try:
             result = conn.execute_read(content["sql"], limit=ctx.workflow.row_limit)
         except (QueryFailed, QueryRefused) as err:
-            raise Redraft(err.message) from None
+            hint = runtime_hint(err.message, content["sql"], dialect_of(cfg), introspect(cfg))
+            raise Redraft(f"{err.message} (hint: {hint})" if hint else err.message) from None
         finally:
             conn.close()
         data = result.to_dict()

@@ -55,6 +55,21 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+def render_schema(tables: list[Table]) -> str:
+    """CREATE TABLE statements, with sample values of low-cardinality text columns as comments."""
+    out = []
+    for t in tables:
+        cols = []
+        for i, c in enumerate(t.columns):
+            ref = f" REFERENCES {c.references}" if c.references else ""
+            comma = "," if i < len(t.columns) - 1 else ""
+            note = f"  -- values: {', '.join(repr(s) for s in c.samples)}" if c.samples else ""
+            cols.append(f"  {c.name} {c.type}{ref}{comma}{note}")
+        rows = f"  -- {t.row_count} rows" if t.row_count is not None else ""
+        out.append(f"CREATE TABLE {t.name} ({rows}\n" + "\n".join(cols) + "\n);")
+    return "\n".join(out)
+
+
 class Connector(ABC):
     dialect: str
     SAMPLE_DISTINCT_MAX = 12
@@ -82,18 +97,7 @@ class Connector(ABC):
         return QueryResult(columns, [[jsonable(v) for v in r] for r in rows], truncated, elapsed)
 
     def schema_text(self) -> str:
-        """CREATE TABLE statements, with sample values of low-cardinality text columns as comments."""
-        out = []
-        for t in self.tables():
-            cols = []
-            for i, c in enumerate(t.columns):
-                ref = f" REFERENCES {c.references}" if c.references else ""
-                comma = "," if i < len(t.columns) - 1 else ""
-                note = f"  -- values: {', '.join(repr(s) for s in c.samples)}" if c.samples else ""
-                cols.append(f"  {c.name} {c.type}{ref}{comma}{note}")
-            rows = f"  -- {t.row_count} rows" if t.row_count is not None else ""
-            out.append(f"CREATE TABLE {t.name} ({rows}\n" + "\n".join(cols) + "\n);")
-        return "\n".join(out)
+        return render_schema(self.tables())
 
     def _samples(self, table: str, column: str) -> list[str]:
         try:

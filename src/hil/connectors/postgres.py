@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -9,21 +10,36 @@ import psycopg
 
 from hil.connectors.base import Column, Connector, Table
 from hil.errors import ConnectionFailed, QueryFailed
+from hil.secrets import redact_url as redact_dsn
 from hil.workflows import SqlConnection
 
+# (cause, pattern in libpq's message, hint); the first match wins, so order matters.
+_CAUSES = [
+    ("invalid_dsn", re.compile(r"invalid integer value|invalid connection option|missing \"=\"|invalid uri|"
+                               r"invalid sslmode|invalid percent-encoded"),
+     "write the DSN as postgresql://user:password@host:port/database"),
+    ("authentication_failed", re.compile(r"password authentication failed|authentication failed|no password supplied"),
+     "check the user name and password in the DSN"),
+    ("database_missing", re.compile(r"database \"[^\"]+\" does not exist"),
+     "create the database or fix the database name at the end of the DSN"),
+    ("permission_denied", re.compile(r"permission denied|not permitted to log in|no pg_hba.conf entry"),
+     "grant the user CONNECT on the database (and SELECT on its tables), or use another user"),
+    ("host_unreachable", re.compile(r"connection refused|could not connect|timeout expired|no such file|"
+                                    r"could not translate host name|network is unreachable|no route to host"),
+     "check the host and port, and that the server is running and accepts TCP connections"),
+]
 
-def describe_connect_error(err: psycopg.OperationalError) -> str:
+
+def describe_connect_error(err: psycopg.OperationalError) -> tuple[str, str, str | None]:
+    """(cause code, one-line description, hint) for a failed connection attempt."""
     text = str(err).strip()
     low = text.lower()
-    if "password authentication failed" in low or "authentication failed" in low:
-        return "authentication failed"
-    if "does not exist" in low and "database" in low:
-        return "database missing"
-    if "permission denied" in low:
-        return "permission denied"
-    if "connection refused" in low or "could not connect" in low or "timeout" in low or "no such file" in low:
-        return "host unreachable"
-    return text.splitlines()[0] if text else "connection failed"
+    for cause, pattern, hint in _CAUSES:
+        if pattern.search(low):
+            detail = next((line.split("FATAL:", 1)[-1].strip() for line in text.splitlines() if "FATAL" in line),
+                          text.splitlines()[-1].strip() if text else cause)
+            return cause, f"{cause.replace('_', ' ')}: {detail}", hint
+    return "connection_failed", text.splitlines()[0] if text else "connection failed", None
 
 
 class PostgresConnector(Connector):
@@ -34,7 +50,12 @@ class PostgresConnector(Connector):
         try:
             self.conn = psycopg.connect(cfg.dsn or "", connect_timeout=5, autocommit=False)
         except psycopg.OperationalError as err:
-            raise ConnectionFailed(f"connection {cfg.name!r}: {describe_connect_error(err)}") from None
+            cause, message, hint = describe_connect_error(err)
+            raise ConnectionFailed(f"connection {cfg.name!r}: {message}", hint=hint,
+                                   details={"cause": cause, "dsn": redact_dsn(cfg.dsn or "")}) from None
+        except psycopg.ProgrammingError as err:  # a malformed DSN
+            raise ConnectionFailed(f"connection {cfg.name!r}: invalid DSN: {err}", hint="use postgresql://user:"
+                                   "password@host:port/database", details={"cause": "invalid_dsn"}) from None
         self.conn.read_only = True
         self._lock = threading.Lock()
 

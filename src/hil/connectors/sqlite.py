@@ -12,6 +12,8 @@ from hil.connectors.base import Column, Connector, Table
 from hil.errors import ConnectionFailed, QueryFailed
 from hil.workflows import SqlConnection
 
+# Pragmas that only describe the schema; the introspection needs them, and they change nothing.
+_READ_PRAGMAS = {"table_info", "table_xinfo", "table_list", "foreign_key_list", "index_list", "index_info"}
 _ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
 
 
@@ -20,7 +22,7 @@ def _authorizer(action: int, arg1: str | None, arg2: str | None, db: str | None,
         if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in {"load_extension", "readfile", "writefile"}:
             return sqlite3.SQLITE_DENY
         return sqlite3.SQLITE_OK
-    if action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() in {"table_info", "table_list", "foreign_key_list"} and arg2 is None:
+    if action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() in _READ_PRAGMAS:
         return sqlite3.SQLITE_OK
     return sqlite3.SQLITE_DENY
 
@@ -47,9 +49,12 @@ class SQLiteConnector(Connector):
                 "SELECT name FROM sqlite_master WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' "
                 "ORDER BY name")]
             info = {n: self.conn.execute(f'PRAGMA table_info("{n}")').fetchall() for n in names}
+            fks = {n: self.conn.execute(f'PRAGMA foreign_key_list("{n}")').fetchall() for n in names}
         out = []
         for n in names:
-            cols = [Column(r[1], r[2] or "TEXT") for r in info[n]]
+            # foreign_key_list rows: id, seq, table, from, to, ...; "to" is NULL for the primary key
+            refs = {r[3]: f"{r[2]}({r[4] or self._primary_key(info.get(r[2], []))})" for r in fks[n]}
+            cols = [Column(r[1], r[2] or "TEXT", references=refs.get(r[1])) for r in info[n]]
             with self._lock:
                 count = self.conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]
             for c in cols:
@@ -57,6 +62,10 @@ class SQLiteConnector(Connector):
                     c.samples = self._samples(n, c.name)
             out.append(Table(n, cols, int(count)))
         return out
+
+    @staticmethod
+    def _primary_key(table_info: list[tuple[Any, ...]]) -> str:
+        return next((r[1] for r in table_info if r[5]), "rowid")  # column 5 of table_info: pk position
 
     def _execute(self, sql: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]], bool]:
         deadline = time.monotonic() + self.timeout_s

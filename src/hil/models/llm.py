@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import pydantic_ai
 from pydantic import BaseModel
 from pydantic_ai import Agent, NativeOutput
 from pydantic_ai.exceptions import ModelHTTPError, UnexpectedModelBehavior, UserError
@@ -21,6 +22,9 @@ from pydantic_ai.settings import ModelSettings
 
 from hil import settings
 from hil.errors import ModelOutputError, ModelUnavailable
+
+# hil owns its terminal output; pydantic-ai would otherwise print a first-run banner.
+pydantic_ai.BANNER_ENABLED = False
 
 T = TypeVar("T", bound=BaseModel)
 _purpose: contextvars.ContextVar[str] = contextvars.ContextVar("hil_model_purpose", default="")

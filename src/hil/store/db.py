@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,14 +14,10 @@ from alembic.config import Config
 
 from hil import settings
 from hil.errors import StoreUnavailable
+from hil.secrets import redact_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_LOCK_ID = 0x48494C  # advisory lock that serialises migrations across processes
-
-
-def redact_url(url: str) -> str:
-    """The URL without its password, for messages."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 class Store:

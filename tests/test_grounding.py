@@ -1,0 +1,95 @@
+"""The answer checks: numbers, identifiers and citations found (or not) in the evidence."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from hil.agents import grounding
+from hil.events import EventType
+from hil.store import Store
+from tests.conftest import Script
+from tests.helpers import approve_all, count, setup_run
+
+EVIDENCE = """<data source="SQL" rows="2">
+vehicle_id | faults
+VH-1012 | 6
+VH-1091 | 5
+</data>
+<data source="[1]" title="Cooling System Manual" section="First checks">
+Before anything else, check the coolant level in the expansion tank with the engine cold.
+</data>"""
+PASSAGES = [{"ref": 1, "text": "Before anything else, check the coolant level in the expansion tank "
+                               "with the engine cold."},
+            {"ref": 2, "text": "Tyre pressure must be checked weekly with a calibrated gauge."}]
+
+
+def test_identifiers_absent_from_the_evidence_are_reported() -> None:
+    report = grounding.check("VH-1012 had 6 faults and VH-1087 had 4.", EVIDENCE, "Which vehicles?")
+    assert report.verified_identifiers == ["VH-1012"]
+    assert report.unverified_identifiers == ["VH-1087"]
+    assert report.verified_numbers == [] and report.unverified_numbers == []  # 6 and 4 are below 10
+    report = grounding.check("VH-1091 logged 5 of 17 faults.", EVIDENCE, "over 90 days?")
+    assert report.unverified_numbers == ["17"]
+
+
+def test_numbers_from_the_question_or_evidence_are_verified() -> None:
+    verified, unverified = grounding.verify_numbers("In the last 90 days: 1,250 and 3.50.", "1250 | 3.5", "90 days")
+    assert verified == ["90", "1250", "3.50"] and unverified == []
+
+
+def test_uncited_sentences_get_the_passage_that_supports_them() -> None:
+    answer = "VH-1012 had the most faults.\nCheck the coolant level in the expansion tank while the engine is cold."
+    cited = grounding.attach_citations(answer, PASSAGES)
+    assert cited == ("VH-1012 had the most faults.\nCheck the coolant level in the expansion tank while the "
+                     "engine is cold [1].")
+
+
+def test_citations_the_model_wrote_are_kept_and_weak_overlap_adds_none() -> None:
+    answer = "Check the coolant level [2]. Drivers should report warning lights."
+    assert grounding.attach_citations(answer, PASSAGES) == answer
+    assert grounding.attach_citations("Nothing relevant here at all.", PASSAGES) == "Nothing relevant here at all."
+    assert grounding.attach_citations("Check the coolant.", []) == "Check the coolant."
+
+
+def test_an_answer_naming_unknown_vehicles_is_revised_once(store: Store, workspace: Path, script: Script) -> None:
+    answers: list[str] = []
+
+    def answer(prompt: str) -> str:
+        top = re.findall(r"VH-\d+", prompt.split("Question:")[0])[0]
+        text = (f"{top} leads, followed by VH-9999." if not answers
+                else f"{top} leads. Check the coolant level in the expansion tank with the engine cold.")
+        answers.append(text)
+        return text
+
+    script.responses["answer"] = answer
+    service, worker, run_id = setup_run(store, workspace, approval__plan=False, approval__sql_read=False)
+    assert approve_all(service, worker, run_id) == "succeeded"
+    final = service.view(run_id).state.answer
+    assert final is not None and len(answers) == 2
+    assert "VH-9999" not in final["text"] and final["revision"] == 1
+    assert final["unverified_identifiers"] == [] and final["verified_identifiers"]
+    assert "VH-9999" in script.prompts("answer")[1]  # the revision prompt says what was wrong
+    assert final["citations"] and re.search(r"\[\d\]", final["text"])  # cited by overlap, not by the model
+    retried = [e for e in service.runs.events(run_id) if e.type == EventType.STEP_RETRIED and e.step == "responder"]
+    assert retried[0].payload["unverified_identifiers"] == ["VH-9999"]
+    deltas = [e.payload["revision"] for e in service.runs.events(run_id) if e.type == EventType.ANSWER_DELTA]
+    assert deltas[0] == 0 and deltas[-1] == 1
+    assert count(service, run_id, EventType.ANSWER_FINAL) == 1
+
+
+def test_sentences_naming_query_results_are_not_given_a_passage() -> None:
+    answer = "VH-1012 had the most overheating-related fault codes. Check the coolant level in the expansion tank."
+    passages = [{"ref": 1, "text": "Overheating-related fault codes: check the coolant level in the expansion tank."}]
+    cited = grounding.attach_citations(answer, passages, data="VH-1012 6\nVH-1091 5")
+    assert cited == ("VH-1012 had the most overheating-related fault codes. Check the coolant level in the "
+                     "expansion tank [1].")
+
+
+def test_a_number_misquoted_next_to_a_row_id_is_contradicted() -> None:
+    rows = [["VH-1012", 6, 3.5], ["VH-1091", 5, None]]
+    problems = grounding.contradicted_row_claims(
+        "VH-1012 had 10 faults [2]; VH-1091 had 5 in 90 days. VH-1012 averaged 3.50 hours.", rows, "in 90 days",
+        documents="VH-1091 has about 212,000 km")
+    assert problems == ["VH-1012: 10 (the result says 3.5, 6)"]
+    assert grounding.contradicted_row_claims("VH-1091 has about 212,000 km.", rows, "", "about 212,000 km") == []

@@ -1,0 +1,84 @@
+"""Drafted SQL is checked against the real schema before a human sees it, with hints that say
+where a missing column really is."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from hil.agents.sql import introspect
+from hil.connectors import connect
+from hil.connectors.schema_check import runtime_hint, schema_problems
+from hil.errors import QueryFailed
+from hil.events import EventType
+from hil.store import Store
+from hil.workflows import SqlConnection
+from tests.conftest import Script
+from tests.helpers import approve_all, setup_run
+
+COOLING = ("SELECT f.vehicle_id, count(*) AS n FROM fault_events f JOIN dtc_codes d ON d.code = f.code "
+           "WHERE d.system = 'cooling' AND f.occurred_at >= CURRENT_DATE - INTERVAL 90 DAY "
+           "GROUP BY ALL HAVING n > 1 ORDER BY n DESC LIMIT 5")
+
+
+@pytest.fixture
+def fleet_tables(fleet_db: Path) -> list:  # type: ignore[type-arg]
+    return introspect(SqlConnection(name="fleet", engine="duckdb", path=str(fleet_db)))
+
+
+def test_a_valid_query_has_no_problems(fleet_tables: list) -> None:  # type: ignore[type-arg]
+    assert schema_problems(COOLING, "duckdb", fleet_tables) == []
+    cte = ("WITH x AS (SELECT f.vehicle_id, d.severity FROM fault_events f JOIN dtc_codes d ON d.code = f.code) "
+           "SELECT vehicle_id, count(*) AS c FROM x WHERE severity = 'critical' GROUP BY vehicle_id ORDER BY c")
+    assert schema_problems(cte, "duckdb", fleet_tables) == []
+
+
+@pytest.mark.parametrize(("sql", "expected"), [
+    ("SELECT f.vehicle_id FROM fault_events f WHERE f.system = 'cooling'",
+     "column 'system' is not in fault_events; it is in dtc_codes "
+     "(JOIN dtc_codes ON fault_events.code = dtc_codes.code)"),
+    ("SELECT vehicle_id FROM fault_events WHERE system = 'cooling'",
+     "column 'system' is not in fault_events; it is in dtc_codes "
+     "(JOIN dtc_codes ON fault_events.code = dtc_codes.code)"),
+    ("SELECT count(*) FROM fault_event", "table 'fault_event' does not exist; did you mean fault_events?"),
+    ("SELECT severty FROM dtc_codes", "no table has a column 'severty'; did you mean dtc_codes.severity?"),
+])
+def test_problems_name_where_the_thing_really_is(fleet_tables: list, sql: str, expected: str) -> None:  # type: ignore[type-arg]
+    assert schema_problems(sql, "duckdb", fleet_tables) == [expected]
+
+
+def test_engine_errors_about_columns_get_the_same_hint(tmp_path: Path) -> None:
+    path = tmp_path / "shop.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript("CREATE TABLE customers (id INTEGER PRIMARY KEY, region TEXT);"
+                     "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id), "
+                     "total REAL);")
+    db.close()
+    cfg = SqlConnection(name="shop", engine="sqlite", path=str(path))
+    sql = "SELECT o.id FROM orders o WHERE o.region = 'north'"
+    conn = connect(cfg)
+    with pytest.raises(QueryFailed) as err:
+        conn.execute_read(sql)
+    conn.close()
+    hint = runtime_hint(err.value.message, sql, "sqlite", introspect(cfg))
+    assert hint == ("column 'region' is not in orders; it is in customers "
+                    "(JOIN customers ON orders.customer_id = customers.id)")
+
+
+def test_the_reviewer_only_sees_sql_that_fits_the_schema(sqlite_store: Store, workspace: Path,
+                                                         script: Script) -> None:
+    def sql(prompt: str) -> dict[str, str]:
+        if "it is in dtc_codes" in prompt:
+            return {"sql": COOLING}
+        return {"sql": "SELECT vehicle_id, count(*) AS n FROM fault_events WHERE system = 'cooling' GROUP BY 1"}
+
+    script.responses["sql"] = sql
+    service, worker, run_id = setup_run(sqlite_store, workspace, approval__plan=False)
+    worker.run_once(run_id)
+    drafts = [e for e in service.runs.events(run_id) if e.type == EventType.SQL_DRAFTED]
+    assert [d.payload["content"]["sql"] for d in drafts] == [COOLING]
+    retried = [e.payload for e in service.runs.events(run_id) if e.type == EventType.STEP_RETRIED]
+    assert retried[0]["reason"] == "invalid_sql" and "it is in dtc_codes" in retried[0]["error"]
+    assert approve_all(service, worker, run_id) == "succeeded"
