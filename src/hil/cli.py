@@ -15,6 +15,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from rich.table import Table
 
 from hil import settings
+from hil.cli_sql import connections_app, sql
 from hil.errors import HilError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -25,6 +26,8 @@ models_app = typer.Typer(no_args_is_help=True, help="Model providers and the loc
 app.add_typer(workflows_app, name="workflows")
 app.add_typer(runs_app, name="runs")
 app.add_typer(models_app, name="models")
+app.add_typer(connections_app, name="connections")
+app.command("sql")(sql)
 
 out = Console()
 err = Console(stderr=True)

@@ -30,6 +30,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HIL_WORKERS", "2", "Worker threads that execute runs inside `hil serve`."),
     Setting("HIL_ROW_LIMIT", "200", "Maximum rows a query returns to an agent."),
     Setting("HIL_QUERY_TIMEOUT", "30", "Seconds before a query is interrupted."),
+    Setting("HIL_SECRET_KEY", "", "Fernet key that encrypts stored secrets; empty means $HIL_HOME/secret.key."),
     Setting("HIL_MODELS_DIR", "", "Where local models are assembled; empty means $HIL_HOME/models."),
     Setting("HIL_MODEL_THREADS", "0", "CPU threads for the local model; 0 means all cores."),
     Setting("HIL_HOST", "127.0.0.1", "Address `hil serve` binds."),

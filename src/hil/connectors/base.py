@@ -99,6 +99,14 @@ class Connector(ABC):
     def schema_text(self) -> str:
         return render_schema(self.tables())
 
+    def validate(self) -> dict[str, Any]:
+        """Prove the connection works for reading: a trivial query, then the tables it can see."""
+        start = time.perf_counter()
+        self.execute_read("SELECT 1 AS ok", limit=1)
+        tables = self.tables()
+        return {"engine": self.cfg.engine, "tables": len(tables), "columns": sum(len(t.columns) for t in tables),
+                "elapsed_ms": round((time.perf_counter() - start) * 1000, 1)}
+
     def _samples(self, table: str, column: str) -> list[str]:
         try:
             _, rows, _ = self._execute(

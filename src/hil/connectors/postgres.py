@@ -37,7 +37,7 @@ def describe_connect_error(err: psycopg.OperationalError) -> tuple[str, str, str
     for cause, pattern, hint in _CAUSES:
         if pattern.search(low):
             detail = next((line.split("FATAL:", 1)[-1].strip() for line in text.splitlines() if "FATAL" in line),
-                          text.splitlines()[-1].strip() if text else cause)
+                          text.splitlines()[0].strip() if text else cause)
             return cause, f"{cause.replace('_', ' ')}: {detail}", hint
     return "connection_failed", text.splitlines()[0] if text else "connection failed", None
 

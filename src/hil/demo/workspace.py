@@ -10,6 +10,7 @@ from pathlib import Path
 from hil import settings
 from hil.demo.generate import generate
 from hil.engine.service import RunService
+from hil.store.connection_repo import ConnectionRepo
 from hil.store.db import Store
 from hil.workflows import load_workflow_file
 
@@ -41,5 +42,8 @@ def prepare(store: Store, say: Callable[[str], None] = lambda _m: None) -> DemoW
         counts = generate(database)
     wf_file = root / "fleet-health.yaml"
     shutil.copyfile(PACKAGE_DIR / "fleet-health.yaml", wf_file)
-    stored, _changed = RunService(store).apply_workflow(load_workflow_file(wf_file))
+    workflow = load_workflow_file(wf_file)
+    stored, _changed = RunService(store).apply_workflow(workflow)
+    # the demo database is also a named connection, for `hil sql fleet "SELECT ..."`
+    ConnectionRepo(store).add(workflow.connection(), replace=True)
     return DemoWorkspace(root, database, wf_file, stored.version, counts is not None, counts)

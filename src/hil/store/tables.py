@@ -26,6 +26,17 @@ workflow_versions = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
 )
 
+connections = sa.Table(
+    "connections",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("engine", sa.String(16), nullable=False),
+    sa.Column("path", sa.Text, nullable=True),
+    sa.Column("dsn_encrypted", sa.Text, nullable=True),  # see hil.secrets; never returned
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
 runs = sa.Table(
     "runs",
     metadata,

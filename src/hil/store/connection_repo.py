@@ -1,0 +1,78 @@
+"""Named SQL connections, shared by the CLI (`hil connections`, `hil sql`) and the server.
+
+DSNs are stored encrypted (hil.secrets) and only decrypted to connect."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from hil import secrets
+from hil.errors import ConfigError, NotFound
+from hil.store.db import Store
+from hil.store.tables import connections
+from hil.workflows import SqlConnection
+
+
+@dataclass(frozen=True)
+class StoredConnection:
+    id: str
+    name: str
+    engine: str
+    location: str  # file path, or the DSN with its password redacted
+    created_at: float
+
+
+class ConnectionRepo:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def add(self, cfg: SqlConnection, replace: bool = False) -> StoredConnection:
+        values = {"engine": cfg.engine, "path": cfg.path,
+                  "dsn_encrypted": secrets.encrypt(cfg.dsn) if cfg.dsn else None}
+        with self.store.write() as conn:
+            row = conn.execute(sa.select(connections.c.id).where(connections.c.name == cfg.name)).first()
+            if row is not None and not replace:
+                raise ConfigError(f"a connection named {cfg.name!r} already exists",
+                                  hint="remove it first, or add it again with --replace")
+            if row is None:
+                conn.execute(connections.insert().values(id=str(uuid.uuid4()), name=cfg.name,
+                                                         created_at=time.time(), **values))
+            else:
+                conn.execute(connections.update().where(connections.c.id == row.id).values(**values))
+        return self.get(cfg.name)
+
+    def _row(self, name: str) -> sa.Row[tuple[object, ...]]:
+        with self.store.read() as conn:
+            row = conn.execute(sa.select(connections).where(connections.c.name == name)).first()
+        if row is None:
+            raise NotFound(f"no connection named {name!r}", hint="see `hil connections list`")
+        return row
+
+    @staticmethod
+    def _stored(row: sa.Row[tuple[object, ...]]) -> StoredConnection:
+        m = row._mapping
+        location = str(m["path"]) if m["path"] else secrets.redact_url(secrets.decrypt(str(m["dsn_encrypted"])))
+        return StoredConnection(str(m["id"]), str(m["name"]), str(m["engine"]), location, float(m["created_at"]))
+
+    def get(self, name: str) -> StoredConnection:
+        return self._stored(self._row(name))
+
+    def config(self, name: str) -> SqlConnection:
+        """The connection with its secret decrypted, to connect with; never shown to anyone."""
+        m = self._row(name)._mapping
+        dsn = secrets.decrypt(str(m["dsn_encrypted"])) if m["dsn_encrypted"] else None
+        return SqlConnection(name=str(m["name"]), engine=m["engine"], path=m["path"], dsn=dsn)
+
+    def list_all(self) -> list[StoredConnection]:
+        with self.store.read() as conn:
+            rows = conn.execute(sa.select(connections).order_by(connections.c.name)).all()
+        return [self._stored(r) for r in rows]
+
+    def remove(self, name: str) -> None:
+        self._row(name)
+        with self.store.write() as conn:
+            conn.execute(connections.delete().where(connections.c.name == name))
