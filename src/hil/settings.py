@@ -29,6 +29,8 @@ SETTINGS: tuple[Setting, ...] = (
             "a run whose lease expired is resumed by another worker."),
     Setting("HIL_WORKERS", "2", "Worker threads that execute runs inside `hil serve`."),
     Setting("HIL_ROW_LIMIT", "200", "Maximum rows a query returns to an agent."),
+    Setting("HIL_SCHEMA_BUDGET", "12000", "Characters of schema a SQL prompt may hold; larger schemas are linked "
+            "to the question first."),
     Setting("HIL_QUERY_TIMEOUT", "30", "Seconds before a query is interrupted."),
     Setting("HIL_SECRET_KEY", "", "Fernet key that encrypts stored secrets; empty means $HIL_HOME/secret.key."),
     Setting("HIL_MODELS_DIR", "", "Where local models are assembled; empty means $HIL_HOME/models."),

@@ -10,11 +10,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from hil import settings
 from hil.agents.base import Agent, Draft, Feedback, Redraft, StepContext
 from hil.connectors import connect
 from hil.connectors.base import Table, render_schema
 from hil.connectors.guard import check_read_only
-from hil.connectors.linking import value_mentions
+from hil.connectors.linking import select_tables, value_mentions
 from hil.connectors.schema_check import runtime_hint, schema_problems
 from hil.errors import InvalidDecision, QueryFailed, QueryRefused
 from hil.events import EventType
@@ -51,10 +52,6 @@ def introspect(cfg: SqlConnection) -> list[Table]:
     return tables
 
 
-def schema_text(cfg: SqlConnection) -> str:
-    return render_schema(introspect(cfg))
-
-
 def dialect_of(cfg: SqlConnection) -> str:
     return {"duckdb": "duckdb", "sqlite": "sqlite", "postgres": "postgres"}[cfg.engine]
 
@@ -72,14 +69,16 @@ class SqlAgent(Agent):
     def draft(self, ctx: StepContext, feedback: Feedback | None) -> Draft:
         cfg = ctx.workflow.connection()
         dialect = dialect_of(cfg)
-        base = [f"Database ({cfg.engine}) schema:\n{schema_text(cfg)}",
+        tables = introspect(cfg)
+        shown = select_tables(f"{ctx.question} {ctx.purpose}", tables, settings.get_int("HIL_SCHEMA_BUDGET"))
+        note = "" if len(shown) == len(tables) else f" ({len(shown)} of {len(tables)} tables, those most related)"
+        base = [f"Database ({cfg.engine}) schema{note}:\n{render_schema(shown)}",
                 f"Today's date: {dt.date.today().isoformat()}. {DATE_HINTS[dialect]}",
                 f"Question: {ctx.question}"]
         if ctx.workflow.instructions:
             base.insert(1, f"Notes on this database: {ctx.workflow.instructions}")
         if ctx.purpose:
             base.append(f"What this query must find: {ctx.purpose}")
-        tables = introspect(cfg)
         mentions = value_mentions(ctx.question, tables)
         if feedback is not None and feedback.previous:
             if feedback.source != "error":
