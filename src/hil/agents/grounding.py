@@ -17,8 +17,14 @@ IDENTIFIER = re.compile(r"\b[A-Za-z]{1,6}[-_]?\d{2,}(?:[-_][A-Za-z0-9]+)*\b")
 CITATION = re.compile(r"\[(\d{1,2})\]")
 SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 WORD = re.compile(r"[a-z][a-z-]{3,}")
-STOPWORDS = frozenset(
-    ["about", "above", "after", "again", "also", "been", "before", "being", "below", "between", "both", "could", "does", "doing", "down", "during", "each", "from", "further", "have", "having", "here", "into", "itself", "just", "more", "most", "must", "only", "other", "over", "same", "should", "some", "such", "than", "that", "their", "them", "then", "there", "these", "they", "this", "those", "through", "under", "until", "very", "were", "what", "when", "where", "which", "while", "will", "with", "would", "your", "first", "check", "vehicle", "vehicles"])
+STOPWORDS = frozenset({
+    "about", "above", "after", "again", "also", "been", "before", "being", "below", "between", "both",
+    "could", "does", "doing", "down", "during", "each", "from", "further", "have", "having", "here", "into",
+    "itself", "just", "more", "most", "must", "only", "other", "over", "same", "should", "some", "such",
+    "than", "that", "their", "them", "then", "there", "these", "they", "this", "those", "through", "under",
+    "until", "very", "were", "what", "when", "where", "which", "while", "will", "with", "would", "your",
+    "first", "check", "vehicle", "vehicles",
+})
 
 
 def _numbers(text: str) -> set[str]:

@@ -82,9 +82,9 @@ class ResponderAgent(Agent):
         rows_text = "\n".join(" ".join(map(str, r)) for r in rows)
         text = grounding.attach_citations(text, passages, data=rows_text)
         cited_refs = {int(m) for m in grounding.CITATION.findall(text)}
-        citations = [{k: v for k, v in s.items() if k != "text"} for s in sources if s["ref"] in cited_refs]
-        final = {"text": text, "revision": revision, "citations": citations,
-                 "sources_consulted": [{k: v for k, v in s.items() if k != "text"} for s in sources],
+        consulted = [{k: v for k, v in s.items() if k != "text"} for s in sources]  # passages are in the events
+        citations = [s for s in consulted if s["ref"] in cited_refs]
+        final = {"text": text, "revision": revision, "citations": citations, "sources_consulted": consulted,
                  **report.to_dict(), "sql": sql["sql"] if sql else None}
         ctx.emit(EventType.ANSWER_FINAL, final)
         return final

@@ -12,7 +12,12 @@ import re
 from hil.connectors.base import Table, render_schema
 
 _WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset(["the", "a", "an", "of", "in", "on", "for", "to", "and", "or", "by", "with", "from", "what", "which", "who", "how", "many", "much", "is", "are", "was", "were", "each", "per", "all", "any", "most", "least", "top", "last", "first", "do", "does", "did", "have", "has", "had", "that", "this", "there", "their", "than", "then", "show", "list", "give", "me", "find", "count", "number"])
+_STOP = frozenset({
+    "the", "a", "an", "of", "in", "on", "for", "to", "and", "or", "by", "with", "from", "what", "which",
+    "who", "how", "many", "much", "is", "are", "was", "were", "each", "per", "all", "any", "most", "least",
+    "top", "last", "first", "do", "does", "did", "have", "has", "had", "that", "this", "there", "their",
+    "than", "then", "show", "list", "give", "me", "find", "count", "number",
+})
 
 
 def value_mentions(text: str, tables: list[Table]) -> list[str]:
