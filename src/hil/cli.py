@@ -15,6 +15,8 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from rich.table import Table
 
 from hil import settings
+from hil.cli_eval import eval_app
+from hil.cli_examples import examples_app
 from hil.cli_sql import connections_app, sql
 from hil.errors import HilError
 
@@ -27,6 +29,8 @@ app.add_typer(workflows_app, name="workflows")
 app.add_typer(runs_app, name="runs")
 app.add_typer(models_app, name="models")
 app.add_typer(connections_app, name="connections")
+app.add_typer(eval_app, name="eval")
+app.add_typer(examples_app, name="examples")
 app.command("sql")(sql)
 
 out = Console()
@@ -169,6 +173,21 @@ def runs_resume(run_id: str, yes: Annotated[bool, typer.Option("--yes", "-y")] =
     _print_result(result_json(service, run.id))
     if status != "succeeded":
         raise typer.Exit(1)
+
+
+@runs_app.command("feedback")
+def runs_feedback(run_id: str,
+                  correct: Annotated[bool, typer.Option("--correct/--wrong", help="Was the answer right?")],
+                  comment: Annotated[str | None, typer.Option(help="What was right or wrong.")] = None) -> None:
+    """Mark a finished run's answer correct (its SQL becomes an example) or wrong (what it taught is forgotten)."""
+    from hil.engine.service import RunService
+
+    service = RunService(_store())
+    result = service.feedback(service.runs.find(run_id).id, correct, comment)
+    if correct:
+        out.print(f"marked correct; {result['examples_added']} SQL example(s) remembered")
+    else:
+        out.print(f"marked wrong; {result['examples_removed']} SQL example(s) from this run forgotten")
 
 
 @runs_app.command("cancel")

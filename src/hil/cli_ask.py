@@ -97,7 +97,8 @@ def _edit_in_editor(approval: Approval) -> dict[str, Any]:
 
 
 def ask_decision(console: Console, service: RunService, approval: Approval) -> None:
-    show_approval(console, approval)
+    draft = service.view(approval.run_id).state.draft(approval.draft_id)
+    show_approval(console, approval, draft.basis if draft else None)
     choices: dict[str, Any] = {"a": "approve", "e": "edit", "r": "reject", "c": "cancel"}
     if approval.kind == "clarification":
         choices["s"] = "respond"

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
@@ -59,7 +60,8 @@ def event_line(e: Event) -> str | None:
     return t
 
 
-def show_approval(console: Console, a: Approval) -> None:
+def show_approval(console: Console, a: Approval, basis: list[dict[str, Any]] | None = None) -> None:
+    """The approval card; ``basis`` lists the approved examples a SQL draft followed."""
     if a.kind == "plan":
         table = Table(title=f"Plan for approval ({a.id[:8]})", show_lines=False)
         table.add_column("#")
@@ -71,6 +73,9 @@ def show_approval(console: Console, a: Approval) -> None:
     elif a.kind.startswith("sql"):
         console.print(Panel(Syntax(a.content.get("sql", ""), "sql", word_wrap=True),
                             title=f"SQL for approval on {a.content.get('connection')} ({a.id[:8]})"))
+        if basis:
+            console.print("Based on approved examples: " + "; ".join(
+                f"{escape(b['question'])!r} ({b['id'][:8]}, score {b['score']})" for b in basis))
     else:
         console.print(Panel(json.dumps(a.content, indent=2), title=f"{a.kind} ({a.id[:8]})"))
 

@@ -44,6 +44,7 @@ class EventType(StrEnum):
     RUN_FAILED = "run.failed"
     RUN_CANCELLED = "run.cancelled"
     RUN_EXPIRED = "run.expired"
+    RUN_FEEDBACK = "run.feedback"  # a user's verdict on a finished run's answer
     HEARTBEAT = "heartbeat"
 
 

@@ -31,6 +31,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HIL_ROW_LIMIT", "200", "Maximum rows a query returns to an agent."),
     Setting("HIL_SCHEMA_BUDGET", "12000", "Characters of schema a SQL prompt may hold; larger schemas are linked "
             "to the question first."),
+    Setting("HIL_FEWSHOT_K", "3", "Approved question/SQL examples shown to the SQL agent; 0 turns the memory off."),
+    Setting("HIL_MAX_DRAFTS", "6", "Drafts a step may make (after rejections, failed queries, empty or misshapen results) before the "
+            "run fails."),
     Setting("HIL_QUERY_TIMEOUT", "30", "Seconds before a query is interrupted."),
     Setting("HIL_SECRET_KEY", "", "Fernet key that encrypts stored secrets; empty means $HIL_HOME/secret.key."),
     Setting("HIL_MODELS_DIR", "", "Where local models are assembled; empty means $HIL_HOME/models."),

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+from hil.fewshot import Recall, no_examples
 from hil.models.llm import LLM
 from hil.workflows import Workflow
 
@@ -62,6 +63,8 @@ class StepContext:
     llm_factory: Callable[[], LLM]
     once: Callable[[str, Callable[[], Any]], Any]
     history: list[dict[str, Any]] = field(default_factory=list)
+    recall: Recall = no_examples  # the SQL few-shot memory, scoped per connection
+    notes: dict[str, Any] = field(default_factory=dict)  # an agent's memory across its drafts in this step
     _llm: LLM | None = None
 
     @property

@@ -10,18 +10,26 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from hil import settings
+from hil import fewshot, settings
 from hil.agents.base import Agent, Draft, Feedback, Redraft, StepContext
 from hil.connectors import connect
-from hil.connectors.base import Table, render_schema
+from hil.connectors.base import Connector, Table, render_schema
 from hil.connectors.guard import check_read_only
 from hil.connectors.linking import select_tables, value_mentions
+from hil.connectors.result_check import (
+    align_literals,
+    empty_result_hint,
+    expects_rows,
+    shape_problem,
+)
 from hil.connectors.schema_check import runtime_hint, schema_problems
 from hil.errors import InvalidDecision, QueryFailed, QueryRefused
 from hil.events import EventType
 from hil.workflows import SqlConnection, Workflow
 
 SAMPLE_ROWS = 20
+EMPTY = "the query returned no rows"
+WRONG_SHAPE = "the result does not fit the question"
 # Small models default to MySQL idioms (DATE_SUB, NOW()); one example per dialect steers them.
 DATE_HINTS = {
     "duckdb": "Date arithmetic: CURRENT_DATE - INTERVAL 90 DAY (DuckDB has no DATE_SUB or NOW()).",
@@ -70,13 +78,20 @@ class SqlAgent(Agent):
         cfg = ctx.workflow.connection()
         dialect = dialect_of(cfg)
         tables = introspect(cfg)
-        shown = select_tables(f"{ctx.question} {ctx.purpose}", tables, settings.get_int("HIL_SCHEMA_BUDGET"))
+        shots = ctx.recall(cfg.name, ctx.question, settings.get_int("HIL_FEWSHOT_K"))
+        # The tables the examples used are likely the ones this question needs too.
+        linking_text = " ".join([ctx.question, ctx.purpose, *(s.example.sql for s in shots)])
+        shown = select_tables(linking_text, tables, settings.get_int("HIL_SCHEMA_BUDGET"))
         note = "" if len(shown) == len(tables) else f" ({len(shown)} of {len(tables)} tables, those most related)"
         base = [f"Database ({cfg.engine}) schema{note}:\n{render_schema(shown)}",
                 f"Today's date: {dt.date.today().isoformat()}. {DATE_HINTS[dialect]}",
                 f"Question: {ctx.question}"]
         if ctx.workflow.instructions:
             base.insert(1, f"Notes on this database: {ctx.workflow.instructions}")
+        if shots:
+            base.insert(-1, "Examples: earlier questions on this database and the SQL a reviewer approved for "
+                            "them. Reuse their joins and conventions where they fit, with the values of the "
+                            f"question below.\n\n{fewshot.render(shots)}")
         if ctx.purpose:
             base.append(f"What this query must find: {ctx.purpose}")
         mentions = value_mentions(ctx.question, tables)
@@ -92,9 +107,9 @@ class SqlAgent(Agent):
                             "Write a corrected query.")
         if mentions:
             base.append("Values named above and the columns that hold them: " + "; ".join(mentions))
-        base.append(f"Return JSON {{\"sql\": \"...\"}} with one {dialect} SELECT query. When the question asks "
-                    f"for the top N, use LIMIT N; otherwise add LIMIT {min(ctx.workflow.row_limit, 50)} when listing "
-                    "rows.")
+        base.append(f"Return JSON {{\"sql\": \"...\"}} with one {dialect} SELECT query that answers the Question. "
+                    "When it asks for the top N, use LIMIT N; when it asks for the largest, smallest, most or "
+                    "least, return only the top row(s).")
         prompt = "\n\n".join(base)
         attempts: list[dict[str, str]] = []
         failed_before = {feedback.previous.get("sql")} if feedback and feedback.previous else set()
@@ -107,6 +122,8 @@ class SqlAgent(Agent):
             try:
                 checked = check_read_only(sql, dialect)
                 problems = schema_problems(checked, dialect, tables)
+                problems += [f"{p} is a placeholder from an example: put the question's value there"
+                             for p in fewshot.placeholders(checked)]
                 if not problems:
                     break
                 error = "; ".join(problems)
@@ -120,10 +137,20 @@ class SqlAgent(Agent):
         else:
             raise QueryRefused(f"the model produced no valid read-only SQL in {self.MAX_SELF_FIXES + 1} tries: "
                                f"{attempts[-1]['error']}")
+        checked, value_fixes = self._align_values(cfg, checked, tables)
         content = {"sql": checked, "connection": cfg.name}
         return Draft("sql_read", EventType.SQL_DRAFTED, content, checked,
                      needs_approval=ctx.workflow.approval.sql_read,
-                     extra={"dialect": dialect, "feedback": feedback.message if feedback else None})
+                     extra={"dialect": dialect, "feedback": feedback.message if feedback else None,
+                            "examples": [shot.to_dict() for shot in shots], "value_fixes": value_fixes})
+
+    @staticmethod
+    def _align_values(cfg: SqlConnection, sql: str, tables: list[Table]) -> tuple[str, list[str]]:
+        conn = connect(cfg)
+        try:
+            return align_literals(conn, sql, tables)
+        finally:
+            conn.close()
 
     def validate_edit(self, workflow: Workflow, kind: str, content: dict[str, Any]) -> dict[str, Any]:
         sql = content.get("sql")
@@ -141,15 +168,33 @@ class SqlAgent(Agent):
         cfg = ctx.workflow.connection(content.get("connection"))
         conn = connect(cfg)
         try:
-            result = conn.execute_read(content["sql"], limit=ctx.workflow.row_limit)
-        except (QueryFailed, QueryRefused) as err:
-            hint = runtime_hint(err.message, content["sql"], dialect_of(cfg), introspect(cfg))
-            raise Redraft(f"{err.message} (hint: {hint})" if hint else err.message) from None
+            try:
+                result = conn.execute_read(content["sql"], limit=ctx.workflow.row_limit)
+            except (QueryFailed, QueryRefused) as err:
+                hint = runtime_hint(err.message, content["sql"], dialect_of(cfg), introspect(cfg))
+                raise Redraft(f"{err.message} (hint: {hint})" if hint else err.message) from None
+            data = result.to_dict()
+            ctx.emit(EventType.SQL_EXECUTED, {"sql": content["sql"], "connection": cfg.name,
+                                              "columns": data["columns"], "row_count": data["row_count"],
+                                              "sample_rows": data["rows"][:SAMPLE_ROWS],
+                                              "truncated": data["truncated"], "elapsed_ms": data["elapsed_ms"]})
+            self._check_result(ctx, conn, content["sql"], data)
         finally:
             conn.close()
-        data = result.to_dict()
-        ctx.emit(EventType.SQL_EXECUTED, {"sql": content["sql"], "connection": cfg.name,
-                                          "columns": data["columns"], "row_count": data["row_count"],
-                                          "sample_rows": data["rows"][:SAMPLE_ROWS],
-                                          "truncated": data["truncated"], "elapsed_ms": data["elapsed_ms"]})
         return {"sql": content["sql"], **data}
+
+    def _check_result(self, ctx: StepContext, conn: Connector, sql: str, data: dict[str, Any]) -> None:
+        """Redraft once on an unexpected empty result, and once on a result of the wrong shape.
+
+        ``ctx.notes["failures"]`` holds the step's earlier failures (the runner restores them
+        from the event log), so a resumed step does not ask twice."""
+        failures: list[str] = ctx.notes.setdefault("failures", [])
+        if not data["rows"] and expects_rows(ctx.question) and not any(f.startswith(EMPTY) for f in failures):
+            hint = empty_result_hint(conn, sql, introspect(ctx.workflow.connection(conn.cfg.name)))
+            failures.append(EMPTY)
+            raise Redraft(f"{EMPTY}, but the question expects an answer"
+                          + (f" (hint: {hint})" if hint else "; check the filters and joins"))
+        problem = shape_problem(ctx.question, data["columns"], data["rows"])
+        if problem and not any(f.startswith(WRONG_SHAPE) for f in failures):
+            failures.append(WRONG_SHAPE)
+            raise Redraft(f"{WRONG_SHAPE}: {problem}")

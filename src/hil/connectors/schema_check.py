@@ -49,6 +49,10 @@ def column_hint(column: str, used: list[str], tables: list[Table]) -> str:
         close = [names[n] for n in difflib.get_close_matches(column, list(names), n=3, cutoff=0.6)]
         return f"no table has a column {column!r}" + (f"; did you mean {', '.join(close)}?" if close else "")
     where = ", ".join(t.name for t in owners)
+    in_use = [t.name for t in used_tables if t in owners]
+    if in_use:  # the table is in the query, but not in the (sub)query where the column is used
+        return (f"column {column!r} is in {', '.join(in_use)}, but it is used in a part of the query (a subquery "
+                f"or a join condition) where {', '.join(in_use)} is not in FROM")
     joins = [h for o in owners for u in used_tables if o is not u and (h := join_hint(u, o))]
     msg = f"column {column!r} is not in {', '.join(t.name for t in used_tables) or 'those tables'}; it is in {where}"
     return msg + (f" ({joins[0]})" if joins else "")

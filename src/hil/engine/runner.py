@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Literal
 
+from hil import settings
 from hil.agents import registry
 from hil.agents.base import Agent, Draft, Feedback, Redraft, StepContext
 from hil.engine.state import DraftState, RunState, StepState, fold
@@ -18,10 +19,10 @@ from hil.errors import HilError, IdempotencyConflict
 from hil.events import EventType
 from hil.models.llm import LLM
 from hil.store.db import Store
+from hil.store.example_repo import ExampleRepo, approved_pairs
 from hil.store.run_repo import RunRepo
 from hil.store.workflow_repo import StoredWorkflow, WorkflowRepo
 
-MAX_DRAFTS_PER_STEP = 6
 FINAL_STEPS = ("reasoner", "responder")
 
 
@@ -44,6 +45,8 @@ class StepRunner:
         self.workflows = WorkflowRepo(store)
         self.worker_id = worker_id
         self.llm_factory = llm_factory
+        self.examples = ExampleRepo(store)
+        self.recall = self.examples.recall
 
     # -- event helpers (every append checks that this worker still owns the run) --
     def _emit(self, run_id: str, type: str, payload: dict[str, Any], step: str | None = None,
@@ -103,7 +106,8 @@ class StepRunner:
                     ctx = StepContext(run_id=run_id, question=run.question, workflow=stored.definition, step=name,
                                       purpose=purpose, outputs=outputs, history=history, llm_factory=llm,
                                       emit=self._emitter(run_id, name),
-                                      once=self._once(run_id, name))
+                                      once=self._once(run_id, name), recall=self.recall,
+                                      notes={"failures": [d.failed_with for d in st.drafts if d.failed_with]})
                     if not st.started:
                         self._emit(run_id, EventType.STEP_STARTED, {"index": index, "purpose": purpose},
                                    step=name, agent=name)
@@ -126,7 +130,7 @@ class StepRunner:
         while True:
             latest = st.drafts[-1] if st.drafts else None
             if latest is None or latest.needs_redraft:
-                if len(st.drafts) >= MAX_DRAFTS_PER_STEP:
+                if len(st.drafts) >= settings.get_int("HIL_MAX_DRAFTS"):
                     raise HilError(f"step {st.name!r} gave up after {len(st.drafts)} drafts")
                 feedback = None
                 if latest is not None:
@@ -148,7 +152,8 @@ class StepRunner:
                 latest.failed_with = r.message
 
     def _record_draft(self, run_id: str, st: StepState, draft: Draft, attempt: int) -> DraftState:
-        d = DraftState(str(uuid.uuid4()), draft.kind, draft.content, draft.needs_approval)
+        d = DraftState(str(uuid.uuid4()), draft.kind, draft.content, draft.needs_approval,
+                       basis=list(draft.extra.get("examples") or []))
         self._emit(run_id, draft.event_type, {"draft_id": d.draft_id, "kind": draft.kind, "content": draft.content,
                                               "summary": draft.summary, "needs_approval": draft.needs_approval,
                                               "attempt": attempt, **draft.extra}, step=st.name, agent=st.name)
@@ -168,7 +173,8 @@ class StepRunner:
                 self.repo.append(conn, run_id, EventType.APPROVAL_REQUESTED, {
                     "approval_id": approval.id, "draft_id": d.draft_id, "kind": d.kind, "content": d.content,
                     "content_hash": approval.content_hash, "expires_at": expires,
-                    "decisions": ["approve", "edit", "reject"] + (["respond"] if d.kind == "clarification" else [])},
+                    "decisions": ["approve", "edit", "reject"] + (["respond"] if d.kind == "clarification" else []),
+                    "examples": d.basis},
                     step=st.name, agent=st.name)
                 d.approval_id = approval.id
             self.repo.set_status(conn, run_id, "awaiting_approval", release=True)
@@ -181,6 +187,14 @@ class StepRunner:
             self.repo.append(conn, run_id, EventType.RUN_FINISHED, {"status": "succeeded",
                                                                     "answer": answer.get("text")})
             self.repo.set_status(conn, run_id, "succeeded", release=True)
+        self._learn(run_id)
+
+    def _learn(self, run_id: str) -> None:
+        """Remember the SQL a human approved, for the SQL agent's few-shot memory."""
+        run = self.repo.get(run_id)
+        events = self.repo.events(run_id)
+        for connection, sql in approved_pairs(fold(run_id, events), events):
+            self.examples.add(connection, run.question, sql, "approved", run_id=run_id)
 
     def _fail(self, run_id: str, state: RunState, code: str, message: str) -> None:
         step = next((n for n, s in state.steps.items() if s.started and not s.finished), None)

@@ -102,6 +102,31 @@ class RunService:
             self.runs.set_status(conn, current.run_id, "queued", only_if=("awaiting_approval",))
             return self.runs.get_approval(approval_id, conn)
 
+    def feedback(self, run_id: str, correct: bool, comment: str | None = None, user: str = "local") -> dict[str, Any]:
+        """Record a user's verdict on a finished run's answer and update the SQL few-shot memory:
+        a correct answer teaches its SQL (approved by a human or not); a wrong one un-teaches
+        whatever the run taught."""
+        from hil.store.example_repo import ExampleRepo, approved_pairs
+
+        run = self.runs.get(run_id)
+        if run.status != "succeeded":
+            raise InvalidDecision(f"run {run_id} has no answer to judge (it is {run.status})",
+                                  hint="feedback is for runs that finished with an answer")
+        examples = ExampleRepo(self.store)
+        removed = added = 0
+        if correct:
+            events = self.runs.events(run_id)
+            for connection, sql in approved_pairs(fold(run_id, events), events, human_only=False):
+                examples.add(connection, run.question, sql, "feedback", run_id=run_id)
+                added += 1
+        else:
+            removed = examples.forget_run(run_id)
+        payload = {"correct": correct, "comment": comment, "user": user, "examples_added": added,
+                   "examples_removed": removed}
+        with self.store.write() as conn:
+            self.runs.append(conn, run_id, EventType.RUN_FEEDBACK, payload)
+        return payload
+
     def cancel(self, run_id: str, user: str = "local") -> bool:
         with self.store.write() as conn:
             run = self.runs.get(run_id, conn)

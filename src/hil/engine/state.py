@@ -21,6 +21,7 @@ class DraftState:
     edited: dict[str, Any] | None = None
     message: str | None = None
     failed_with: str | None = None  # execution error that asks for a redraft
+    basis: list[dict[str, Any]] = field(default_factory=list)  # few-shot examples the draft followed
 
     @property
     def needs_redraft(self) -> bool:
@@ -80,7 +81,8 @@ def fold(run_id: str, events: list[Event]) -> RunState:
             state.step(e.step).started = True
         elif e.type in DRAFT_EVENTS and e.step:
             state.step(e.step).drafts.append(DraftState(p["draft_id"], p["kind"], p["content"],
-                                                        bool(p.get("needs_approval"))))
+                                                        bool(p.get("needs_approval")),
+                                                        basis=list(p.get("examples") or [])))
         elif e.type == EventType.APPROVAL_REQUESTED:
             d = state.draft(p["draft_id"])
             if d:

@@ -37,6 +37,20 @@ connections = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
 )
 
+sql_examples = sa.Table(
+    "sql_examples",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("connection", sa.String(64), nullable=False),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("sql", sa.Text, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),  # approved | feedback | import
+    sa.Column("run_id", sa.String(36), nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("connection", "question", "sql", name="uq_sql_examples_pair"),
+    sa.Index("ix_sql_examples_run", "run_id"),
+)
+
 runs = sa.Table(
     "runs",
     metadata,

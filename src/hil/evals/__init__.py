@@ -1,0 +1,1 @@
+"""Benchmarks and the evaluations that run on them."""

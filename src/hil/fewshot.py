@@ -1,0 +1,181 @@
+"""Few-shot memory for the SQL agent: question -> SQL pairs that a human vouched for, and the
+retrieval that picks the ones most like a new question.
+
+Only vouched-for pairs get in (an approved SQL whose answer was not rejected, an answer marked
+correct, or a curated import); "the query returned rows" is not evidence that it was right.
+Retrieval is TF-IDF cosine over the questions' content words, scoped to one connection, and
+prefers examples with different SQL shapes so that three near-copies do not crowd out the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from hil.errors import ConfigError
+
+Source = Literal["approved", "feedback", "import"]
+SOURCES: tuple[Source, ...] = ("approved", "feedback", "import")
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset({
+    "the", "a", "an", "of", "in", "on", "at", "for", "to", "and", "or", "by", "with", "from", "what", "which",
+    "who", "is", "are", "was", "were", "do", "does", "did", "that", "this", "there", "their", "me", "give",
+    "show", "list", "tell", "please", "can", "you", "i", "it", "its", "be", "all",
+})
+_COMPARED = re.compile(r"(\w+)\s*(?:=|LIKE)\s*('(?:[^']|'')*'|\"[^\"]*\")", re.I)
+_PLACEHOLDER = re.compile(r"<[a-z0-9_]+>")
+_LITERAL = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|\b\d+(?:\.\d+)?\b")
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str
+    connection: str
+    question: str
+    sql: str
+    source: Source
+    run_id: str | None = None
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class ScoredExample:
+    example: Example
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        e = self.example
+        return {"id": e.id, "question": e.question, "sql": e.sql, "source": e.source, "score": round(self.score, 3)}
+
+
+# What the SQL agent calls to recall examples: (connection, question, k) -> best first.
+Recall = Callable[[str, str, int], list[ScoredExample]]
+
+
+def no_examples(_connection: str, _question: str, _k: int) -> list[ScoredExample]:
+    return []
+
+
+def terms(text: str) -> list[str]:
+    out = []
+    for w in _WORD.findall(text.lower().replace("_", " ")):
+        if w in _STOP:
+            continue
+        out.append(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w)
+    return out
+
+
+def question_terms(e: Example) -> list[str]:
+    """The example question's terms without the values its SQL filters on: "biggest city in
+    nebraska" teaches how to find a biggest city, not anything about Nebraska."""
+    values = {t for lit in _LITERAL.findall(e.sql) for t in terms(lit.strip("'\""))}
+    return [t for t in terms(e.question) if t not in values]
+
+
+def sql_shape(sql: str) -> str:
+    """The SQL with its literals masked and spacing normalised: same shape, same lesson."""
+    return " ".join(_LITERAL.sub("?", sql).lower().split())
+
+
+def rank(question: str, examples: Iterable[Example], k: int, min_score: float = 0.05) -> list[ScoredExample]:
+    """The ``k`` examples whose questions are most like ``question``, at most one per SQL shape."""
+    pool = list(examples)
+    if not pool or k <= 0:
+        return []
+    docs = [Counter(question_terms(e)) for e in pool]
+    df: Counter[str] = Counter()
+    for d in docs:
+        df.update(d.keys())
+    n = len(pool)
+
+    def weights(tf: Counter[str]) -> dict[str, float]:
+        return {t: (1 + math.log(c)) * math.log(1 + n / (1 + df.get(t, 0))) for t, c in tf.items()}
+
+    query = weights(Counter(terms(question)))
+    qnorm = math.sqrt(sum(v * v for v in query.values())) or 1.0
+    scored: list[tuple[float, int]] = []
+    for i, d in enumerate(docs):
+        w = weights(d)
+        dot = sum(v * w.get(t, 0.0) for t, v in query.items())
+        if dot <= 0:
+            continue
+        score = dot / (qnorm * (math.sqrt(sum(v * v for v in w.values())) or 1.0))
+        if score >= min_score:
+            scored.append((score, i))
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    chosen: list[ScoredExample] = []
+    shapes: set[str] = set()
+    for score, i in scored:
+        shape = sql_shape(pool[i].sql)
+        if shape in shapes:
+            continue
+        shapes.add(shape)
+        chosen.append(ScoredExample(pool[i], score))
+        if len(chosen) == k:
+            break
+    return chosen
+
+
+def template(e: Example) -> tuple[str, str]:
+    """The example as a template: each value that both its question and its SQL name becomes a
+    placeholder named after its column (``how big is <state_name>``), so that a model reuses the
+    query's shape with the new question's values instead of copying the old ones."""
+    question, sql = e.question, e.sql
+    for m in _COMPARED.finditer(e.sql):
+        column, value = m.group(1), m.group(2)[1:-1]
+        word = re.compile(rf"(?<!\w){re.escape(value)}(?!\w)", re.I)
+        if len(value) < 2 or not word.search(question):
+            continue
+        slot = f"<{column.lower()}>"
+        question = word.sub(slot, question)
+        sql = sql.replace(m.group(2), f"'{slot}'")
+    return question, sql
+
+
+def render(examples: list[ScoredExample]) -> str:
+    """Examples for a prompt, most similar first, with their values as placeholders."""
+    return "\n\n".join("Question: {}\nSQL: {}".format(*template(s.example)) for s in examples)
+
+
+def placeholders(sql: str) -> list[str]:
+    """Placeholders a draft copied from a template instead of filling them in."""
+    return _PLACEHOLDER.findall(sql)
+
+
+def read_curated(path: str | Path) -> list[tuple[str, str]]:
+    """(question, sql) pairs from a curated file: JSON Lines or a JSON list of
+    ``{"question": ..., "sql": ...}`` objects. Errors name the line and what is missing."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: no such file", hint="give a .jsonl or .json file of {question, sql} objects")
+    text = p.read_text(encoding="utf-8")
+    try:
+        items: list[tuple[int, Any]] = list(enumerate(json.loads(text), 1)) if text.lstrip().startswith("[") else [
+            (n, json.loads(line)) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{p}: not valid JSON: {err.msg} (line {err.lineno})") from None
+    pairs = []
+    for n, item in items:
+        if not isinstance(item, dict) or not all(isinstance(item.get(f), str) and item[f].strip()
+                                                 for f in ("question", "sql")):
+            raise ConfigError(f"{p}: entry {n}: expected an object with non-empty \"question\" and \"sql\" strings")
+        pairs.append((item["question"].strip(), item["sql"].strip().rstrip(";")))
+    return pairs
+
+
+def in_memory(examples: list[Example]) -> Recall:
+    """A recall function over a fixed list (evaluation seeds one from a training split)."""
+    def recall(connection: str, question: str, k: int) -> list[ScoredExample]:
+        return rank(question, (e for e in examples if e.connection == connection), k)
+    return recall
+
+
+def example_dict(e: Example) -> dict[str, Any]:
+    return asdict(e)
