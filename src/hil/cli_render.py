@@ -39,6 +39,9 @@ def event_line(e: Event) -> str | None:
         return f"{p.get('kind')} {DECIDED.get(p.get('decision', ''), p.get('decision'))} by {p.get('user')}{msg}"
     if t == EventType.SQL_EXECUTED:
         return f"SQL returned {p.get('row_count')} rows in {p.get('elapsed_ms')} ms"
+    if t == EventType.SQL_ROWS_BEHIND_AGGREGATE:
+        groups = p.get("groups", [])
+        return f"fetched {sum(len(g.get('rows', [])) for g in groups)} rows behind the top {len(groups)} group(s)"
     if t == EventType.RETRIEVAL_RESULTS:
         titles = ", ".join(dict.fromkeys(s["title"] for s in p.get("snippets", [])))
         return f"retrieved {len(p.get('snippets', []))} passages from {titles or 'no documents'}"

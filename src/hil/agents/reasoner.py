@@ -33,6 +33,11 @@ class ReasonerAgent(Agent):
             more = " (more rows exist)" if sql.get("truncated") else ""
             parts.append(f"<data source=\"SQL\" rows=\"{sql['row_count']}\"{more}>\n"
                          f"{table_text(sql['columns'], sql['rows'])}\n</data>")
+            for group in sql.get("evidence") or []:
+                if group.get("rows"):
+                    label = ", ".join(f"{k} = {v}" for k, v in group["group"].items()) or "all rows"
+                    parts.append(f"<data source=\"SQL rows behind {label}\" rows=\"sample\">\n"
+                                 f"{table_text(group['columns'], group['rows'])}\n</data>")
         rag = ctx.outputs.get("rag")
         if rag:
             for s in rag["snippets"]:

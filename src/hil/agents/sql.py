@@ -14,6 +14,7 @@ from hil import fewshot, settings
 from hil.agents.base import Agent, Draft, Feedback, Redraft, StepContext
 from hil.connectors import connect
 from hil.connectors.base import Connector, Table, render_schema
+from hil.connectors.evidence import rows_behind
 from hil.connectors.guard import check_read_only
 from hil.connectors.linking import select_tables, value_mentions
 from hil.connectors.result_check import (
@@ -179,9 +180,12 @@ class SqlAgent(Agent):
                                               "sample_rows": data["rows"][:SAMPLE_ROWS],
                                               "truncated": data["truncated"], "elapsed_ms": data["elapsed_ms"]})
             self._check_result(ctx, conn, content["sql"], data)
+            evidence = rows_behind(conn, content["sql"], data["columns"], data["rows"])
+            if evidence:
+                ctx.emit(EventType.SQL_ROWS_BEHIND_AGGREGATE, {"sql": content["sql"], "groups": evidence})
         finally:
             conn.close()
-        return {"sql": content["sql"], **data}
+        return {"sql": content["sql"], **data, "evidence": evidence}
 
     def _check_result(self, ctx: StepContext, conn: Connector, sql: str, data: dict[str, Any]) -> None:
         """Redraft once on an unexpected empty result, and once on a result of the wrong shape.
