@@ -39,6 +39,8 @@ def event_line(e: Event) -> str | None:
         return f"{p.get('kind')} {DECIDED.get(p.get('decision', ''), p.get('decision'))} by {p.get('user')}{msg}"
     if t == EventType.SQL_EXECUTED:
         return f"SQL returned {p.get('row_count')} rows in {p.get('elapsed_ms')} ms"
+    if t == EventType.SQL_WRITE_EXECUTED:
+        return f"[bold]{p.get('verb')}[/] changed {p.get('rows_affected')} rows in {p.get('elapsed_ms')} ms"
     if t == EventType.SQL_ROWS_BEHIND_AGGREGATE:
         groups = p.get("groups", [])
         return f"fetched {sum(len(g.get('rows', [])) for g in groups)} rows behind the top {len(groups)} group(s)"
@@ -74,8 +76,11 @@ def show_approval(console: Console, a: Approval, basis: list[dict[str, Any]] | N
             table.add_row(str(i), s["agent"], s["purpose"])
         console.print(table)
     elif a.kind.startswith("sql"):
+        what = "[bold red]WRITE[/] " if a.kind == "sql_write" else ""
         console.print(Panel(Syntax(a.content.get("sql", ""), "sql", word_wrap=True),
-                            title=f"SQL for approval on {a.content.get('connection')} ({a.id[:8]})"))
+                            title=f"{what}SQL for approval on {a.content.get('connection')} ({a.id[:8]})"))
+        if a.content.get("impact"):
+            console.print(f"[bold]Estimated impact:[/] {escape(a.content['impact']['summary'])}")
         if basis:
             console.print("Based on approved examples: " + "; ".join(
                 f"{escape(b['question'])!r} ({b['id'][:8]}, score {b['score']})" for b in basis))

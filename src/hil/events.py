@@ -33,6 +33,7 @@ class EventType(StrEnum):
     SQL_DRAFTED = "sql.drafted"
     SQL_EXECUTED = "sql.executed"
     SQL_ROWS_BEHIND_AGGREGATE = "sql.rows_behind_aggregate"
+    SQL_WRITE_EXECUTED = "sql.write_executed"
     RETRIEVAL_RESULTS = "retrieval.results"
     TOOL_CALLED = "tool.called"
     TOOL_RESULT = "tool.result"

@@ -4,6 +4,7 @@ read-only with a row limit, and redrafts with the error when it fails."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from hil.agents.base import Agent, Draft, Feedback, Redraft, StepContext
 from hil.connectors import connect
 from hil.connectors.base import Connector, Table, render_schema
 from hil.connectors.evidence import rows_behind
-from hil.connectors.guard import check_read_only
+from hil.connectors.guard import check_read_only, check_write, is_write
 from hil.connectors.linking import select_tables, value_mentions
 from hil.connectors.result_check import (
     align_literals,
@@ -24,6 +25,7 @@ from hil.connectors.result_check import (
     shape_problem,
 )
 from hil.connectors.schema_check import runtime_hint, schema_problems
+from hil.connectors.writes import estimate_impact, execute_write
 from hil.errors import InvalidDecision, QueryFailed, QueryRefused
 from hil.events import EventType
 from hil.workflows import SqlConnection, Workflow
@@ -87,6 +89,9 @@ class SqlAgent(Agent):
         base = [f"Database ({cfg.engine}) schema{note}:\n{render_schema(shown)}",
                 f"Today's date: {dt.date.today().isoformat()}. {DATE_HINTS[dialect]}",
                 f"Question: {ctx.question}"]
+        if not cfg.read_only:
+            base.insert(1, "This connection allows changes. When the question asks to change data, write one INSERT, "
+                           "UPDATE or DELETE statement instead of a SELECT; a human approves it before it runs.")
         if ctx.workflow.instructions:
             base.insert(1, f"Notes on this database: {ctx.workflow.instructions}")
         if shots:
@@ -121,7 +126,8 @@ class SqlAgent(Agent):
                 out = ctx.llm.structured("sql", SYSTEM, prompt, SqlDraft, temperature=0.7)
                 sql = out.sql.strip().rstrip(";")
             try:
-                checked = check_read_only(sql, dialect)
+                write = not cfg.read_only and is_write(sql, dialect)
+                checked = check_write(sql, dialect)[0] if write else check_read_only(sql, dialect)
                 problems = schema_problems(checked, dialect, tables)
                 problems += [f"{p} is a placeholder from an example: put the question's value there"
                              for p in fewshot.placeholders(checked)]
@@ -138,12 +144,26 @@ class SqlAgent(Agent):
         else:
             raise QueryRefused(f"the model produced no valid read-only SQL in {self.MAX_SELF_FIXES + 1} tries: "
                                f"{attempts[-1]['error']}")
+        extra = {"dialect": dialect, "feedback": feedback.message if feedback else None,
+                 "examples": [shot.to_dict() for shot in shots]}
+        if write:  # always behind a human: the exact statement and what it would touch
+            content = self._write_content(cfg, checked)
+            return Draft("sql_write", EventType.SQL_DRAFTED, content, content["impact"]["summary"],
+                         needs_approval=True, extra=extra)
         checked, value_fixes = self._align_values(cfg, checked, tables)
         content = {"sql": checked, "connection": cfg.name}
         return Draft("sql_read", EventType.SQL_DRAFTED, content, checked,
                      needs_approval=ctx.workflow.approval.sql_read,
-                     extra={"dialect": dialect, "feedback": feedback.message if feedback else None,
-                            "examples": [shot.to_dict() for shot in shots], "value_fixes": value_fixes})
+                     extra={**extra, "value_fixes": value_fixes})
+
+    @staticmethod
+    def _write_content(cfg: SqlConnection, sql: str) -> dict[str, Any]:
+        conn = connect(cfg)
+        try:
+            impact = estimate_impact(conn, sql)
+        finally:
+            conn.close()
+        return {"sql": sql, "connection": cfg.name, "write": True, "impact": impact}
 
     @staticmethod
     def _align_values(cfg: SqlConnection, sql: str, tables: list[Table]) -> tuple[str, list[str]]:
@@ -159,6 +179,10 @@ class SqlAgent(Agent):
             raise InvalidDecision("the edited SQL must be {\"sql\": \"SELECT ...\"}")
         cfg = workflow.connection(content.get("connection"))
         try:
+            if kind == "sql_write":
+                if cfg.read_only:
+                    raise QueryRefused(f"connection {cfg.name!r} is read-only")
+                return self._write_content(cfg, check_write(sql, dialect_of(cfg))[0])
             checked = check_read_only(sql, dialect_of(cfg))
         except QueryRefused as err:
             raise InvalidDecision(f"the edited SQL is refused: {err.message}") from None
@@ -167,6 +191,8 @@ class SqlAgent(Agent):
     def execute(self, ctx: StepContext, content: dict[str, Any] | None) -> dict[str, Any]:
         assert content is not None
         cfg = ctx.workflow.connection(content.get("connection"))
+        if content.get("write"):
+            return self._execute_write(ctx, cfg, content["sql"])
         conn = connect(cfg)
         try:
             try:
@@ -186,6 +212,18 @@ class SqlAgent(Agent):
         finally:
             conn.close()
         return {"sql": content["sql"], **data, "evidence": evidence}
+
+    @staticmethod
+    def _execute_write(ctx: StepContext, cfg: SqlConnection, sql: str) -> dict[str, Any]:
+        """Once per approved statement (an idempotency key on its text), in a transaction."""
+        key = "write:" + hashlib.sha256(f"{cfg.name}\n{sql}".encode()).hexdigest()[:32]
+        try:
+            done = ctx.once(key, lambda: execute_write(cfg, sql, float(settings.get_int("HIL_QUERY_TIMEOUT"))))
+        except QueryFailed as err:
+            raise Redraft(f"the write failed and was rolled back: {err.message}") from None
+        ctx.emit(EventType.SQL_WRITE_EXECUTED, {"sql": sql, "connection": cfg.name, **done})
+        return {"sql": sql, "write": True, "columns": ["rows_affected"], "rows": [[done["rows_affected"]]],
+                "row_count": 1, "truncated": False, "elapsed_ms": done["elapsed_ms"], "evidence": []}
 
     def _check_result(self, ctx: StepContext, conn: Connector, sql: str, data: dict[str, Any]) -> None:
         """Redraft once on an unexpected empty result, and once on a result of the wrong shape.

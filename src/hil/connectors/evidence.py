@@ -21,7 +21,7 @@ TOP_GROUPS = 3
 ROWS_PER_GROUP = 5
 
 
-def aggregates(tree: exp.Expression) -> bool:
+def aggregates(tree: object) -> bool:
     return isinstance(tree, exp.Select) and (tree.args.get("group") is not None or any(
         isinstance(e.unalias(), exp.AggFunc) for e in tree.expressions))
 
@@ -34,9 +34,9 @@ def sample_queries(sql: str, dialect: str, columns: list[str], rows: list[list[A
         tree = sqlglot.parse_one(sql, read=dialect)
     except SqlglotError:
         return []
-    if not aggregates(tree) or tree.find(exp.Subquery) is not None:
+    if not isinstance(tree, exp.Select) or not aggregates(tree) or tree.find(exp.Subquery) is not None:
         return []
-    base = tree.copy()
+    base: exp.Select = tree.copy()
     group = base.args.get("group")
     keys = list(group.expressions) if group is not None else []
     for arg in ("group", "having", "order", "limit", "offset", "distinct"):
@@ -65,7 +65,7 @@ def sample_queries(sql: str, dialect: str, columns: list[str], rows: list[list[A
             label[columns[pos]] = value
             where.append(exp.Is(this=key.copy(), expression=exp.Null()) if value is None
                          else exp.EQ(this=key.copy(), expression=_literal(value)))
-        query = base.copy()
+        query: exp.Select = base.copy()
         for condition in where:
             query = query.where(condition, copy=False)
         out.append((label, query.limit(per_group).sql(dialect=dialect)))

@@ -31,8 +31,7 @@ def _write_node_types() -> tuple[type[exp.Expression], ...]:
     return tuple(t for t in WRITE_NODES if isinstance(t, type))
 
 
-def check_read_only(sql: str, dialect: str) -> str:
-    """Return the statement (trimmed) if it is a single read-only query, else raise QueryRefused."""
+def _parse_one(sql: str, dialect: str) -> tuple[str, exp.Expr]:
     text = sql.strip().rstrip(";").strip()
     if not text:
         raise QueryRefused("the SQL is empty")
@@ -43,11 +42,13 @@ def check_read_only(sql: str, dialect: str) -> str:
         raise QueryRefused(f"not valid {dialect} SQL: {first}") from None
     if len(statements) != 1:
         raise QueryRefused(f"only one statement may run at a time, got {len(statements)}")
-    tree = statements[0]
-    if not isinstance(tree, READ_ROOTS):
-        raise QueryRefused(f"only read-only SELECT queries run without approval; this is {tree.key.upper()}")
+    return text, statements[0]
+
+
+def _check_parts(tree: exp.Expr, allowed_root: exp.Expr | None = None) -> None:
+    """Refuse any nested statement that writes, function that reaches outside, or file read."""
     for node in tree.walk():
-        if isinstance(node, _write_node_types()):
+        if node is not allowed_root and isinstance(node, _write_node_types()):
             raise QueryRefused(f"the query contains a {node.key.upper()} statement, which is not read-only")
         if isinstance(node, exp.Func):
             name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
@@ -58,7 +59,41 @@ def check_read_only(sql: str, dialect: str) -> str:
             raise QueryRefused(f"reading the file {node.name!r} by its path is not allowed")
         if isinstance(node, exp.Into):
             raise QueryRefused("SELECT ... INTO writes a table and is not read-only")
+
+
+def check_read_only(sql: str, dialect: str) -> str:
+    """Return the statement (trimmed) if it is a single read-only query, else raise QueryRefused."""
+    text, tree = _parse_one(sql, dialect)
+    if not isinstance(tree, READ_ROOTS):
+        raise QueryRefused(f"only read-only SELECT queries run without approval; this is {tree.key.upper()}")
+    _check_parts(tree)
     return text
+
+
+# Statements a write-enabled connection may run after a human approved the exact text.
+WRITE_ROOTS: dict[type[exp.Expression], str] = {exp.Insert: "INSERT", exp.Update: "UPDATE", exp.Delete: "DELETE",
+                                                exp.Create: "CREATE", exp.Alter: "ALTER", exp.Drop: "DROP"}
+
+
+def is_write(sql: str, dialect: str) -> bool:
+    try:
+        return isinstance(_parse_one(sql, dialect)[1], tuple(WRITE_ROOTS))
+    except QueryRefused:
+        return False
+
+
+def check_write(sql: str, dialect: str) -> tuple[str, str]:
+    """(statement, verb) for one INSERT, UPDATE, DELETE, CREATE, ALTER or DROP whose parts are
+    as safe as a read's: no second statement, no file access, no settings, no extensions."""
+    text, tree = _parse_one(sql, dialect)
+    verb = next((v for t, v in WRITE_ROOTS.items() if isinstance(tree, t)), None)
+    if verb is None:
+        raise QueryRefused(f"{tree.key.upper()} is not a data change hil runs; allowed are "
+                           f"{', '.join(WRITE_ROOTS.values())}")
+    if isinstance(tree, exp.Create) and tree.args.get("kind", "").upper() not in ("TABLE", "VIEW", "INDEX"):
+        raise QueryRefused(f"CREATE {tree.args.get('kind')} is not allowed; only tables, views and indexes")
+    _check_parts(tree, allowed_root=tree)
+    return text, verb
 
 
 def has_limit(sql: str, dialect: str) -> bool:
