@@ -20,6 +20,7 @@ class Column:
     type: str
     samples: list[str] = field(default_factory=list)
     references: str | None = None  # "table(column)" of a foreign key
+    comment: str | None = None
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Table:
     name: str
     columns: list[Column]
     row_count: int | None = None
+    comment: str | None = None
 
 
 @dataclass
@@ -63,11 +65,20 @@ def render_schema(tables: list[Table]) -> str:
         for i, c in enumerate(t.columns):
             ref = f" REFERENCES {c.references}" if c.references else ""
             comma = "," if i < len(t.columns) - 1 else ""
-            note = f"  -- values: {', '.join(repr(s) for s in c.samples)}" if c.samples else ""
+            notes = ([_one_line(c.comment)] if c.comment else []) + (
+                [f"values: {', '.join(repr(s) for s in c.samples)}"] if c.samples else [])
+            note = f"  -- {'; '.join(notes)}" if notes else ""
             cols.append(f"  {c.name} {c.type}{ref}{comma}{note}")
-        rows = f"  -- {t.row_count} rows" if t.row_count is not None else ""
+        about = ([_one_line(t.comment)] if t.comment else []) + (
+            [f"{t.row_count} rows"] if t.row_count is not None else [])
+        rows = f"  -- {'; '.join(about)}" if about else ""
         out.append(f"CREATE TABLE {t.name} ({rows}\n" + "\n".join(cols) + "\n);")
     return "\n".join(out)
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 class Connector(ABC):

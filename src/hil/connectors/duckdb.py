@@ -35,11 +35,14 @@ class DuckDBConnector(Connector):
     def tables(self) -> list[Table]:
         with self._lock:
             rows = self.conn.execute(
-                "SELECT table_name, column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position").fetchall()
+                "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
+                "WHERE schema_name = 'main' AND NOT internal ORDER BY table_name, column_index").fetchall()
+            comments = dict(self.conn.execute(
+                "SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'main' UNION ALL "
+                "SELECT view_name, comment FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal").fetchall())
         by_table: dict[str, list[Column]] = {}
-        for t, c, ty in rows:
-            by_table.setdefault(t, []).append(Column(c, ty))
+        for t, c, ty, comment in rows:
+            by_table.setdefault(t, []).append(Column(c, ty, comment=comment))
         with self._lock:
             fks = self.conn.execute(
                 "SELECT table_name, constraint_column_names, referenced_table, referenced_column_names "
@@ -56,7 +59,7 @@ class DuckDBConnector(Connector):
             for c in cols:
                 if c.type.upper() in TEXT_TYPES:
                     c.samples = self._samples(name, c.name)
-            out.append(Table(name, cols, int(count[0]) if count else None))
+            out.append(Table(name, cols, int(count[0]) if count else None, comments.get(name)))
         return out
 
     def _execute(self, sql: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]], bool]:

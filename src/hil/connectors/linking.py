@@ -39,9 +39,9 @@ def _terms(text: str) -> set[str]:
 
 
 def _score(table: Table, terms: set[str], text: str) -> float:
-    score = 3.0 * len(_terms(table.name) & terms)
+    score = 3.0 * len(_terms(table.name) & terms) + 1.0 * len(_terms(table.comment or "") & terms)
     for c in table.columns:
-        score += 1.0 * len(_terms(c.name) & terms)
+        score += 1.0 * len(_terms(c.name) & terms) + 0.5 * len(_terms(c.comment or "") & terms)
     score += 2.0 * len(value_mentions(text, [table]))
     return score
 

@@ -42,6 +42,28 @@ def describe_connect_error(err: psycopg.OperationalError) -> tuple[str, str, str
     return "connection_failed", text.splitlines()[0] if text else "connection failed", None
 
 
+_COLUMNS = """
+SELECT c.table_name, c.column_name, c.data_type,
+       col_description(format('%I.%I', c.table_schema, c.table_name)::regclass, c.ordinal_position::int)
+FROM information_schema.columns c
+WHERE c.table_schema = 'public' ORDER BY c.table_name, c.ordinal_position"""
+_FOREIGN_KEYS = """
+SELECT cl.relname, att.attname, fcl.relname, fatt.attname
+FROM pg_constraint con
+JOIN pg_class cl ON cl.oid = con.conrelid
+JOIN pg_namespace n ON n.oid = cl.relnamespace
+JOIN pg_class fcl ON fcl.oid = con.confrelid
+CROSS JOIN LATERAL unnest(con.conkey, con.confkey) AS k(col, fcol)
+JOIN pg_attribute att ON att.attrelid = con.conrelid AND att.attnum = k.col
+JOIN pg_attribute fatt ON fatt.attrelid = con.confrelid AND fatt.attnum = k.fcol
+WHERE con.contype = 'f' AND n.nspname = 'public'"""
+_RELATIONS = """
+SELECT cl.relname, obj_description(cl.oid, 'pg_class'),
+       CASE WHEN cl.relkind IN ('r', 'p', 'm') THEN cl.reltuples::bigint END
+FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace
+WHERE n.nspname = 'public' AND cl.relkind IN ('r', 'p', 'v', 'm')"""
+
+
 class PostgresConnector(Connector):
     dialect = "postgres"
 
@@ -60,21 +82,36 @@ class PostgresConnector(Connector):
         self._lock = threading.Lock()
 
     def tables(self) -> list[Table]:
+        """Tables and views of the public schema: columns, foreign keys, comments, row counts
+        (the planner's estimate when the table was analysed, else an exact count)."""
         with self._lock:
-            rows = self.conn.execute(
-                "SELECT table_name, column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = 'public' ORDER BY table_name, ordinal_position").fetchall()
-            self.conn.rollback()
+            try:
+                rows = self.conn.execute(_COLUMNS).fetchall()
+                fks = self.conn.execute(_FOREIGN_KEYS).fetchall()
+                about = {name: (comment, estimate) for name, comment, estimate in self.conn.execute(_RELATIONS)}
+            finally:
+                self.conn.rollback()
+        refs = {(t, c): f"{rt}({rc})" for t, c, rt, rc in fks}
         by_table: dict[str, list[Column]] = {}
-        for t, c, ty in rows:
-            by_table.setdefault(t, []).append(Column(c, ty))
+        for t, c, ty, comment in rows:
+            by_table.setdefault(t, []).append(Column(c, ty, references=refs.get((t, c)), comment=comment))
         out = []
         for name, cols in by_table.items():
+            comment, estimate = about.get(name, (None, None))
+            # views have no estimate and are not counted: counting one runs it
+            count = None if estimate is None else int(estimate) if estimate >= 0 else self._count(name)
             for c in cols:
                 if c.type in ("text", "character varying"):
                     c.samples = self._samples(name, c.name)
-            out.append(Table(name, cols))
+            out.append(Table(name, cols, count, comment))
         return out
+
+    def _count(self, table: str) -> int | None:
+        try:
+            _, rows, _ = self._execute(f'SELECT count(*) FROM "{table}"', 1)
+        except QueryFailed:
+            return None
+        return int(rows[0][0])
 
     def _execute(self, sql: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]], bool]:
         with self._lock:
