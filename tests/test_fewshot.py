@@ -3,6 +3,7 @@ events and approval card show which examples a draft followed."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,37 @@ def test_run_service_records_feedback_event_payload(store: Store, workspace: Pat
     event = service.runs.events(run_id)[-1]
     assert event.payload["correct"] is False and event.payload["comment"] == "wrong period"
     assert isinstance(RunService(store).view(run_id).state.answer, dict)
+
+
+def test_examples_and_feedback_from_the_command_line(tmp_path: Path, workspace: Path) -> None:
+    from tests.cli_helpers import assert_clean_error, hil
+    from tests.conftest import write_script_file
+
+    curated = tmp_path / "curated.jsonl"
+    curated.write_text('{"question": "how many vehicles", "sql": "SELECT count(*) FROM vehicles"}\n'
+                       '{"question": "list depots", "sql": "SELECT DISTINCT depot FROM vehicles"}\n')
+    done = hil("examples", "import", "fleet", str(curated))
+    assert done.returncode == 0 and "imported 2 examples" in done.stdout, done.stderr
+    listed = json.loads(hil("examples", "list", "--connection", "fleet", "--json").stdout)
+    assert {e["question"] for e in listed} == {"how many vehicles", "list depots"}
+    assert {e["source"] for e in listed} == {"import"}
+    assert hil("examples", "remove", listed[0]["id"][:8]).returncode == 0
+    assert len(json.loads(hil("examples", "list", "--json").stdout)) == 1
+    assert_clean_error(hil("examples", "remove", "nope"), "no example 'nope'")
+    hostile = tmp_path / "hostile.jsonl"
+    hostile.write_text('{"question": "x", "sql": "DELETE FROM vehicles"}\n')
+    assert_clean_error(hil("examples", "import", "fleet", str(hostile)), "entry 1", "refused")
+
+    model = write_script_file(tmp_path / "model.json", {
+        "plan": {"steps": [{"agent": "sql", "purpose": "count cooling faults"}]},
+        "sql": {"sql": "SELECT count(*) AS faults FROM fault_events"},
+        "answer": "There are many faults."})
+    assert hil("workflows", "apply", str(workspace)).returncode == 0
+    asked = hil("ask", "--workflow", "fleet", "--model", model, "--yes", "--json", "How many faults?")
+    assert asked.returncode == 0, asked.stderr
+    run_id = json.loads(asked.stdout)["run_id"]
+    marked = hil("runs", "feedback", run_id[:8], "--correct", "--comment", "checked by hand")
+    assert marked.returncode == 0 and "1 SQL example(s) remembered" in marked.stdout, marked.stderr
+    assert any(e["source"] == "feedback" for e in json.loads(hil("examples", "list", "--json").stdout))
+    unmarked = hil("runs", "feedback", run_id, "--wrong")
+    assert unmarked.returncode == 0 and "1 SQL example(s) from this run forgotten" in unmarked.stdout

@@ -139,7 +139,7 @@ def drive(store: Store, run_id: str, *, model: str | None, yes: bool, console: C
                 tail.drain()
                 for a in service.pending_approvals(run_id):
                     if yes:
-                        service.decide(a.id, "approve", content_hash_seen=content_hash(a.content), user="cli --yes")
+                        service.decide(a.id, "approve", content_hash_seen=content_hash(a.content), user="auto:cli --yes")
                     elif interactive:
                         ask_decision(console, service, a)
                     else:

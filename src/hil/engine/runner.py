@@ -14,12 +14,13 @@ from typing import Any, Literal
 from hil import settings
 from hil.agents import registry
 from hil.agents.base import Agent, Draft, Feedback, Redraft, StepContext
+from hil.engine.learning import approved_pairs
 from hil.engine.state import DraftState, RunState, StepState, fold
 from hil.errors import HilError, IdempotencyConflict
 from hil.events import EventType
 from hil.models.llm import LLM
 from hil.store.db import Store
-from hil.store.example_repo import ExampleRepo, approved_pairs
+from hil.store.example_repo import ExampleRepo
 from hil.store.run_repo import RunRepo
 from hil.store.workflow_repo import StoredWorkflow, WorkflowRepo
 

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from hil.agents import registry
+from hil.engine.learning import approved_pairs
 from hil.engine.runner import content_hash
 from hil.engine.state import RunState, fold
 from hil.errors import ApprovalConflict, InvalidDecision
 from hil.events import Event, EventType
 from hil.store.db import Store
+from hil.store.example_repo import ExampleRepo
 from hil.store.run_repo import TERMINAL_STATUSES, Approval, Run, RunRepo
 from hil.store.workflow_repo import WorkflowRepo
 from hil.workflows import Workflow
@@ -106,7 +108,6 @@ class RunService:
         """Record a user's verdict on a finished run's answer and update the SQL few-shot memory:
         a correct answer teaches its SQL (approved by a human or not); a wrong one un-teaches
         whatever the run taught."""
-        from hil.store.example_repo import ExampleRepo, approved_pairs
 
         run = self.runs.get(run_id)
         if run.status != "succeeded":

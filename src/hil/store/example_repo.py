@@ -1,9 +1,5 @@
 """The SQL few-shot memory in the store: vouched-for question -> SQL pairs per connection.
-
-What may enter is decided here, from the run's event log (see :func:`approved_pairs`): a SQL
-draft a human approved or edited, in a run that finished. A user's "this answer is wrong"
-removes what the run taught; "this answer is correct" adds it even when nobody had to approve.
-"""
+What may enter is decided by :mod:`hil.engine.learning`."""
 
 from __future__ import annotations
 
@@ -12,29 +8,10 @@ import uuid
 
 import sqlalchemy as sa
 
-from hil.engine.state import RunState
 from hil.errors import NotFound
-from hil.events import Event, EventType
 from hil.fewshot import Example, ScoredExample, Source, rank
 from hil.store.db import Store
 from hil.store.tables import sql_examples
-
-
-def approved_pairs(state: RunState, events: list[Event], *, human_only: bool = True) -> list[tuple[str, str]]:
-    """(connection, sql) for the SQL step's final draft, when it ran and (if ``human_only``) a
-    human, not an expiry rule or an auto-approving policy, approved or edited it."""
-    humans = {e.payload.get("draft_id") for e in events
-              if e.type == EventType.APPROVAL_DECIDED and e.payload.get("decision") in ("approve", "edit")
-              and not str(e.payload.get("user") or "").startswith("system:")}
-    st = state.steps.get("sql")
-    if st is None or not st.finished or not st.drafts or not st.output:
-        return []
-    last = st.drafts[-1]
-    if last.failed_with or (human_only and last.draft_id not in humans):
-        return []
-    content = last.approved_content
-    connection, sql = content.get("connection"), (st.output or {}).get("sql") or content.get("sql")
-    return [(str(connection), str(sql))] if connection and sql else []
 
 
 class ExampleRepo:
