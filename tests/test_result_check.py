@@ -135,5 +135,17 @@ def test_a_draft_with_the_wrong_case_is_fixed_before_approval(sqlite_store: Stor
     service, run_id = _run(sqlite_store, geo, "What is the capital of Texas?")
     drafted = next(e.payload for e in service.runs.events(run_id) if e.type == EventType.SQL_DRAFTED)
     assert drafted["content"]["sql"] == "SELECT capital FROM state WHERE state_name = 'texas'"
-    assert drafted["value_fixes"] == ["'Texas' is stored as 'texas'"]
+    assert drafted["adjustments"] == ["'Texas' is stored as 'texas'"]
     assert service.view(run_id).state.steps["sql"].output["rows"] == [["austin"]]  # type: ignore[index]
+
+
+def test_a_limit_without_order_is_dropped_unless_the_question_asks_for_that_many() -> None:
+    from hil.connectors.result_check import drop_unordered_limit
+
+    sql, note = drop_unordered_limit("SELECT state_name FROM border_info WHERE border = 'iowa' LIMIT 1", "sqlite",
+                                     "which states border iowa")
+    assert sql == "SELECT state_name FROM border_info WHERE border = 'iowa'" and note and "arbitrary" in note
+    ordered = "SELECT city_name FROM city ORDER BY population DESC LIMIT 1"
+    assert drop_unordered_limit(ordered, "sqlite", "biggest city") == (ordered, None)
+    asked = "SELECT city_name FROM city LIMIT 10"
+    assert drop_unordered_limit(asked, "sqlite", "show me 10 cities") == (asked, None)

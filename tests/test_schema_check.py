@@ -38,7 +38,10 @@ def test_a_valid_query_has_no_problems(fleet_tables: list) -> None:  # type: ign
 @pytest.mark.parametrize(("sql", "expected"), [
     ("SELECT f.vehicle_id FROM fault_events f WHERE f.system = 'cooling'",
      "column 'system' is not in fault_events; it is in dtc_codes "
-     "(JOIN dtc_codes ON fault_events.code = dtc_codes.code)"),
+     "(JOIN dtc_codes ON fault_events.code = dtc_codes.code); fault_events has fault_id, vehicle_id, code, occurred_at, "
+     "odometer_km, cleared"),
+    ("SELECT DISTINCT v.system FROM fault_events v JOIN dtc_codes d ON d.code = v.code",
+     "v.system: fault_events has no column 'system'; it is in dtc_codes, so write d.system"),
     ("SELECT vehicle_id FROM fault_events WHERE system = 'cooling'",
      "column 'system' is not in fault_events; it is in dtc_codes "
      "(JOIN dtc_codes ON fault_events.code = dtc_codes.code)"),

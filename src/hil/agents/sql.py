@@ -20,6 +20,7 @@ from hil.connectors.guard import check_read_only, check_write, is_write
 from hil.connectors.linking import select_tables, value_mentions
 from hil.connectors.result_check import (
     align_literals,
+    drop_unordered_limit,
     empty_result_hint,
     expects_rows,
     shape_problem,
@@ -114,8 +115,9 @@ class SqlAgent(Agent):
         if mentions:
             base.append("Values named above and the columns that hold them: " + "; ".join(mentions))
         base.append(f"Return JSON {{\"sql\": \"...\"}} with one {dialect} SELECT query that answers the Question. "
-                    "When it asks for the top N, use LIMIT N; when it asks for the largest, smallest, most or "
-                    "least, return only the top row(s).")
+                    "When it asks for the top N, use LIMIT N; when it asks for the single largest, smallest, "
+                    "most or least, return the top row; when it asks which or what things (a list), return "
+                    "every matching row without LIMIT.")
         prompt = "\n\n".join(base)
         attempts: list[dict[str, str]] = []
         failed_before = {feedback.previous.get("sql")} if feedback and feedback.previous else set()
@@ -150,11 +152,13 @@ class SqlAgent(Agent):
             content = self._write_content(cfg, checked)
             return Draft("sql_write", EventType.SQL_DRAFTED, content, content["impact"]["summary"],
                          needs_approval=True, extra=extra)
-        checked, value_fixes = self._align_values(cfg, checked, tables)
+        checked, adjustments = self._align_values(cfg, checked, tables)
+        checked, dropped = drop_unordered_limit(checked, dialect, ctx.question)
+        adjustments += [dropped] if dropped else []
         content = {"sql": checked, "connection": cfg.name}
         return Draft("sql_read", EventType.SQL_DRAFTED, content, checked,
                      needs_approval=ctx.workflow.approval.sql_read,
-                     extra={**extra, "value_fixes": value_fixes})
+                     extra={**extra, "adjustments": adjustments})
 
     @staticmethod
     def _write_content(cfg: SqlConnection, sql: str) -> dict[str, Any]:

@@ -109,6 +109,26 @@ def align_literals(conn: Connector, sql: str, tables: list[Table]) -> tuple[str,
     return fixed, [f"{old!r} is stored as {new!r}" for old, new in fixes.items()]
 
 
+def drop_unordered_limit(sql: str, dialect: str, question: str) -> tuple[str, str | None]:
+    """Remove a LIMIT that has no ORDER BY, unless the question asks for that many rows.
+
+    Such a LIMIT keeps arbitrary rows: small models add ``LIMIT 1`` to list questions ("which
+    states border Iowa?") and the answer silently loses rows. The connection's row limit still
+    bounds the result."""
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except SqlglotError:
+        return sql, None
+    limit = tree.args.get("limit")
+    if not isinstance(tree, exp.Select) or limit is None or tree.args.get("order") is not None:
+        return sql, None
+    count = limit.expression.sql() if isinstance(limit, exp.Limit) and limit.expression else ""
+    if count and re.search(rf"(?<!\d){re.escape(count)}(?!\d)", question):
+        return sql, None
+    tree.set("limit", None)
+    return tree.sql(dialect=dialect), f"removed LIMIT {count}: without ORDER BY it keeps arbitrary rows"
+
+
 def empty_result_hint(conn: Connector, sql: str, tables: list[Table]) -> str:
     """Why a query may have returned nothing: each text filter whose value is not stored as
     written, with the stored values that look like it."""

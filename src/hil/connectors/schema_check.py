@@ -81,6 +81,9 @@ def schema_problems(sql: str, dialect: str, tables: list[Table]) -> list[str]:
             problems.append(f"table {name!r} does not exist" + (f"; did you mean {', '.join(close)}?" if close else ""))
     if problems:
         return problems
+    problems = _qualified_column_problems(tree, by_name, tables)
+    if problems:
+        return problems
     schema: dict[str, object] = {t.name: {c.name: c.type or "text" for c in t.columns} for t in tables}
     try:
         qualify(tree.copy(), schema=schema, dialect=dialect, validate_qualify_columns=True)
@@ -92,6 +95,34 @@ def schema_problems(sql: str, dialect: str, tables: list[Table]) -> list[str]:
             problems.append(column_hint(m.group(1), real, tables))
     except (SqlglotError, KeyError, ValueError, AttributeError):
         pass
+    return problems
+
+
+def _qualified_column_problems(tree: exp.Expr, by_name: dict[str, Table], tables: list[Table]) -> list[str]:
+    """``alias.column`` where the aliased table has no such column: name the table, where the
+    column really is, and what the aliased table does have."""
+    aliases: dict[str, Table] = {}
+    spelled: dict[str, str] = {}
+    for t in tree.find_all(exp.Table):
+        if t.name.lower() in by_name:
+            aliases[(t.alias or t.name).lower()] = by_name[t.name.lower()]
+            spelled[(t.alias or t.name).lower()] = t.alias or t.name
+    problems = []
+    for col in tree.find_all(exp.Column):
+        table = aliases.get(col.table.lower()) if col.table else None
+        if table is None or any(c.name.lower() == col.name.lower() for c in table.columns):
+            continue
+        in_query = [(a, t) for a, t in aliases.items() if t is not table
+                    and any(c.name.lower() == col.name.lower() for c in t.columns)]
+        if in_query:
+            alias, owner = in_query[0]
+            problem = (f"{col.table}.{col.name}: {table.name} has no column {col.name!r}; it is in {owner.name}, "
+                       f"so write {spelled[alias]}.{col.name}")
+        else:
+            problem = (column_hint(col.name, [table.name], tables)
+                       + f"; {table.name} has {', '.join(c.name for c in table.columns)}")
+        if problem not in problems:
+            problems.append(problem)
     return problems
 
 
