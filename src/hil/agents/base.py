@@ -12,6 +12,7 @@ with the approved (or edited) content. An agent with nothing to approve returns 
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,6 +66,7 @@ class StepContext:
     history: list[dict[str, Any]] = field(default_factory=list)
     recall: Recall = no_examples  # the SQL few-shot memory, scoped per connection
     notes: dict[str, Any] = field(default_factory=dict)  # an agent's memory across its drafts in this step
+    cancelled: threading.Event = field(default_factory=threading.Event)  # set when the run is cancelled
     _llm: LLM | None = None
 
     @property

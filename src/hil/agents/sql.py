@@ -200,7 +200,7 @@ class SqlAgent(Agent):
         conn = connect(cfg)
         try:
             try:
-                result = conn.execute_read(content["sql"], limit=ctx.workflow.row_limit)
+                result = conn.execute_read(content["sql"], limit=ctx.workflow.row_limit, cancel=ctx.cancelled)
             except (QueryFailed, QueryRefused) as err:
                 hint = runtime_hint(err.message, content["sql"], dialect_of(cfg), introspect(cfg))
                 raise Redraft(f"{err.message} (hint: {hint})" if hint else err.message) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hil.connectors.guard import check_read_only
+from hil.errors import QueryFailed
 from hil.workflows import SqlConnection
 
 
@@ -98,14 +100,34 @@ class Connector(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         pass
 
-    def execute_read(self, sql: str, limit: int = 200) -> QueryResult:
+    def interrupt(self) -> None:  # noqa: B027 - engines that can stop a running query override it
+        """Stop the statement running on this connection, from another thread."""
+
+    def execute_read(self, sql: str, limit: int = 200, cancel: threading.Event | None = None) -> QueryResult:
         """Run one read-only statement: classified by the guard, then run in the engine's
-        read-only mode with a row limit and a timeout."""
+        read-only mode with a row limit and a timeout. Setting ``cancel`` stops it."""
         checked = check_read_only(sql, self.dialect)
         start = time.perf_counter()
-        columns, rows, truncated = self._execute(checked, limit)
+        finished = threading.Event()
+        if cancel is not None:
+            threading.Thread(target=self._interrupt_on, args=(cancel, finished), daemon=True).start()
+        try:
+            columns, rows, truncated = self._execute(checked, limit)
+        except QueryFailed:
+            if cancel is not None and cancel.is_set():
+                raise QueryFailed("the query was cancelled") from None
+            raise
+        finally:
+            finished.set()
         elapsed = (time.perf_counter() - start) * 1000
         return QueryResult(columns, [[jsonable(v) for v in r] for r in rows], truncated, elapsed)
+
+    def _interrupt_on(self, cancel: threading.Event, finished: threading.Event) -> None:
+        while not finished.is_set():
+            if cancel.wait(0.05):
+                if not finished.is_set():
+                    self.interrupt()
+                return
 
     def schema_text(self) -> str:
         return render_schema(self.tables())

@@ -78,5 +78,8 @@ class DuckDBConnector(Connector):
                 timer.cancel()
         return columns, rows[:limit], len(rows) > limit
 
+    def interrupt(self) -> None:
+        self.conn.interrupt()
+
     def close(self) -> None:
         self.conn.close()

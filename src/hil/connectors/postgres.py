@@ -129,5 +129,8 @@ class PostgresConnector(Connector):
                 self.conn.rollback()
         return columns, rows[:limit], len(rows) > limit
 
+    def interrupt(self) -> None:
+        self.conn.cancel_safe()
+
     def close(self) -> None:
         self.conn.close()

@@ -77,13 +77,18 @@ class SQLiteConnector(Connector):
                 columns = [d[0] for d in cur.description or []]
             except sqlite3.OperationalError as err:
                 if "interrupted" in str(err):
-                    raise QueryFailed(f"the query ran longer than {self.timeout_s:g} s and was stopped") from None
+                    late = time.monotonic() > deadline
+                    raise QueryFailed(f"the query ran longer than {self.timeout_s:g} s and was stopped" if late
+                                      else "the query was interrupted") from None
                 raise QueryFailed(str(err)) from None
             except sqlite3.Error as err:
                 raise QueryFailed(str(err)) from None
             finally:
                 self.conn.set_progress_handler(None, 0)
         return columns, rows[:limit], len(rows) > limit
+
+    def interrupt(self) -> None:
+        self.conn.interrupt()
 
     def close(self) -> None:
         self.conn.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -79,7 +80,10 @@ class StepRunner:
         return once
 
     # -- the run --
-    def execute(self, run_id: str, recovered: bool = False) -> None:
+    def execute(self, run_id: str, recovered: bool = False, cancelled: threading.Event | None = None) -> None:
+        """Drive the run; ``cancelled`` is set by the lease keeper when the run is cancelled or
+        taken over, so a long query can be stopped instead of running to its timeout."""
+        cancelled = cancelled or threading.Event()
         run = self.repo.get(run_id)
         stored = self.workflows.get(run.workflow_id, run.workflow_version)
         state = fold(run_id, self.repo.events(run_id))
@@ -108,7 +112,8 @@ class StepRunner:
                                       purpose=purpose, outputs=outputs, history=history, llm_factory=llm,
                                       emit=self._emitter(run_id, name),
                                       once=self._once(run_id, name), recall=self.recall,
-                                      notes={"failures": [d.failed_with for d in st.drafts if d.failed_with]})
+                                      notes={"failures": [d.failed_with for d in st.drafts if d.failed_with]},
+                                      cancelled=cancelled)
                     if not st.started:
                         self._emit(run_id, EventType.STEP_STARTED, {"index": index, "purpose": purpose},
                                    step=name, agent=name)

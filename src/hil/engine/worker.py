@@ -46,20 +46,25 @@ class Worker:
         if claimed is None:
             return False
         run, recovered = claimed
-        done = threading.Event()
-        renewer = threading.Thread(target=self._renew_until, args=(run.id, done), daemon=True)
+        done, cancelled = threading.Event(), threading.Event()
+        renewer = threading.Thread(target=self._renew_until, args=(run.id, done, cancelled), daemon=True)
         renewer.start()
         try:
-            self.runner.execute(run.id, recovered=recovered)
+            self.runner.execute(run.id, recovered=recovered, cancelled=cancelled)
         finally:
             done.set()
             renewer.join()
         return True
 
-    def _renew_until(self, run_id: str, done: threading.Event) -> None:
+    def _renew_until(self, run_id: str, done: threading.Event, cancelled: threading.Event) -> None:
+        """Keep the lease; when it cannot be kept (the run was cancelled or taken over), say so,
+        so that a running query stops now rather than at its timeout."""
         interval = max(self.lease_seconds / 3, 0.05)
         while not done.wait(interval):
-            if self._stop.is_set() or not self.repo.renew(run_id, self.worker_id, self.lease_seconds):
+            if self._stop.is_set():
+                return
+            if not self.repo.renew(run_id, self.worker_id, self.lease_seconds):
+                cancelled.set()
                 return
 
     def run_until_idle(self) -> int:
