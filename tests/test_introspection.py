@@ -62,6 +62,8 @@ def test_tables_views_keys_counts_and_samples(tables: tuple[str, list[Table]]) -
     vehicles = by_name["vehicles"]
     assert [c.name for c in vehicles.columns] == ["vehicle_id", "depot_id", "odometer_km"]
     assert {c.name: c.references for c in vehicles.columns}["depot_id"] == "depots(depot_id)"
+    assert [c.name for c in vehicles.columns if c.primary_key] == ["vehicle_id"]
+    assert "vehicle_id TEXT PRIMARY KEY" in render_schema([vehicles]).replace("VARCHAR", "TEXT").replace("text", "TEXT")
     assert vehicles.row_count == 3 and by_name["depots"].row_count == 2
     assert by_name["depots"].columns[1].samples == ["north", "south"]
     if engine != "sqlite":  # SQLite has no comments

@@ -23,6 +23,7 @@ class Column:
     samples: list[str] = field(default_factory=list)
     references: str | None = None  # "table(column)" of a foreign key
     comment: str | None = None
+    primary_key: bool = False
 
 
 @dataclass
@@ -65,7 +66,7 @@ def render_schema(tables: list[Table]) -> str:
     for t in tables:
         cols = []
         for i, c in enumerate(t.columns):
-            ref = f" REFERENCES {c.references}" if c.references else ""
+            ref = (" PRIMARY KEY" if c.primary_key else "") + (f" REFERENCES {c.references}" if c.references else "")
             comma = "," if i < len(t.columns) - 1 else ""
             notes = ([_one_line(c.comment)] if c.comment else []) + (
                 [f"values: {', '.join(repr(s) for s in c.samples)}"] if c.samples else [])

@@ -47,6 +47,12 @@ class DuckDBConnector(Connector):
             fks = self.conn.execute(
                 "SELECT table_name, constraint_column_names, referenced_table, referenced_column_names "
                 "FROM duckdb_constraints() WHERE constraint_type = 'FOREIGN KEY'").fetchall()
+            keys = {(t, c) for t, cols in self.conn.execute(
+                "SELECT table_name, constraint_column_names FROM duckdb_constraints() "
+                "WHERE constraint_type = 'PRIMARY KEY' AND schema_name = 'main'").fetchall() for c in cols}
+        for table, cols in by_table.items():
+            for c in cols:
+                c.primary_key = (table, c.name) in keys
         for table, columns, ref_table, ref_columns in fks:
             for col, ref_col in zip(columns, ref_columns, strict=False):
                 for c in by_table.get(table, []):

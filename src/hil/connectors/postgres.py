@@ -57,6 +57,13 @@ CROSS JOIN LATERAL unnest(con.conkey, con.confkey) AS k(col, fcol)
 JOIN pg_attribute att ON att.attrelid = con.conrelid AND att.attnum = k.col
 JOIN pg_attribute fatt ON fatt.attrelid = con.confrelid AND fatt.attnum = k.fcol
 WHERE con.contype = 'f' AND n.nspname = 'public'"""
+_PRIMARY_KEYS = """
+SELECT cl.relname, att.attname
+FROM pg_constraint con
+JOIN pg_class cl ON cl.oid = con.conrelid
+JOIN pg_namespace n ON n.oid = cl.relnamespace
+JOIN pg_attribute att ON att.attrelid = con.conrelid AND att.attnum = ANY(con.conkey)
+WHERE con.contype = 'p' AND n.nspname = 'public'"""
 _RELATIONS = """
 SELECT cl.relname, obj_description(cl.oid, 'pg_class'),
        CASE WHEN cl.relkind IN ('r', 'p', 'm') THEN cl.reltuples::bigint END
@@ -88,13 +95,15 @@ class PostgresConnector(Connector):
             try:
                 rows = self.conn.execute(_COLUMNS).fetchall()
                 fks = self.conn.execute(_FOREIGN_KEYS).fetchall()
+                keys = {(t, c) for t, c in self.conn.execute(_PRIMARY_KEYS)}
                 about = {name: (comment, estimate) for name, comment, estimate in self.conn.execute(_RELATIONS)}
             finally:
                 self.conn.rollback()
         refs = {(t, c): f"{rt}({rc})" for t, c, rt, rc in fks}
         by_table: dict[str, list[Column]] = {}
         for t, c, ty, comment in rows:
-            by_table.setdefault(t, []).append(Column(c, ty, references=refs.get((t, c)), comment=comment))
+            by_table.setdefault(t, []).append(Column(c, ty, references=refs.get((t, c)), comment=comment,
+                                                     primary_key=(t, c) in keys))
         out = []
         for name, cols in by_table.items():
             comment, estimate = about.get(name, (None, None))

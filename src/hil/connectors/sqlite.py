@@ -54,7 +54,7 @@ class SQLiteConnector(Connector):
         for n in names:
             # foreign_key_list rows: id, seq, table, from, to, ...; "to" is NULL for the primary key
             refs = {r[3]: f"{r[2]}({r[4] or self._primary_key(info.get(r[2], []))})" for r in fks[n]}
-            cols = [Column(r[1], r[2] or "TEXT", references=refs.get(r[1])) for r in info[n]]
+            cols = [Column(r[1], r[2] or "TEXT", references=refs.get(r[1]), primary_key=bool(r[5])) for r in info[n]]
             with self._lock:
                 count = self.conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]
             for c in cols:
