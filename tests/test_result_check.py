@@ -149,3 +149,15 @@ def test_a_limit_without_order_is_dropped_unless_the_question_asks_for_that_many
     assert drop_unordered_limit(ordered, "sqlite", "biggest city") == (ordered, None)
     asked = "SELECT city_name FROM city LIMIT 10"
     assert drop_unordered_limit(asked, "sqlite", "show me 10 cities") == (asked, None)
+
+
+def test_stored_values_are_found_and_masked(geo: Path) -> None:
+    from hil.agents.sql import _knowledge
+
+    _tables, values = _knowledge(cfg(geo))
+    found = {(m.text, m.table, m.column) for m in values.find("Which cities are in New Mexico or in Texas?")}
+    assert ("new mexico", "state", "state_name") in found and ("texas", "city", "state_name") in found
+    # a word that names a table or column is not taken for a value, even if a column holds it
+    assert all(m.text != "cities" for m in values.find("Which cities are in New Mexico?"))
+    assert values.mask("how big is new mexico") == "how big is <state_name>"
+    assert values.mask("what is the capital of texas") == "what is the capital of <state_name>"

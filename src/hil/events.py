@@ -31,6 +31,7 @@ class EventType(StrEnum):
     STEP_RETRIED = "step.retried"
     LLM_DELTA = "llm.delta"
     SQL_DRAFTED = "sql.drafted"
+    SQL_CANDIDATES = "sql.candidates"  # drafts from different evidence, and the result most agreed on
     SQL_EXECUTED = "sql.executed"
     SQL_ROWS_BEHIND_AGGREGATE = "sql.rows_behind_aggregate"
     SQL_WRITE_EXECUTED = "sql.write_executed"

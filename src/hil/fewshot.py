@@ -9,6 +9,7 @@ prefers examples with different SQL shapes so that three near-copies do not crow
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -17,6 +18,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from hil.errors import ConfigError
 
@@ -64,8 +70,9 @@ def no_examples(_connection: str, _question: str, _k: int) -> list[ScoredExample
 
 
 def terms(text: str) -> list[str]:
-    out = []
-    for w in _WORD.findall(text.lower().replace("_", " ")):
+    """Content words, plural 's' dropped; a ``<placeholder>`` stays one term."""
+    out = _PLACEHOLDER.findall(text.lower())
+    for w in _WORD.findall(_PLACEHOLDER.sub(" ", text.lower()).replace("_", " ")):
         if w in _STOP:
             continue
         out.append(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w)
@@ -73,10 +80,32 @@ def terms(text: str) -> list[str]:
 
 
 def question_terms(e: Example) -> list[str]:
-    """The example question's terms without the values its SQL filters on: "biggest city in
-    nebraska" teaches how to find a biggest city, not anything about Nebraska."""
+    """The example question's terms with the values its SQL filters on as placeholders: "biggest
+    city in nebraska" teaches how to find the biggest city in a <state_name>, not anything about
+    Nebraska. A new question is masked the same way before it is compared
+    (:meth:`hil.connectors.values.ValueIndex.mask`)."""
+    question = template(e)[0]
     values = {t for lit in _LITERAL.findall(e.sql) for t in terms(lit.strip("'\""))}
-    return [t for t in terms(e.question) if t not in values]
+    return [t for t in terms(question) if t not in values]
+
+
+_KEYWORDS = frozenset({"select", "from", "where", "and", "or", "not", "in", "as", "on", "join", "inner", "left",
+                       "outer", "group", "by", "order", "having", "limit", "desc", "asc", "distinct", "count", "max",
+                       "min", "sum", "avg", "is", "null", "like", "between", "union", "exists", "case", "when",
+                       "then", "else", "end", "alias0", "alias1", "alias2", "alias3"})
+
+
+def sql_terms(sql: str) -> list[str]:
+    """The names a query uses (tables and columns, split on _), without its values and keywords:
+    a question about "population density" should find examples that read ``density``."""
+    names = _WORD.findall(_LITERAL.sub(" ", sql).lower().replace("_", " "))
+    return list(dict.fromkeys(t for t in terms(" ".join(names)) if t not in _KEYWORDS and not t.isdigit()))
+
+
+def with_pairs(words: list[str]) -> list[str]:
+    """The words and each pair of neighbours: "population of the state with the largest area"
+    and "area of the largest state" share their words but not their pairs."""
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
 def sql_shape(sql: str) -> str:
@@ -89,7 +118,7 @@ def rank(question: str, examples: Iterable[Example], k: int, min_score: float = 
     pool = list(examples)
     if not pool or k <= 0:
         return []
-    docs = [Counter(question_terms(e)) for e in pool]
+    docs = [Counter(with_pairs(question_terms(e)) + sql_terms(e.sql)) for e in pool]
     df: Counter[str] = Counter()
     for d in docs:
         df.update(d.keys())
@@ -98,7 +127,7 @@ def rank(question: str, examples: Iterable[Example], k: int, min_score: float = 
     def weights(tf: Counter[str]) -> dict[str, float]:
         return {t: (1 + math.log(c)) * math.log(1 + n / (1 + df.get(t, 0))) for t, c in tf.items()}
 
-    query = weights(Counter(terms(question)))
+    query = weights(Counter(with_pairs(terms(question))))
     qnorm = math.sqrt(sum(v * v for v in query.values())) or 1.0
     scored: list[tuple[float, int]] = []
     for i, d in enumerate(docs):
@@ -139,9 +168,38 @@ def template(e: Example) -> tuple[str, str]:
     return question, sql
 
 
-def render(examples: list[ScoredExample]) -> str:
-    """Examples for a prompt, most similar first, with their values as placeholders."""
-    return "\n\n".join("Question: {}\nSQL: {}".format(*template(s.example)) for s in examples)
+def plain_sql(sql: str, dialect: str) -> str:
+    """The SQL in the plainest spelling: identifiers lower-cased, aliases dropped where a table
+    is used once, qualifiers dropped when only one table is read. Examples written by other
+    hands (``CITYalias0.CITY_NAME``) then look like the schema the model is shown."""
+    try:
+        tree = normalize_identifiers(sqlglot.parse_one(sql, read=dialect), dialect=dialect)
+    except (SqlglotError, ValueError):
+        return sql
+    tables = list(tree.find_all(exp.Table))
+    uses = Counter(t.name.lower() for t in tables)
+    renamed: dict[str, str] = {}
+    for t in tables:
+        if t.alias and uses[t.name.lower()] == 1:
+            renamed[t.alias.lower()] = t.name
+            t.set("alias", None)
+    single = len(uses) == 1 and len(tables) == 1
+    for col in tree.find_all(exp.Column):
+        if col.table and single:
+            col.set("table", None)
+        elif col.table and col.table.lower() in renamed:
+            col.set("table", exp.to_identifier(renamed[col.table.lower()]))
+    return tree.sql(dialect=dialect)
+
+
+def render(examples: list[ScoredExample], dialect: str = "sqlite") -> str:
+    """Examples for a prompt, most similar first, in plain SQL with values as placeholders."""
+    out = []
+    for s in examples:
+        e = s.example
+        question, sql = template(Example(e.id, e.connection, e.question, plain_sql(e.sql, dialect), e.source))
+        out.append(f"Question: {question}\nSQL: {sql}")
+    return "\n\n".join(out)
 
 
 def placeholders(sql: str) -> list[str]:

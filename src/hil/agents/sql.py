@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from hil.connectors.result_check import (
     shape_problem,
 )
 from hil.connectors.schema_check import runtime_hint, schema_problems
+from hil.connectors.values import ValueIndex
 from hil.connectors.writes import estimate_impact, execute_write
 from hil.errors import InvalidDecision, QueryFailed, QueryRefused
 from hil.events import EventType
@@ -40,28 +42,42 @@ DATE_HINTS = {
     "sqlite": "Date arithmetic: date('now', '-90 days').",
     "postgres": "Date arithmetic: CURRENT_DATE - INTERVAL '90 days'.",
 }
-_schema_cache: dict[tuple[str, int], list[Table]] = {}
-_schema_lock = threading.Lock()
+_cache: dict[tuple[str, int], tuple[list[Table], ValueIndex]] = {}
+_cache_lock = threading.Lock()
 
 
 class SqlDraft(BaseModel):
     sql: str = Field(min_length=1, description="One read-only SQL query.")
 
 
-def introspect(cfg: SqlConnection) -> list[Table]:
-    """The connection's tables, cached until the database file changes."""
+def _knowledge(cfg: SqlConnection) -> tuple[list[Table], ValueIndex]:
+    """The connection's tables and value index, cached until the database file changes."""
     key = (cfg.path or cfg.dsn or "", Path(cfg.path).stat().st_mtime_ns if cfg.path else 0)
-    with _schema_lock:
-        if key in _schema_cache:
-            return _schema_cache[key]
+    with _cache_lock:
+        if key in _cache:
+            return _cache[key]
     conn = connect(cfg)
     try:
         tables = conn.tables()
+        values = ValueIndex.build(conn, tables)
     finally:
         conn.close()
-    with _schema_lock:
-        _schema_cache[key] = tables
-    return tables
+    with _cache_lock:
+        _cache[key] = (tables, values)
+    return tables, values
+
+
+def introspect(cfg: SqlConnection) -> list[Table]:
+    return _knowledge(cfg)[0]
+
+
+def _result_key(conn: Connector, sql: str, limit: int) -> tuple[tuple[str, int], ...] | None:
+    """The result as a comparable multiset of rows, or None when the query fails."""
+    try:
+        rows = conn.execute_read(sql, limit=limit).rows
+    except (QueryFailed, QueryRefused):
+        return None
+    return tuple(sorted(Counter(repr(r) for r in rows).items()))
 
 
 def dialect_of(cfg: SqlConnection) -> str:
@@ -81,8 +97,28 @@ class SqlAgent(Agent):
     def draft(self, ctx: StepContext, feedback: Feedback | None) -> Draft:
         cfg = ctx.workflow.connection()
         dialect = dialect_of(cfg)
-        tables = introspect(cfg)
-        shots = ctx.recall(cfg.name, ctx.question, settings.get_int("HIL_FEWSHOT_K"))
+        tables, values = _knowledge(cfg)
+        # Compared as "how big is <state_name>": the shape of the question, not its values.
+        shots = ctx.recall(cfg.name, values.mask(ctx.question), settings.get_int("HIL_FEWSHOT_K"))
+        write, checked = self._generate(ctx, cfg, tables, shots, feedback)
+        extra: dict[str, Any] = {"dialect": dialect, "feedback": feedback.message if feedback else None,
+                                 "examples": [shot.to_dict() for shot in shots]}
+        if write:  # always behind a human: the exact statement and what it would touch
+            content = self._write_content(cfg, checked)
+            return Draft("sql_write", EventType.SQL_DRAFTED, content, content["impact"]["summary"],
+                         needs_approval=True, extra=extra)
+        checked, adjustments = self._polish(cfg, tables, checked, ctx.question)
+        if shots and feedback is None and not ctx.workflow.approval.sql_read:
+            checked, basis, consensus = self._consensus(ctx, cfg, tables, shots, checked)
+            extra.update(examples=[shot.to_dict() for shot in basis], consensus=consensus)
+        content = {"sql": checked, "connection": cfg.name}
+        return Draft("sql_read", EventType.SQL_DRAFTED, content, checked,
+                     needs_approval=ctx.workflow.approval.sql_read,
+                     extra={**extra, "adjustments": adjustments})
+
+    def _prompt(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table], shots: list[fewshot.ScoredExample],
+                feedback: Feedback | None) -> str:
+        dialect = dialect_of(cfg)
         # The tables the examples used are likely the ones this question needs too.
         linking_text = " ".join([ctx.question, ctx.purpose, *(s.example.sql for s in shots)])
         shown = select_tables(linking_text, tables, settings.get_int("HIL_SCHEMA_BUDGET"))
@@ -98,7 +134,7 @@ class SqlAgent(Agent):
         if shots:
             base.insert(-1, "Examples: earlier questions on this database and the SQL a reviewer approved for "
                             "them. Reuse their joins and conventions where they fit, with the values of the "
-                            f"question below.\n\n{fewshot.render(shots)}")
+                            f"question below.\n\n{fewshot.render(shots, dialect)}")
         if ctx.purpose:
             base.append(f"What this query must find: {ctx.purpose}")
         mentions = value_mentions(ctx.question, tables)
@@ -118,7 +154,14 @@ class SqlAgent(Agent):
                     "When it asks for the top N, use LIMIT N; when it asks for the single largest, smallest, "
                     "most or least, return the top row; when it asks which or what things (a list), return "
                     "every matching row without LIMIT.")
-        prompt = "\n\n".join(base)
+        return "\n\n".join(base)
+
+    def _generate(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table],
+                  shots: list[fewshot.ScoredExample], feedback: Feedback | None) -> tuple[bool, str]:
+        """A draft that parses, passes the guard and fits the schema: (is it a write, the SQL).
+        Each invalid try is a ``step.retried`` event and the next try is told why."""
+        dialect = dialect_of(cfg)
+        prompt = self._prompt(ctx, cfg, tables, shots, feedback)
         attempts: list[dict[str, str]] = []
         failed_before = {feedback.previous.get("sql")} if feedback and feedback.previous else set()
         for attempt in range(self.MAX_SELF_FIXES + 1):
@@ -134,7 +177,7 @@ class SqlAgent(Agent):
                 problems += [f"{p} is a placeholder from an example: put the question's value there"
                              for p in fewshot.placeholders(checked)]
                 if not problems:
-                    break
+                    return write, checked
                 error = "; ".join(problems)
             except QueryRefused as err:
                 error = err.message
@@ -143,22 +186,49 @@ class SqlAgent(Agent):
             ctx.emit(EventType.STEP_RETRIED, {"reason": "invalid_sql", "sql": sql, "error": error,
                                               "attempt": attempt + 1})
             prompt += f"\n\nThis SQL cannot run: {sql}\nReason: {error}\nWrite a corrected read-only query."
-        else:
-            raise QueryRefused(f"the model produced no valid read-only SQL in {self.MAX_SELF_FIXES + 1} tries: "
-                               f"{attempts[-1]['error']}")
-        extra = {"dialect": dialect, "feedback": feedback.message if feedback else None,
-                 "examples": [shot.to_dict() for shot in shots]}
-        if write:  # always behind a human: the exact statement and what it would touch
-            content = self._write_content(cfg, checked)
-            return Draft("sql_write", EventType.SQL_DRAFTED, content, content["impact"]["summary"],
-                         needs_approval=True, extra=extra)
-        checked, adjustments = self._align_values(cfg, checked, tables)
-        checked, dropped = drop_unordered_limit(checked, dialect, ctx.question)
-        adjustments += [dropped] if dropped else []
-        content = {"sql": checked, "connection": cfg.name}
-        return Draft("sql_read", EventType.SQL_DRAFTED, content, checked,
-                     needs_approval=ctx.workflow.approval.sql_read,
-                     extra={**extra, "adjustments": adjustments})
+        raise QueryRefused(f"the model produced no valid read-only SQL in {self.MAX_SELF_FIXES + 1} tries: "
+                           f"{attempts[-1]['error']}")
+
+    def _polish(self, cfg: SqlConnection, tables: list[Table], sql: str, question: str) -> tuple[str, list[str]]:
+        """Values aligned with their stored spelling; an arbitrary LIMIT dropped."""
+        sql, adjustments = self._align_values(cfg, sql, tables)
+        sql, dropped = drop_unordered_limit(sql, dialect_of(cfg), question)
+        return sql, adjustments + ([dropped] if dropped else [])
+
+    def _consensus(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table],
+                   shots: list[fewshot.ScoredExample], with_examples: str
+                   ) -> tuple[str, list[fewshot.ScoredExample], dict[str, Any]]:
+        """When reads run unattended, let the results decide between drafts made from different
+        evidence: without the examples, with them, and with only the closest one. The result
+        most drafts agree on wins; with no majority, the draft without examples does, so a
+        misleading example cannot make the answer worse than no memory at all."""
+        candidates: list[tuple[str, str | None, list[fewshot.ScoredExample]]] = [("no examples", None, []),
+                                                                               ("examples", with_examples, shots)]
+        if len(shots) > 1:
+            candidates.append(("closest example", None, shots[:1]))
+        drafted = []
+        for label, sql, basis in candidates:
+            if sql is None:
+                try:
+                    _write, raw = self._generate(ctx, cfg, tables, basis, None)
+                except QueryRefused:
+                    continue
+                sql = self._polish(cfg, tables, raw, ctx.question)[0]
+            drafted.append((label, sql, basis))
+        conn = connect(cfg)
+        try:
+            outcomes = [_result_key(conn, sql, ctx.workflow.row_limit) for _, sql, _ in drafted]
+        finally:
+            conn.close()
+        votes = Counter(o for o in outcomes if o is not None)
+        best = max(votes.values(), default=0)
+        pick = next((i for i, o in enumerate(outcomes) if o is not None and votes[o] == best), 0)
+        label, sql, basis = drafted[pick] if best else next(d for d in drafted if d[0] == "examples")
+        consensus = {"chosen": label, "agreeing": best,
+                     "candidates": [{"source": lab, "sql": q, "result_rows": None if o is None else sum(n for _, n in o)}
+                                    for (lab, q, _), o in zip(drafted, outcomes, strict=True)]}
+        ctx.emit(EventType.SQL_CANDIDATES, consensus)
+        return sql, basis, consensus
 
     @staticmethod
     def _write_content(cfg: SqlConnection, sql: str) -> dict[str, Any]:

@@ -130,6 +130,7 @@ def ask_agent(workflow: Workflow, question: str, llm: LLM, recall: Recall, max_d
         calls += 1
         assert draft is not None
         sql = str(draft.content["sql"])
+        calls += max(len(draft.extra.get("consensus", {}).get("candidates", [])) - 1, 0)  # the other drafts
         examples = [e["id"] for e in draft.extra.get("examples", [])]
         try:
             out = agent.execute(ctx, draft.content)

@@ -1,0 +1,103 @@
+"""Value linking: which words of a question are values stored in the database, and where.
+
+"How big is new mexico?" names no column, but 'new mexico' is a value of state.state_name.
+Pointing the model at that column, and reading the question as "how big is <state_name>" when
+looking for similar approved questions, are the two things small models cannot do alone.
+
+The index holds the distinct values of text columns with at most ``MAX_DISTINCT`` of them
+(names, codes, categories; not free text), lower-cased, built once per database version.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from hil.connectors.base import Connector, Table
+
+MAX_DISTINCT = 5000
+MAX_VALUE_CHARS = 60
+MAX_WORDS = 4
+_WORD = re.compile(r"[a-z0-9][a-z0-9'.&-]*")
+# Single words too common to be taken for a value even when a column happens to hold them.
+_COMMON = frozenset({
+    "the", "a", "an", "of", "in", "on", "at", "for", "to", "and", "or", "by", "with", "from", "what", "which",
+    "who", "how", "is", "are", "was", "were", "do", "does", "did", "that", "this", "there", "me", "all", "any",
+    "most", "many", "much", "each", "per", "than", "have", "has", "give", "show", "list", "name", "names",
+    "number", "count", "total", "big", "high", "long", "large", "small", "new", "major", "yes", "no", "none",
+    "other", "unknown",
+})
+
+
+@dataclass(frozen=True)
+class Mention:
+    text: str  # the words of the question
+    value: str  # the stored value
+    table: str
+    column: str
+
+
+@dataclass
+class ValueIndex:
+    values: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # lower -> (table, column, stored)
+    schema_words: set[str] = field(default_factory=set)  # "city" names a table here, not a value
+
+    @classmethod
+    def build(cls, conn: Connector, tables: list[Table]) -> ValueIndex:
+        index = cls()
+        for t in tables:
+            index.schema_words |= {w for name in [t.name, *(c.name for c in t.columns)]
+                                   for w in re.split(r"[^a-z0-9]+", name.lower()) if w}
+            index.schema_words |= {w[:-1] for w in set(index.schema_words) if w.endswith("s")}
+            index.schema_words |= {w + "s" for w in set(index.schema_words)}
+            for c in t.columns:
+                if not any(k in c.type.upper() for k in ("CHAR", "TEXT", "STRING")):
+                    continue
+                for value in _distinct(conn, t.name, c.name):
+                    key = " ".join(value.lower().split())
+                    if key and len(key) <= MAX_VALUE_CHARS:
+                        index.values.setdefault(key, []).append((t.name, c.name, value))
+        return index
+
+    def find(self, text: str) -> list[Mention]:
+        """Stored values named in ``text``, longest match first, without overlaps."""
+        words = _WORD.findall(text.lower())
+        found: list[Mention] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(MAX_WORDS, len(words) - i), 0, -1):
+                phrase = " ".join(words[i:i + n])
+                if n == 1 and (phrase in _COMMON or phrase in self.schema_words or len(phrase) < 3):
+                    continue
+                hits = self.values.get(phrase) or self.values.get(phrase.rstrip("?.,!"))
+                if hits:
+                    found += [Mention(phrase, stored, table, column) for table, column, stored in hits]
+                    i += n
+                    break
+            else:
+                i += 1
+        return found
+
+    def mask(self, text: str) -> str:
+        """``text`` with each stored value replaced by placeholders for the columns that hold it:
+        "how big is new mexico" -> "how big is <state_name> <border> ..."."""
+        out = text.lower()
+        by_phrase: dict[str, list[str]] = {}
+        for m in self.find(text):
+            slot = f"<{m.column.lower()}>"
+            if slot not in by_phrase.setdefault(m.text, []):
+                by_phrase[m.text].append(slot)
+        for phrase in sorted(by_phrase, key=len, reverse=True):
+            out = re.sub(rf"(?<![\w<]){re.escape(phrase)}(?![\w>])", " ".join(by_phrase[phrase]), out)
+        return out
+
+
+def _distinct(conn: Connector, table: str, column: str) -> list[str]:
+    try:
+        result = conn.execute_read(f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL '
+                                   f"LIMIT {MAX_DISTINCT + 1}", limit=MAX_DISTINCT + 1)
+    except Exception:  # noqa: BLE001 - linking is a hint, never a failure
+        return []
+    if result.truncated or len(result.rows) > MAX_DISTINCT:
+        return []  # too many to be names or categories
+    return [str(r[0]) for r in result.rows if isinstance(r[0], str)]
