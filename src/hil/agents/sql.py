@@ -200,8 +200,8 @@ class SqlAgent(Agent):
                    ) -> tuple[str, list[fewshot.ScoredExample], dict[str, Any]]:
         """When reads run unattended, let the results decide between drafts made from different
         evidence: without the examples, with them, and with only the closest one. The result
-        most drafts agree on wins; with no majority, the draft without examples does, so a
-        misleading example cannot make the answer worse than no memory at all."""
+        most drafts agree on wins; with no majority, the draft without examples does, so one
+        misleading example cannot override what the model writes without it."""
         candidates: list[tuple[str, str | None, list[fewshot.ScoredExample]]] = [("no examples", None, []),
                                                                                ("examples", with_examples, shots)]
         if len(shots) > 1:
@@ -222,8 +222,13 @@ class SqlAgent(Agent):
             conn.close()
         votes = Counter(o for o in outcomes if o is not None)
         best = max(votes.values(), default=0)
-        pick = next((i for i, o in enumerate(outcomes) if o is not None and votes[o] == best), 0)
-        label, sql, basis = drafted[pick] if best else next(d for d in drafted if d[0] == "examples")
+        # Within the majority, the draft that used the examples (what a reviewer would have seen);
+        # with no majority, the draft without them.
+        order = ["examples", "closest example", "no examples"] if best >= 2 else ["no examples", "examples",
+                                                                                  "closest example"]
+        ranked = sorted(range(len(drafted)), key=lambda i: order.index(drafted[i][0]))
+        pick = next((i for i in ranked if (o := outcomes[i]) is not None and votes[o] == best), ranked[0])
+        label, sql, basis = drafted[pick]
         consensus = {"chosen": label, "agreeing": best,
                      "candidates": [{"source": lab, "sql": q, "result_rows": None if o is None else sum(n for _, n in o)}
                                     for (lab, q, _), o in zip(drafted, outcomes, strict=True)]}
