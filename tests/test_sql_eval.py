@@ -14,21 +14,67 @@ from hil.evals import benchmarks
 from hil.evals.sql_eval import Report, evaluate, rows_match, seed_examples
 from hil.models.llm import resolve
 from tests.cli_helpers import assert_clean_error, hil
-from tests.conftest import ROOT, Script, write_script_file
-
-GEOQUERY = ROOT.parent / "shared" / "data" / "geoquery"
+from tests.conftest import Script, write_script_file
 
 
-def test_geoquery_splits_and_variables_are_substituted() -> None:
-    by_question = {s: len(benchmarks.load(GEOQUERY, s).items) for s in ("train", "dev", "test")}
-    by_query = {s: len(benchmarks.load(GEOQUERY, s, "query").items) for s in ("train", "dev", "test")}
-    assert by_question == {"train": 549, "dev": 49, "test": 279}
-    assert by_query == {"train": 536, "dev": 159, "test": 182}
-    first = benchmarks.load(GEOQUERY, "dev").items[0]
+def make_geoquery(root: Path) -> Path:
+    """A small benchmark in the GeoQuery format (text2sql-data): query groups with placeholder
+    variables, sentences with a question split, and the query split on each group."""
+    root.mkdir(parents=True)
+    con = sqlite3.connect(root / "geography.sqlite")
+    con.execute("CREATE TABLE state (state_name TEXT, population INT, area DOUBLE, capital TEXT)")
+    con.execute("CREATE TABLE city (city_name TEXT, state_name TEXT, population INT)")
+    con.executemany("INSERT INTO state VALUES (?, ?, ?, ?)", [
+        ("arizona", 2718000, 114000.0, "phoenix"), ("texas", 14229000, 267000.0, "austin"),
+        ("nebraska", 1570000, 77300.0, "lincoln"), ("alaska", 401800, 591000.0, "juneau")])
+    con.executemany("INSERT INTO city VALUES (?, ?, ?)", [
+        ("phoenix", "arizona", 789704), ("tucson", "arizona", 330537), ("houston", "texas", 1595138),
+        ("dallas", "texas", 904078), ("omaha", "nebraska", 314255), ("anchorage", "alaska", 174431)])
+    con.commit()
+    con.close()
+
+    def sentence(split: str, text: str, **variables: str) -> dict[str, Any]:
+        return {"question-split": split, "text": text, "variables": variables}
+
+    groups = [
+        {"query-split": "train",
+         "sql": ['SELECT CITYalias0.CITY_NAME FROM CITY AS CITYalias0 WHERE CITYalias0.POPULATION = ( SELECT MAX( '
+                 'CITYalias1.POPULATION ) FROM CITY AS CITYalias1 WHERE CITYalias1.STATE_NAME = "state_name0" ) AND '
+                 'CITYalias0.STATE_NAME = "state_name0" ;'],
+         "sentences": [sentence("dev", "what is the biggest city in state_name0", state_name0="arizona"),
+                       sentence("dev", "what state_name0 city has the largest population", state_name0="texas"),
+                       sentence("train", "what is the biggest city in state_name0", state_name0="nebraska"),
+                       sentence("test", "what is the largest city in state_name0", state_name0="alaska")]},
+        {"query-split": "dev",
+         "sql": ['SELECT STATEalias0.AREA FROM STATE AS STATEalias0 WHERE STATEalias0.STATE_NAME = "state_name0" ;'],
+         "sentences": [sentence("dev", "how big is state_name0", state_name0="texas"),
+                       sentence("train", "how big is state_name0", state_name0="alaska")]},
+        {"query-split": "test", "sql": ["SELECT STATEalias0.STATE_NAME FROM STATE AS STATEalias0 ;"],
+         "sentences": [sentence("train", "what are the states")]},
+        {"query-split": "dev",  # SQLite has no > ALL: the gold query cannot run
+         "sql": ["SELECT STATEalias0.STATE_NAME FROM STATE AS STATEalias0 WHERE STATEalias0.AREA >= ALL ( SELECT "
+                 "STATEalias1.AREA FROM STATE AS STATEalias1 ) ;"],
+         "sentences": [sentence("dev", "which state is the largest")]},
+    ]
+    (root / "geography.json").write_text(json.dumps(groups))
+    return root
+
+
+@pytest.fixture
+def geoquery(tmp_path: Path) -> Path:
+    return make_geoquery(tmp_path / "geoquery")
+
+
+def test_geoquery_splits_and_variables_are_substituted(geoquery: Path) -> None:
+    by_question = {s: len(benchmarks.load(geoquery, s).items) for s in ("train", "dev", "test")}
+    by_query = {s: len(benchmarks.load(geoquery, s, "query").items) for s in ("train", "dev", "test")}
+    assert by_question == {"train": 3, "dev": 4, "test": 1}
+    assert by_query == {"train": 4, "dev": 3, "test": 1}
+    first = benchmarks.load(geoquery, "dev").items[0]
     assert first.question == "what is the biggest city in arizona"
-    assert '"arizona"' in first.gold[0] and "state_name0" not in first.gold[0]
+    assert '"arizona"' in first.gold[0] and "state_name0" not in first.gold[0] and not first.gold[0].endswith(";")
     with pytest.raises(ConfigError, match="no questions in split 'validation'") as err:
-        benchmarks.load(GEOQUERY, "validation")
+        benchmarks.load(geoquery, "validation")
     assert err.value.hint == "splits present: dev, test, train"
 
 
@@ -75,38 +121,38 @@ def geo_sql(prompt: str) -> dict[str, str]:
     return {"sql": "SELECT state_name FROM state LIMIT 1"}
 
 
-def test_evaluation_writes_every_verdict_and_resumes(tmp_path: Path, script: Script) -> None:
+def test_evaluation_writes_every_verdict_and_resumes(tmp_path: Path, geoquery: Path, script: Script) -> None:
     script.responses["sql"] = geo_sql
-    bench = benchmarks.load(GEOQUERY, "dev")
+    bench = benchmarks.load(geoquery, "dev")
     llm = resolve("scripted:test")
     header: dict[str, Any] = {"benchmark": "geo", "split": "dev"}
     path = tmp_path / "report.jsonl"
-    summary = evaluate(bench, llm=llm, report=Report(path, header, fresh=False), limit=5)
+    summary = evaluate(bench, llm=llm, report=Report(path, header, fresh=False), limit=2)
     lines = [json.loads(line) for line in path.read_text().splitlines()]
-    assert lines[0] == {"header": header} and len(lines) == 6
-    verdicts = {d["question"]: d["verdict"] for d in lines[1:]}
-    assert verdicts["what is the biggest city in arizona"] == "correct"
-    assert verdicts["how big is texas"] == "wrong"
+    assert lines[0] == {"header": header} and len(lines) == 3
+    assert [d["verdict"] for d in lines[1:]] == ["correct", "correct"]
     assert all(d["attempts"] >= 1 and d["seconds"] >= 0 and d["predicted"] for d in lines[1:])
-    assert summary.questions == 5 and summary.correct == sum(v == "correct" for v in verdicts.values())
-    assert summary.accuracy == round(summary.correct / summary.evaluated, 4)
+    assert (summary.questions, summary.correct, summary.accuracy) == (2, 2, 1.0)
 
     calls = len(script.calls)
-    again = evaluate(bench, llm=llm, report=Report(path, header, fresh=False), limit=7)
-    assert again.questions == 7 and len(path.read_text().splitlines()) == 8
+    again = evaluate(bench, llm=llm, report=Report(path, header, fresh=False))
     judged = [json.loads(line) for line in path.read_text().splitlines()[1:]]
-    assert len({d["id"] for d in judged}) == 7  # nothing judged twice
+    assert len({d["id"] for d in judged}) == 4  # nothing judged twice
+    verdicts = {d["question"]: d["verdict"] for d in judged}
+    assert verdicts["how big is texas"] == "wrong" and verdicts["which state is the largest"] == "gold_error"
+    assert (again.questions, again.evaluated, again.correct, again.gold_errors) == (4, 3, 2, 1)
+    assert again.accuracy == round(2 / 3, 4)
     # the model was asked only about the two new questions
-    assert len(script.calls) - calls == sum(d["attempts"] for d in judged[5:])
+    assert len(script.calls) - calls == sum(d["attempts"] for d in judged[2:])
     with pytest.raises(ConfigError, match="holds a run with other settings"):
         Report(path, {**header, "split": "test"}, fresh=False)
 
 
-def test_seeded_memory_reaches_the_prompt(tmp_path: Path, script: Script) -> None:
+def test_seeded_memory_reaches_the_prompt(tmp_path: Path, geoquery: Path, script: Script) -> None:
     script.responses["sql"] = geo_sql
-    bench = benchmarks.load(GEOQUERY, "dev")
-    seeds = seed_examples(benchmarks.load(GEOQUERY, "train"))
-    assert len(seeds) == 549 and {e.source for e in seeds} == {"import"}
+    bench = benchmarks.load(geoquery, "dev")
+    seeds = seed_examples(benchmarks.load(geoquery, "train"))
+    assert len(seeds) == 3 and {e.source for e in seeds} == {"import"}
     evaluate(bench, llm=resolve("scripted:test"), report=Report(tmp_path / "r.jsonl", {}, fresh=True),
              examples=seeds, limit=1)
     prompt = script.prompts("sql")[0]
