@@ -119,25 +119,38 @@ def _service(store: Store, path: Path, read_only: bool) -> RunService:
     return service
 
 
-def test_a_write_waits_for_a_human_even_when_reads_do_not(store: Store, fleet_sqlite: Path, script: Script) -> None:
-    script.responses["plan"] = {"steps": [{"agent": "sql", "purpose": "service the north depot"}]}
-    script.responses["sql"] = {"sql": "UPDATE vehicles SET services = services + 1 WHERE depot = 'north'"}
-    service = _service(store, fleet_sqlite, read_only=False)
-    run_id = service.create_run("ops", "Record a service for every north depot vehicle")
+def _ask(store: Store, path: Path, script: Script, sql: str, question: str,
+         read_only: bool = False) -> tuple[RunService, Worker, str]:
+    """A one-step SQL run whose model drafts ``sql``, driven until it parks or ends."""
+    script.responses["plan"] = {"steps": [{"agent": "sql", "purpose": question}]}
+    script.responses["sql"] = {"sql": sql}
+    service = _service(store, path, read_only=read_only)
+    run_id = service.create_run("ops", question)
     worker = Worker(store, model="scripted:test")
     worker.run_once(run_id)
+    return service, worker, run_id
+
+
+def services(path: Path) -> list[object]:
+    return [r[2] for r in rows(SqlConnection(name="f", engine="sqlite", path=str(path)))]
+
+
+def test_a_write_waits_for_a_human_even_when_reads_do_not(store: Store, fleet_sqlite: Path, script: Script) -> None:
+    service, worker, run_id = _ask(store, fleet_sqlite, script,
+                                   "UPDATE vehicles SET services = services + 1 WHERE depot = 'north'",
+                                   "Record a service for every north depot vehicle")
     approval = pending(service, run_id)
     assert approval.kind == "sql_write"
     assert approval.content["impact"]["summary"] == "UPDATE would change 2 rows of vehicles"
     assert "allows changes" in script.prompts("sql")[0]
-    assert [r[2] for r in rows(SqlConnection(name="f", engine="sqlite", path=str(fleet_sqlite)))] == [1, 2, 9]
+    assert services(fleet_sqlite) == [1, 2, 9]
 
     service.decide(approval.id, "approve", content_hash_seen=approval.content_hash)
     worker.run_once(run_id)
     assert service.runs.get(run_id).status == "succeeded"
     [written] = [e.payload for e in service.runs.events(run_id) if e.type == EventType.SQL_WRITE_EXECUTED]
     assert written["rows_affected"] == 2 and written["sql"] == approval.content["sql"]
-    assert [r[2] for r in rows(SqlConnection(name="f", engine="sqlite", path=str(fleet_sqlite)))] == [2, 3, 9]
+    assert services(fleet_sqlite) == [2, 3, 9]
 
 
 def test_a_write_is_executed_once_even_if_the_step_runs_again(store: Store, fleet_sqlite: Path,
@@ -160,29 +173,22 @@ def test_a_write_is_executed_once_even_if_the_step_runs_again(store: Store, flee
     first = SqlAgent().execute(ctx, content)
     again = SqlAgent().execute(ctx, content)  # e.g. a worker that lost its lease after the write
     assert first["rows"] == again["rows"] == [[1]]
-    assert rows(SqlConnection(name="f", engine="sqlite", path=str(fleet_sqlite)))[0][2] == 2  # once, not twice
+    assert services(fleet_sqlite)[0] == 2  # once, not twice
 
 
 def test_a_read_only_connection_never_drafts_a_write(store: Store, fleet_sqlite: Path, script: Script) -> None:
-    script.responses["plan"] = {"steps": [{"agent": "sql", "purpose": "delete"}]}
-    script.responses["sql"] = {"sql": "DELETE FROM vehicles"}
-    service = _service(store, fleet_sqlite, read_only=True)
-    run_id = service.create_run("ops", "Delete every vehicle")
-    Worker(store, model="scripted:test").run_once(run_id)
+    service, _worker, run_id = _ask(store, fleet_sqlite, script, "DELETE FROM vehicles", "Delete every vehicle",
+                                    read_only=True)
     assert service.runs.get(run_id).status == "failed"
     retried = [e.payload["error"] for e in service.runs.events(run_id) if e.type == EventType.STEP_RETRIED]
     assert retried and all("only read-only SELECT" in r for r in retried)
     assert "allows changes" not in script.prompts("sql")[0]
-    assert len(rows(SqlConnection(name="f", engine="sqlite", path=str(fleet_sqlite)))) == 3
+    assert len(services(fleet_sqlite)) == 3
 
 
 def test_an_edited_write_gets_a_fresh_impact(store: Store, fleet_sqlite: Path, script: Script) -> None:
-    script.responses["plan"] = {"steps": [{"agent": "sql", "purpose": "service"}]}
-    script.responses["sql"] = {"sql": "UPDATE vehicles SET services = 0"}
-    service = _service(store, fleet_sqlite, read_only=False)
-    run_id = service.create_run("ops", "Reset service counters")
-    worker = Worker(store, model="scripted:test")
-    worker.run_once(run_id)
+    service, worker, run_id = _ask(store, fleet_sqlite, script, "UPDATE vehicles SET services = 0",
+                                   "Reset service counters")
     approval = pending(service, run_id)
     assert approval.content["impact"]["rows"] == 3
     decided = service.decide(approval.id, "edit", content={"sql": "UPDATE vehicles SET services = 0 WHERE id = 'VH-3'",
@@ -190,4 +196,4 @@ def test_an_edited_write_gets_a_fresh_impact(store: Store, fleet_sqlite: Path, s
                              content_hash_seen=approval.content_hash)
     assert decided.edited is not None and decided.edited["impact"]["rows"] == 1 and decided.edited["write"] is True
     worker.run_once(run_id)
-    assert [r[2] for r in rows(SqlConnection(name="f", engine="sqlite", path=str(fleet_sqlite)))] == [1, 2, 0]
+    assert services(fleet_sqlite) == [1, 2, 0]

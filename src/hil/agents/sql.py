@@ -311,7 +311,7 @@ class SqlAgent(Agent):
         from the event log), so a resumed step does not ask twice."""
         failures: list[str] = ctx.notes.setdefault("failures", [])
         if not data["rows"] and expects_rows(ctx.question) and not any(f.startswith(EMPTY) for f in failures):
-            hint = empty_result_hint(conn, sql, introspect(ctx.workflow.connection(conn.cfg.name)))
+            hint = empty_result_hint(conn, sql, introspect(conn.cfg))
             failures.append(EMPTY)
             raise Redraft(f"{EMPTY}, but the question expects an answer"
                           + (f" (hint: {hint})" if hint else "; check the filters and joins"))

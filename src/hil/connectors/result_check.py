@@ -28,14 +28,6 @@ def expects_rows(question: str) -> bool:
     return not _EXPECTS_EMPTY.search(question)
 
 
-def string_literals(sql: str, dialect: str) -> list[str]:
-    try:
-        tree = sqlglot.parse_one(sql, read=dialect)
-    except SqlglotError:
-        return []
-    return [lit.this for lit in tree.find_all(exp.Literal) if lit.is_string]
-
-
 def literal_filters(sql: str, dialect: str, tables: list[Table]) -> list[tuple[str, str, str]]:
     """(table, column, value) for each ``column = 'text'`` or ``column IN ('text', ...)`` filter
     whose column can be traced to a table of the schema."""

@@ -17,7 +17,7 @@ import statistics
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from hil.agents.sql import SqlAgent
 from hil.errors import ConfigError, HilError
 from hil.evals.benchmarks import Benchmark, Item
 from hil.events import EventType
-from hil.fewshot import Example, Recall, no_examples
+from hil.fewshot import Example, Recall, in_memory, no_examples
 from hil.models.llm import LLM
 from hil.workflows import ApprovalPolicy, SqlConnection, Workflow
 
@@ -195,20 +195,14 @@ class Report:
 def evaluate(bench: Benchmark, *, llm: LLM, report: Report, examples: list[Example] | None = None,
              fewshot_from: str | None = None, limit: int | None = None, max_drafts: int = 3,
              on_outcome: Callable[[Outcome], None] | None = None) -> Summary:
-    from hil.fewshot import in_memory
-
     recall = in_memory(examples) if examples else no_examples
     items = bench.items[:limit] if limit else bench.items
-    for item in _pending(items, report):
+    for item in (i for i in items if i.id not in report.done):  # resume: judged questions are skipped
         outcome = judge(bench, item, llm, recall, max_drafts)
         report.append(outcome)
         if on_outcome:
             on_outcome(outcome)
     return summarize(bench, [report.done[i.id] for i in items], llm.spec, fewshot_from, str(report.path))
-
-
-def _pending(items: list[Item], report: Report) -> Iterator[Item]:
-    return (i for i in items if i.id not in report.done)
 
 
 def summarize(bench: Benchmark, outcomes: list[Outcome], model: str, fewshot: str | None, report: str) -> Summary:
