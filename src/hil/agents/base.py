@@ -23,6 +23,12 @@ from hil.models.llm import LLM
 from hil.workflows import Workflow
 
 Role = Literal["planner", "step", "reasoner", "responder"]
+# Searches the workflow's knowledge collections: (workflow, query, k) -> snippets with citations.
+Retrieve = Callable[[Workflow, str, int], list[dict[str, Any]]]
+
+
+def no_documents(_workflow: Workflow, _query: str, _k: int) -> list[dict[str, Any]]:
+    return []
 
 
 @dataclass
@@ -65,6 +71,7 @@ class StepContext:
     once: Callable[[str, Callable[[], Any]], Any]
     history: list[dict[str, Any]] = field(default_factory=list)
     recall: Recall = no_examples  # the SQL few-shot memory, scoped per connection
+    retrieve: Retrieve = no_documents  # the knowledge collections
     notes: dict[str, Any] = field(default_factory=dict)  # an agent's memory across its drafts in this step
     cancelled: threading.Event = field(default_factory=threading.Event)  # set when the run is cancelled
     _llm: LLM | None = None

@@ -12,6 +12,9 @@ from hil.events import EventType
 
 MAX_ROWS_IN_BRIEF = 25
 MAX_SNIPPET_CHARS = 700
+# what a citation carries: enough for a client to open the document at the exact passage
+CITATION_FIELDS = ("ref", "collection", "document_id", "chunk_id", "title", "source", "heading", "page", "page_end",
+                   "start", "end", "score")
 
 
 def table_text(columns: list[str], rows: list[list[Any]]) -> str:
@@ -42,9 +45,10 @@ class ReasonerAgent(Agent):
         if rag:
             for s in rag["snippets"]:
                 text = s["text"][:MAX_SNIPPET_CHARS]
-                parts.append(f"<data source=\"[{s['ref']}]\" title=\"{s['title']}\" section=\"{s['heading']}\">\n"
+                page = f" page=\"{s['page']}\"" if s.get("page") else ""
+                parts.append(f"<data source=\"[{s['ref']}]\" title=\"{s['title']}\" section=\"{s['heading']}\"{page}>\n"
                              f"{text}\n</data>")
-                sources.append({**{k: s[k] for k in ("ref", "title", "source", "heading", "start", "end", "score")},
+                sources.append({**{k: s.get(k) for k in CITATION_FIELDS},
                                 "text": text})
         for name, out in ctx.outputs.items():
             if name not in ("sql", "rag", "planner") and out.get("text"):

@@ -10,6 +10,7 @@ from pathlib import Path
 from hil import settings
 from hil.demo.generate import generate
 from hil.engine.service import RunService
+from hil.knowledge import KnowledgeService
 from hil.store.connection_repo import ConnectionRepo
 from hil.store.db import Store
 from hil.workflows import load_workflow_file
@@ -44,6 +45,14 @@ def prepare(store: Store, say: Callable[[str], None] = lambda _m: None) -> DemoW
     shutil.copyfile(PACKAGE_DIR / "fleet-health.yaml", wf_file)
     workflow = load_workflow_file(wf_file)
     stored, _changed = RunService(store).apply_workflow(workflow)
+    knowledge = KnowledgeService(store)
+    for source in workflow.knowledge:  # indexed and embedded now, so the first question does not wait
+        report = knowledge.add(source.name, source.paths)
+        if report.count("indexed"):
+            say(f"indexed {report.count('indexed')} documents into the {source.name} collection")
+        for failure in report.failed:
+            say(f"could not index {failure.source}: {failure.reason}")
     # the demo database is also a named connection, for `hil sql fleet "SELECT ..."`
     ConnectionRepo(store).add(workflow.connection(), replace=True)
     return DemoWorkspace(root, database, wf_file, stored.version, counts is not None, counts)
+

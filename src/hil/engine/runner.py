@@ -19,6 +19,7 @@ from hil.engine.learning import approved_pairs
 from hil.engine.state import DraftState, RunState, StepState, fold
 from hil.errors import HilError, IdempotencyConflict
 from hil.events import EventType
+from hil.knowledge.service import KnowledgeService
 from hil.models.llm import LLM
 from hil.store.db import Store
 from hil.store.example_repo import ExampleRepo
@@ -49,6 +50,7 @@ class StepRunner:
         self.llm_factory = llm_factory
         self.examples = ExampleRepo(store)
         self.recall = self.examples.recall
+        self.retrieve = KnowledgeService(store).retrieve
 
     # -- event helpers (every append checks that this worker still owns the run) --
     def _emit(self, run_id: str, type: str, payload: dict[str, Any], step: str | None = None,
@@ -111,7 +113,7 @@ class StepRunner:
                     ctx = StepContext(run_id=run_id, question=run.question, workflow=stored.definition, step=name,
                                       purpose=purpose, outputs=outputs, history=history, llm_factory=llm,
                                       emit=self._emitter(run_id, name),
-                                      once=self._once(run_id, name), recall=self.recall,
+                                      once=self._once(run_id, name), recall=self.recall, retrieve=self.retrieve,
                                       notes={"failures": [d.failed_with for d in st.drafts if d.failed_with]},
                                       cancelled=cancelled)
                     if not st.started:

@@ -1,5 +1,6 @@
-"""Knowledge sources: chunking and full-text retrieval with citations."""
+"""Knowledge: document ingestion, chunking, embeddings and hybrid retrieval with citations."""
 
-from hil.knowledge.index import KnowledgeIndex, Snippet, index_for
+from hil.knowledge.index import Filters, Snippet
+from hil.knowledge.service import IngestEvent, IngestReport, KnowledgeService
 
-__all__ = ["KnowledgeIndex", "Snippet", "index_for"]
+__all__ = ["Filters", "IngestEvent", "IngestReport", "KnowledgeService", "Snippet"]

@@ -116,3 +116,58 @@ idempotency_keys = sa.Table(
     sa.Column("result", sa.JSON, nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
 )
+
+# -- knowledge: collections of documents, their chunks, and (in migration 0004) the engine's own
+# full-text index over the chunks: an FTS5 table on SQLite, an expression GIN index on Postgres,
+# plus a pgvector table when the extension is available.
+knowledge_collections = sa.Table(
+    "knowledge_collections",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("embedder", sa.String(128), nullable=False),  # "none" means full text only
+    sa.Column("dim", sa.Integer, nullable=True),
+    sa.Column("revision", sa.Integer, nullable=False, default=0),  # bumped on every change; keys vector caches
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+knowledge_documents = sa.Table(
+    "knowledge_documents",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("collection_id", sa.String(36), sa.ForeignKey("knowledge_collections.id"), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),  # absolute path, or the upload's name
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # markdown, text, html, pdf, docx, csv, xlsx
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("modified_at", sa.Float, nullable=True),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # queued parsing embedding indexed failed
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("chunks", sa.Integer, nullable=False, default=0),
+    sa.Column("text", sa.Text, nullable=True),  # the extracted text that chunk spans point into
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("collection_id", "source", name="uq_knowledge_documents_source"),
+    sa.Index("ix_knowledge_documents_status", "status"),
+)
+
+knowledge_chunks = sa.Table(
+    "knowledge_chunks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),  # the FTS5 rowid
+    sa.Column("collection_id", sa.String(36), nullable=False),
+    sa.Column("document_id", sa.String(36), sa.ForeignKey("knowledge_documents.id"), nullable=False),
+    sa.Column("ord", sa.Integer, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("heading", sa.Text, nullable=False),
+    sa.Column("page", sa.Integer, nullable=True),
+    sa.Column("page_end", sa.Integer, nullable=True),
+    sa.Column("start", sa.Integer, nullable=False),
+    sa.Column("end", sa.Integer, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("embedding", sa.LargeBinary, nullable=True),  # float32, unit length; unused with pgvector
+    sa.Column("embedded", sa.Boolean, nullable=False, default=False),
+    sa.Index("ix_knowledge_chunks_document", "document_id"),
+    sa.Index("ix_knowledge_chunks_pending", "collection_id", "embedded"),
+)
