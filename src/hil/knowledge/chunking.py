@@ -1,7 +1,8 @@
 """Split a document along its structure, keeping every chunk's character span in the text.
 
 Sections follow Markdown headings (each chunk knows its heading path); inside a section,
-paragraphs are packed up to ``max_chars``. A table or any paragraph that fits is never cut; a
+paragraphs are packed up to ``max_chars``, and a new page starts a new chunk, so a citation names
+one page. A table or any paragraph that fits is never cut; a
 longer one is split at its lines, then its sentences, then at whitespace. Consecutive chunks of
 one section share up to ``overlap`` characters of whole units, so a passage cut at a boundary is
 still found whole in one of them. Spans are contiguous ranges of the text: ``text[start:end]`` is
@@ -40,7 +41,7 @@ def chunk_text(text: str, title: str, max_chars: int = 900, overlap: int = 120,
     chunks: list[Chunk] = []
     for start, end, heading in _sections(text, title):
         units = [u for para in _matches(PARAGRAPH, text, start, end) for u in _fit(text, para, max_chars)]
-        for s, e in _pack(units, max_chars, overlap):
+        for s, e in _pack(units, max_chars, overlap, page_at):
             chunk = _trimmed(text, s, e, title, heading, page_at)
             if chunk is not None:
                 chunks.append(chunk)
@@ -87,11 +88,14 @@ def _fit(text: str, span: Span, max_chars: int) -> list[Span]:
     return out
 
 
-def _pack(units: list[Span], max_chars: int, overlap: int) -> list[Span]:
+def _pack(units: list[Span], max_chars: int, overlap: int, page_at: Callable[[int], int | None]) -> list[Span]:
     packed: list[Span] = []
     current: list[Span] = []
     for unit in units:
-        if current and unit[1] - current[0][0] > max_chars:
+        if current and page_at(unit[0]) != page_at(current[0][0]):  # a new page starts a new chunk
+            packed.append((current[0][0], current[-1][1]))
+            current = []
+        elif current and unit[1] - current[0][0] > max_chars:
             packed.append((current[0][0], current[-1][1]))
             tail: list[Span] = []
             for prior in reversed(current[1:]):  # never carry the whole previous chunk

@@ -9,6 +9,7 @@ A file that cannot be used raises :class:`Unreadable` with a reason a person can
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import logging
@@ -51,11 +52,7 @@ class Parsed:
     def page_at(self, offset: int) -> int | None:
         if not self.page_starts:
             return None
-        page = 0
-        for i, start in enumerate(self.page_starts):
-            if start <= offset:
-                page = i
-        return page + 1
+        return max(1, bisect.bisect_right(self.page_starts, offset))
 
 
 def kind_of(name: str, head: bytes) -> str:
