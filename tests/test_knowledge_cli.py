@@ -64,3 +64,25 @@ def test_errors_are_clear(tmp_path: Path) -> None:
     assert_clean_error(hil("knowledge", "add", "Bad Name", str(tmp_path)), "collection name 'Bad Name' is not valid")
     assert_clean_error(hil("knowledge", "add", "notes", str(tmp_path), "--embedder", "bert"), "unknown embedder")
     assert_clean_error(hil("knowledge", "status", "nothing"), "no knowledge collection named 'nothing'")
+
+
+def test_csv_and_xlsx_rows_are_text_and_tables_for_sql(tmp_path: Path) -> None:
+    from tests.test_parsers import make_xlsx
+
+    (tmp_path / "depots.csv").write_text("depot,vehicles\nLeeds,42\nYork,17\n")
+    (tmp_path / "fleet.xlsx").write_bytes(make_xlsx())
+    added = hil("knowledge", "add", "ops", str(tmp_path / "depots.csv"), str(tmp_path / "fleet.xlsx"))
+    assert added.returncode == 0, added.stderr
+    assert "depots.csv: offered to SQL as depots in connection ops-tables" in added.stderr
+    total = hil("sql", "ops-tables", "SELECT sum(vehicles) AS total FROM depots", "--json")
+    assert total.returncode == 0, total.stderr
+    assert json.loads(total.stdout)["rows"] == [[59]]
+    sheet = json.loads(hil("sql", "ops-tables", "SELECT depot FROM fleet_depots WHERE vehicles > 20", "--json").stdout)
+    assert sheet["rows"] == [["Leeds"]]
+    assert "York" in hil("knowledge", "search", "ops", "York vehicles").stdout
+
+    assert hil("knowledge", "remove", "ops", str(tmp_path / "depots.csv")).returncode == 0
+    gone = hil("sql", "ops-tables", "SELECT * FROM depots")
+    assert gone.returncode != 0 and "depots" in gone.stderr
+    assert hil("knowledge", "remove", "ops", "--yes").returncode == 0
+    assert hil("connections", "list").stdout.count("ops-tables") == 0

@@ -67,6 +67,9 @@ def knowledge_add(
             elif e.source not in seen and e.status in ("embedding", "indexed", "failed", "unchanged"):
                 seen.add(e.source)
                 progress.update(files, advance=1, description=f"reading {Path(e.source).name}")
+            if e.tables and not as_json:
+                progress.console.print(f"{Path(e.source).name}: offered to SQL as {', '.join(e.tables)} in connection "
+                                       f"{collection[:57]}-tables", highlight=False, soft_wrap=True)
             if e.status == "failed" and not as_json:
                 progress.console.print(f"[red]failed[/] {e.source}: {e.reason}", highlight=False, soft_wrap=True)
 
@@ -127,7 +130,7 @@ def knowledge_status(collection: str, as_json: Annotated[bool, typer.Option("--j
         sys.stdout.write(json.dumps(docs, indent=2, default=str) + "\n")
         return
     table = Table(title=f"{collection}: {len(docs)} documents, {service.pending(collection)} chunks to embed")
-    for col in ("status", "document", "type", "chunks", "reason"):
+    for col in ("status", "document", "type", "chunks", "note"):
         table.add_column(col, overflow="fold")
     for d in docs:
         style = STATUS_STYLE.get(d["status"], "")

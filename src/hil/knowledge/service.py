@@ -9,6 +9,7 @@ vector, full text finds it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 import uuid
@@ -17,14 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import sqlalchemy as sa
 
 from hil import settings
 from hil.errors import ConfigError, NotFound
+from hil.knowledge import tables
 from hil.knowledge.chunking import chunk_text
 from hil.knowledge.embedders import Embedder, get_embedder
 from hil.knowledge.index import NO_FILTERS, ChunkIndex, Filters, Mode, Rerank, Snippet, collection_row
 from hil.knowledge.parsers import Parsed, Unreadable, parse
+from hil.store.connection_repo import ConnectionRepo
 from hil.store.db import Store
 from hil.store.tables import knowledge_chunks, knowledge_collections, knowledge_documents
 from hil.workflows import Workflow
@@ -44,6 +48,7 @@ class IngestEvent:
     reason: str | None = None
     chunks: int = 0
     document_id: str | None = None
+    tables: list[str] = field(default_factory=list)  # CSV/XLSX tables offered to SQL
 
 
 @dataclass
@@ -140,6 +145,9 @@ class KnowledgeService:
                 self.index.delete_document(conn, doc)
             conn.execute(knowledge_documents.delete().where(knowledge_documents.c.collection_id == row["id"]))
             conn.execute(knowledge_collections.delete().where(knowledge_collections.c.id == row["id"]))
+        tables.database_path(name).unlink(missing_ok=True)
+        with contextlib.suppress(NotFound):
+            ConnectionRepo(self.store).remove(tables.connection_name(name))
         return len(ids)
 
     def remove_document(self, name: str, document: str) -> dict[str, Any]:
@@ -148,11 +156,12 @@ class KnowledgeService:
         d = knowledge_documents
         candidates = {document, str(Path(document).expanduser().resolve())}
         with self.store.write() as conn:
-            doc = conn.execute(sa.select(d.c.id, d.c.source).where(
+            doc = conn.execute(sa.select(d.c.id, d.c.source, d.c.tables).where(
                 d.c.collection_id == row["id"], sa.or_(d.c.id == document, d.c.source.in_(candidates)))).first()
             if doc is None:
                 raise NotFound(f"no document {document!r} in collection {name!r}",
                                hint=f"see `hil knowledge status {name}`")
+            tables.withdraw(name, doc.tables or [])
             self.index.delete_document(conn, doc.id)
             conn.execute(d.delete().where(d.c.id == doc.id))
             self._bump(conn, row["id"])
@@ -238,7 +247,22 @@ class KnowledgeService:
                 status=status, reason=None, chunks=len(chunks), title=parsed.title, kind=parsed.kind,
                 text=parsed.text, updated_at=now))
             self._bump(conn, row["id"])
-        tell(IngestEvent(row["name"], source, status, chunks=len(chunks), document_id=doc_id))
+        tell(IngestEvent(row["name"], source, status, chunks=len(chunks), document_id=doc_id,
+                         tables=self._offer_tables(row["name"], doc_id, parsed)))
+
+    def _offer_tables(self, collection: str, doc_id: str, parsed: Parsed) -> list[str]:
+        if not parsed.tables:
+            return []
+        try:
+            names = tables.offer(self.store, collection, parsed.tables)
+        except duckdb.Error as err:  # e.g. the file is open in another process: the text is indexed all the same
+            names, note = [], f"not offered to SQL: {str(err).splitlines()[0]}"
+        else:
+            note = f"tables {', '.join(names)} in connection {tables.connection_name(collection)}"
+        with self.store.write() as conn:
+            conn.execute(knowledge_documents.update().where(knowledge_documents.c.id == doc_id).values(
+                tables=names, reason=note))
+        return names
 
     @staticmethod
     def _chunk(parsed: Parsed) -> list[Any]:

@@ -146,6 +146,7 @@ knowledge_documents = sa.Table(
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("chunks", sa.Integer, nullable=False, default=0),
     sa.Column("text", sa.Text, nullable=True),  # the extracted text that chunk spans point into
+    sa.Column("tables", sa.JSON, nullable=True),  # CSV/XLSX: tables offered to SQL
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.UniqueConstraint("collection_id", "source", name="uq_knowledge_documents_source"),

@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("chunks", sa.Integer(), nullable=False),
         sa.Column("text", sa.Text(), nullable=True),
+        sa.Column("tables", sa.JSON(), nullable=True),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("updated_at", sa.Float(), nullable=False),
         sa.UniqueConstraint("collection_id", "source", name="uq_knowledge_documents_source"),

@@ -1,0 +1,64 @@
+"""CSV files and spreadsheet sheets are offered to SQL as well as indexed as text: each becomes a
+table in the collection's own DuckDB file, registered as the connection ``<collection>-tables``,
+so `hil sql` and the SQL agent can count and sum what the text index can only quote."""
+
+from __future__ import annotations
+
+import csv
+import re
+import tempfile
+from pathlib import Path
+
+from hil import settings
+from hil.knowledge.parsers import Table
+from hil.store.connection_repo import ConnectionRepo
+from hil.store.db import Store
+from hil.workflows import SqlConnection
+
+
+def connection_name(collection: str) -> str:
+    return f"{collection[:57]}-tables"
+
+
+def table_name(name: str) -> str:
+    clean = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "table"
+    return f"t_{clean}" if clean[0].isdigit() else clean
+
+
+def database_path(collection: str) -> Path:
+    folder = settings.home() / "knowledge"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{collection}-tables.duckdb"
+
+
+def offer(store: Store, collection: str, tables: list[Table]) -> list[str]:
+    """Create or replace the tables (column types inferred by DuckDB); returns their names."""
+    import duckdb
+
+    path = database_path(collection)
+    names = []
+    with duckdb.connect(str(path)) as db, tempfile.TemporaryDirectory() as tmp:
+        for table in tables:
+            name = table_name(table.name)
+            rows_file = Path(tmp) / f"{name}.csv"
+            with rows_file.open("w", newline="", encoding="utf-8") as f:
+                writer = csv.writer(f)
+                writer.writerow(table.columns)
+                writer.writerows(row + [""] * (len(table.columns) - len(row)) for row in table.rows)
+            db.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM read_csv(?, header = true, '
+                       "all_varchar = false, sample_size = -1)", [str(rows_file)])
+            names.append(name)
+    ConnectionRepo(store).add(SqlConnection(name=connection_name(collection), engine="duckdb", path=str(path)),
+                              replace=True)
+    return names
+
+
+def withdraw(collection: str, names: list[str]) -> None:
+    import duckdb
+
+    path = database_path(collection)
+    if not path.exists() or not names:
+        return
+    with duckdb.connect(str(path)) as db:
+        for name in names:
+            db.execute(f'DROP TABLE IF EXISTS "{name}"')
