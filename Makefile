@@ -43,6 +43,7 @@ test: setup postgres lint typecheck unit ## everything CI runs
 
 bench: setup postgres
 	HIL_PG_BIN=$(PG_BIN) $(BIN)/python bench/engine.py
+	$(BIN)/python bench/retrieval.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -17,7 +17,7 @@ from rich.table import Table
 from hil import settings
 from hil.cli_eval import eval_app
 from hil.cli_examples import examples_app
-from hil.cli_knowledge import knowledge_app
+from hil.cli_knowledge import citation, knowledge_app
 from hil.cli_sql import connections_app, sql
 from hil.errors import HilError
 
@@ -125,8 +125,7 @@ def _print_result(result: dict[str, Any]) -> None:
     if result["citations"]:
         out.print("\n[bold]Sources[/]")
         for c in result["citations"]:
-            out.print(f"  [{c['ref']}] {c['title']} — {c['heading']} ({Path(c['source']).name}, "
-                      f"chars {c['start']}-{c['end']})")
+            out.print(f"  [{c['ref']}] {citation(c)}", highlight=False, soft_wrap=True)
     if result.get("error"):
         out.print(f"[red]failed:[/] {result['error'].get('error')}")
 
