@@ -56,3 +56,8 @@ def test_edited_documents_are_picked_up_by_the_next_run(store: Store, workspace:
     snippets = next(e.payload for e in service.runs.events(run2) if e.type == EventType.RETRIEVAL_RESULTS)["snippets"]
     assert any("towed" in s["text"] for s in snippets)
     assert not any("taken out of service" in s["text"] for s in snippets)
+
+    policy.unlink()  # a file deleted from a workflow's folder leaves its collection at the next run
+    run3 = service.create_run("fleet", "What happens to a vehicle with a critical code?")
+    assert approve_all(service, worker, run3) == "succeeded"
+    assert [Path(d["source"]).name for d in KnowledgeService(store).documents("docs")] == ["cooling.md"]

@@ -40,7 +40,7 @@ COLLECTION_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
 @dataclass
 class IngestEvent:
-    """One step of one document; ``status`` is a document status or ``unchanged``."""
+    """One step of one document; ``status`` is a document status, ``unchanged`` or ``removed``."""
 
     collection: str
     source: str
@@ -169,7 +169,10 @@ class KnowledgeService:
 
     # -- ingestion --
     def add(self, name: str, paths: Iterable[str | Path], on_event: OnEvent = _noop, embed: bool = True,
-            on_progress: OnProgress = _noop, embed_limit: int | None = None) -> IngestReport:
+            on_progress: OnProgress = _noop, embed_limit: int | None = None, prune: bool = False) -> IngestReport:
+        """Ingest files and folders; with ``prune``, documents that were under these folders and are
+        gone from disk are removed (a workflow's paths mirror their folders)."""
+        paths = list(paths)
         files = collect_files(paths)
         row = self.collection(name, create=True)
         report = IngestReport(name)
@@ -177,6 +180,11 @@ class KnowledgeService:
         def tell(event: IngestEvent) -> None:
             report.events.append(event)
             on_event(event)
+
+        if prune:
+            for source in self._vanished(row["id"], paths, {str(f) for f in files}):
+                self.remove_document(name, source)
+                tell(IngestEvent(name, source, "removed"))
 
         for f in files:
             tell(IngestEvent(name, str(f), "queued"))
@@ -273,6 +281,13 @@ class KnowledgeService:
         doc_id = self._set_status(row["id"], source, "failed", reason=reason, size=size, content_hash=digest,
                                   drop_chunks=True)
         tell(IngestEvent(row["name"], source, "failed", reason=reason, document_id=doc_id))
+
+    def _vanished(self, collection_id: str, paths: list[str | Path], present: set[str]) -> list[str]:
+        roots = [str(Path(p).expanduser().resolve()) for p in paths]
+        with self.store.read() as conn:
+            sources = [r[0] for r in conn.execute(sa.select(knowledge_documents.c.source).where(
+                knowledge_documents.c.collection_id == collection_id))]
+        return [s for s in sources if s not in present and any(s == r or s.startswith(r + "/") for r in roots)]
 
     def _document(self, collection_id: str, source: str) -> dict[str, Any] | None:
         d = knowledge_documents
@@ -400,7 +415,7 @@ class KnowledgeService:
         names = []
         for source in workflow.knowledge:
             if source.paths:
-                self.add(source.name, source.paths, embed_limit=RUN_EMBED_LIMIT)
+                self.add(source.name, source.paths, embed_limit=RUN_EMBED_LIMIT, prune=True)
             names.append(source.name)
         return [s.to_dict() for s in self.search(names, query, k)]
 
