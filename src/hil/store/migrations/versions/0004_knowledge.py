@@ -66,7 +66,8 @@ def upgrade() -> None:
     op.create_index("ix_knowledge_chunks_pending", "knowledge_chunks", ["collection_id", "embedded"])
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
-        op.execute("CREATE VIRTUAL TABLE knowledge_fts USING fts5(title, heading, text, "
+        # the collection is stored in the index too, so a search needs no join to filter by it
+        op.execute("CREATE VIRTUAL TABLE knowledge_fts USING fts5(title, heading, text, collection_id UNINDEXED, "
                    "tokenize='porter unicode61')")
         return
     op.execute(f"CREATE INDEX ix_knowledge_chunks_fts ON knowledge_chunks USING gin ({PG_TSVECTOR})")
