@@ -143,15 +143,9 @@ def fill_vectors(service: KnowledgeService, sample: int) -> None:
             break
         with service.store.write() as conn:
             service.index.set_vectors(conn, row["id"], ids, np.stack([pool[i % len(pool)] for i in ids]))
-            conn.execute(knowledge_collections_bump(row["id"]))
+            service._bump(conn, row["id"])  # the collection changed: cached vector matrices reload
     with service.store.write() as conn:
         conn.execute(knowledge_documents.update().values(status="indexed"))
-
-
-def knowledge_collections_bump(collection_id: str) -> sa.Update:
-    from hil.store.tables import knowledge_collections as k
-
-    return k.update().where(k.c.id == collection_id).values(revision=k.c.revision + 1)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ def knowledge_add(
     """Ingest files: unchanged ones are skipped, changed ones replaced, unreadable ones marked failed."""
     from hil.knowledge import IngestEvent
     from hil.knowledge.service import collect_files
+    from hil.knowledge.tables import connection_name
 
     service = _service()
     collect_files(paths)  # a mistyped path is an error before anything is created
@@ -69,7 +70,7 @@ def knowledge_add(
                 progress.update(files, advance=1, description=f"reading {Path(e.source).name}")
             if e.tables and not as_json:
                 progress.console.print(f"{Path(e.source).name}: offered to SQL as {', '.join(e.tables)} in connection "
-                                       f"{collection[:57]}-tables", highlight=False, soft_wrap=True)
+                                       f"{connection_name(collection)}", highlight=False, soft_wrap=True)
             if e.status == "failed" and not as_json:
                 progress.console.print(f"[red]failed[/] {e.source}: {e.reason}", highlight=False, soft_wrap=True)
 

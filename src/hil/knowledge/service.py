@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -102,8 +103,6 @@ class KnowledgeService:
         if not create:
             raise NotFound(f"no knowledge collection named {name!r}",
                            hint="see `hil knowledge list`, or add documents with `hil knowledge add`")
-        import re
-
         if not re.fullmatch(COLLECTION_NAME, name):
             raise ConfigError(f"collection name {name!r} is not valid",
                               hint="use lower-case letters, digits, '-' and '_' (at most 64)")
@@ -209,10 +208,8 @@ class KnowledgeService:
 
     def _ingest_file(self, row: dict[str, Any], path: Path, tell: OnEvent) -> None:
         source, stat = str(path), path.stat()
-        limit = settings.get_int("HIL_KNOWLEDGE_MAX_MB") * 1024 * 1024
-        if stat.st_size > limit:
-            self._fail(row, source, f"file is {stat.st_size / 1048576:.1f} MB, over the "
-                       f"{limit // 1048576} MB limit (HIL_KNOWLEDGE_MAX_MB)", stat.st_size, "", tell)
+        if too_big := _over_limit(stat.st_size):  # checked before reading
+            self._fail(row, source, too_big, stat.st_size, "", tell)
             return
         known = self._document(row["id"], source)
         if known and known["size"] == stat.st_size and known["modified_at"] == stat.st_mtime \
@@ -230,10 +227,8 @@ class KnowledgeService:
                 self._touch(existing["id"], modified_at)
             tell(IngestEvent(row["name"], source, "unchanged", chunks=existing["chunks"], document_id=existing["id"]))
             return
-        limit = settings.get_int("HIL_KNOWLEDGE_MAX_MB") * 1024 * 1024
-        if len(data) > limit:
-            self._fail(row, source, f"file is {len(data) / 1048576:.1f} MB, over the {limit // 1048576} MB limit "
-                       "(HIL_KNOWLEDGE_MAX_MB)", len(data), digest, tell)
+        if too_big := _over_limit(len(data)):
+            self._fail(row, source, too_big, len(data), digest, tell)
             return
         doc_id = self._set_status(row["id"], source, "parsing", size=len(data), content_hash=digest,
                                   modified_at=modified_at)
@@ -424,6 +419,13 @@ class KnowledgeService:
             text: str | None = conn.execute(sa.select(knowledge_documents.c.text).where(
                 knowledge_documents.c.id == document_id)).scalar()
         return text
+
+
+def _over_limit(size: int) -> str | None:
+    limit = settings.get_int("HIL_KNOWLEDGE_MAX_MB") * 1024 * 1024
+    if size <= limit:
+        return None
+    return f"file is {size / 1048576:.1f} MB, over the {limit // 1048576} MB limit (HIL_KNOWLEDGE_MAX_MB)"
 
 
 def _embedding_text(chunk: dict[str, Any]) -> str:
