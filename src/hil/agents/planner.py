@@ -58,7 +58,7 @@ class PlannerAgent(Agent):
         prompt = [f"Tools:\n{tools}", f"Question: {ctx.question}"]
         if ctx.history:
             prompt.insert(0, "Earlier in this conversation:\n" + "\n".join(
-                f"Q: {h['question']}\nA: {h.get('answer', '')[:300]}" for h in ctx.history[-3:]))
+                describe_turn(h) for h in ctx.history[-3:]))
         if wf.instructions:
             prompt.insert(0, f"Workflow instructions: {wf.instructions}")
         if feedback is not None:
@@ -84,3 +84,14 @@ class PlannerAgent(Agent):
     def execute(self, ctx: StepContext, content: dict[str, Any] | None) -> dict[str, Any]:
         assert content is not None
         return content
+
+
+def describe_turn(turn: dict[str, Any]) -> str:
+    """One earlier question of the thread, as the planner is shown it."""
+    lines = [f"Q: {turn['question']}"]
+    if turn.get("sql"):
+        lines.append(f"SQL: {turn['sql']}")
+    if turn.get("result"):
+        lines.append(f"Result: {turn['result'][:300]}")
+    lines.append(f"A: {(turn.get('answer') or '')[:300]}")
+    return "\n".join(lines)

@@ -18,12 +18,12 @@ from hil.agents.base import Agent, Draft, Feedback, Redraft, StepContext
 from hil.engine.learning import approved_pairs
 from hil.engine.state import DraftState, RunState, StepState, fold
 from hil.errors import HilError, IdempotencyConflict
-from hil.events import EventType
+from hil.events import Event, EventType
 from hil.knowledge.service import KnowledgeService
 from hil.models.llm import LLM
 from hil.store.db import Store
 from hil.store.example_repo import ExampleRepo
-from hil.store.run_repo import RunRepo
+from hil.store.run_repo import Run, RunRepo
 from hil.store.workflow_repo import StoredWorkflow, WorkflowRepo
 
 FINAL_STEPS = ("reasoner", "responder")
@@ -44,13 +44,10 @@ def content_hash(content: dict[str, Any]) -> str:
 class StepRunner:
     def __init__(self, store: Store, worker_id: str, llm_factory: Callable[[StoredWorkflow], LLM]):
         self.store = store
-        self.repo = RunRepo(store)
-        self.workflows = WorkflowRepo(store)
+        self.repo = RunRepo(store)  # every tenant's runs: what a tenant sees is scoped by the run's tenant
+        self.workflows = WorkflowRepo(store, tenant=None)
         self.worker_id = worker_id
         self.llm_factory = llm_factory
-        self.examples = ExampleRepo(store)
-        self.recall = self.examples.recall
-        self.retrieve = KnowledgeService(store).retrieve
 
     # -- event helpers (every append checks that this worker still owns the run) --
     def _emit(self, run_id: str, type: str, payload: dict[str, Any], step: str | None = None,
@@ -89,10 +86,11 @@ class StepRunner:
         run = self.repo.get(run_id)
         stored = self.workflows.get(run.workflow_id, run.workflow_version)
         state = fold(run_id, self.repo.events(run_id))
+        examples, knowledge = ExampleRepo(self.store, run.tenant_id), KnowledgeService(self.store, run.tenant_id)
         try:
             self._emit(run_id, EventType.RUN_RESUMED if state.started else EventType.RUN_STARTED,
                        {"worker": self.worker_id, "recovered": recovered})
-            history = self._thread_history(run.thread_id, run.created_at)
+            history = self._thread_history(run)
             llm_cache: list[LLM] = []
 
             def llm() -> LLM:
@@ -113,7 +111,8 @@ class StepRunner:
                     ctx = StepContext(run_id=run_id, question=run.question, workflow=stored.definition, step=name,
                                       purpose=purpose, outputs=outputs, history=history, llm_factory=llm,
                                       emit=self._emitter(run_id, name),
-                                      once=self._once(run_id, name), recall=self.recall, retrieve=self.retrieve,
+                                      once=self._once(run_id, name), recall=examples.recall,
+                                      retrieve=knowledge.retrieve,
                                       notes={"failures": [d.failed_with for d in st.drafts if d.failed_with]},
                                       cancelled=cancelled)
                     if not st.started:
@@ -202,7 +201,7 @@ class StepRunner:
         run = self.repo.get(run_id)
         events = self.repo.events(run_id)
         for connection, sql in approved_pairs(fold(run_id, events), events):
-            self.examples.add(connection, run.question, sql, "approved", run_id=run_id)
+            ExampleRepo(self.store, run.tenant_id).add(connection, run.question, sql, "approved", run_id=run_id)
 
     def _fail(self, run_id: str, state: RunState, code: str, message: str) -> None:
         step = next((n for n, s in state.steps.items() if s.started and not s.finished), None)
@@ -215,13 +214,29 @@ class StepRunner:
             self.repo.append(conn, run_id, EventType.RUN_FAILED, {"error": message, "code": code})
             self.repo.set_status(conn, run_id, "failed", release=True)
 
-    def _thread_history(self, thread_id: str | None, before: float) -> list[dict[str, Any]]:
-        if not thread_id:
+    def _thread_history(self, run: Run) -> list[dict[str, Any]]:
+        """The earlier turns of the run's thread, within its own tenant only."""
+        if not run.thread_id:
             return []
         history = []
-        for r in sorted(self.repo.list_runs(thread_id=thread_id, limit=20), key=lambda r: r.created_at):
-            if r.created_at >= before:
+        earlier = RunRepo(self.store, run.tenant_id).list_runs(thread_id=run.thread_id, limit=20)
+        for r in sorted(earlier, key=lambda r: r.created_at):
+            if r.created_at >= run.created_at:
                 continue
-            answer = fold(r.id, self.repo.events(r.id)).answer or {}
-            history.append({"question": r.question, "answer": answer.get("text", ""), "sql": answer.get("sql")})
+            history.append(thread_turn(r, self.repo.events(r.id)))
         return history
+
+
+def thread_turn(run: Run, events: list[Event]) -> dict[str, Any]:
+    """What a follow-up question needs of an earlier turn: its question, SQL, a summary of the
+    rows it got, and its answer."""
+    answer = fold(run.id, events).answer or {}
+    executed = [e.payload for e in events if e.type == EventType.SQL_EXECUTED]
+    last = executed[-1] if executed else None
+    summary = None
+    if last:
+        sample = "; ".join(", ".join(f"{c}={v}" for c, v in zip(last["columns"], row, strict=False))
+                           for row in last.get("sample_rows", [])[:3])
+        summary = f"{last['row_count']} rows ({', '.join(last['columns'])}){': ' + sample if sample else ''}"
+    return {"run_id": run.id, "question": run.question, "status": run.status, "sql": last["sql"] if last else None,
+            "result": summary, "answer": answer.get("text", "")}

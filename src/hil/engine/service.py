@@ -17,6 +17,7 @@ from hil.events import Event, EventType
 from hil.store.db import Store
 from hil.store.example_repo import ExampleRepo
 from hil.store.run_repo import TERMINAL_STATUSES, Approval, Run, RunRepo
+from hil.store.tables import DEFAULT_TENANT
 from hil.store.workflow_repo import WorkflowRepo
 from hil.workflows import Workflow
 
@@ -33,10 +34,14 @@ class RunView:
 
 
 class RunService:
-    def __init__(self, store: Store):
+    """Runs of one tenant (the CLI's is ``default``); ``tenant=None`` serves every tenant, for
+    workers and approval expiry."""
+
+    def __init__(self, store: Store, tenant: str | None = DEFAULT_TENANT):
         self.store = store
-        self.runs = RunRepo(store)
-        self.workflows = WorkflowRepo(store)
+        self.tenant = tenant
+        self.runs = RunRepo(store, tenant)
+        self.workflows = WorkflowRepo(store, tenant)
 
     def apply_workflow(self, wf: Workflow) -> tuple[Any, bool]:
         return self.workflows.apply(wf)
@@ -48,7 +53,8 @@ class RunService:
         stored = self.workflows.get(workflow)
         with self.store.write() as conn:
             run_id = self.runs.create(conn, workflow_id=stored.id, workflow_version=stored.version,
-                                      question=question, thread_id=thread_id, created_by=user)
+                                      question=question, thread_id=thread_id, created_by=user,
+                                      tenant=self.tenant or DEFAULT_TENANT)
             self.runs.append(conn, run_id, EventType.RUN_CREATED, {
                 "question": question, "workflow": stored.name, "workflow_id": stored.id,
                 "workflow_version": stored.version, "thread_id": thread_id, "user": user})
@@ -77,7 +83,7 @@ class RunService:
             if content is None:
                 raise InvalidDecision("an edit needs the edited content")
             run = self.runs.get(approval.run_id)
-            wf = self.workflows.get(run.workflow_id, run.workflow_version).definition
+            wf = WorkflowRepo(self.store, None).get(run.workflow_id, run.workflow_version).definition
             edited = registry.get(approval.step).validate_edit(wf, approval.kind, content)
         if decision in ("reject", "respond") and not (message or "").strip():
             raise InvalidDecision(f"{decision} needs a message", hint="say what should change")
@@ -113,7 +119,7 @@ class RunService:
         if run.status != "succeeded":
             raise InvalidDecision(f"run {run_id} has no answer to judge (it is {run.status})",
                                   hint="feedback is for runs that finished with an answer")
-        examples = ExampleRepo(self.store)
+        examples = ExampleRepo(self.store, run.tenant_id)
         removed = added = 0
         if correct:
             events = self.runs.events(run_id)

@@ -31,7 +31,7 @@ class Worker:
                  worker_id: str | None = None):
         self.store = store
         self.repo = RunRepo(store)
-        self.service = RunService(store)
+        self.service = RunService(store, tenant=None)
         self.worker_id = worker_id or f"w-{uuid.uuid4().hex[:12]}"
         self.lease_seconds = lease_seconds or settings.get_int("HIL_LEASE_SECONDS")
         self.runner = StepRunner(store, self.worker_id, default_llm_factory(model))

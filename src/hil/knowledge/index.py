@@ -255,8 +255,10 @@ def _compiled(conn: sa.Connection, select: Any) -> str:
     return str(select.compile(conn, compile_kwargs={"literal_binds": True}))
 
 
-def collection_row(conn: sa.Connection, name: str) -> dict[str, Any] | None:
-    row = conn.execute(sa.select(knowledge_collections).where(knowledge_collections.c.name == name)).first()
+def collection_row(conn: sa.Connection, name: str, tenant: str) -> dict[str, Any] | None:
+    """A tenant's collection by name or id."""
+    k = knowledge_collections
+    row = conn.execute(sa.select(k).where(sa.or_(k.c.name == name, k.c.id == name), k.c.tenant_id == tenant)).first()
     return dict(row._mapping) if row else None
 
 

@@ -31,7 +31,7 @@ from hil.knowledge.index import NO_FILTERS, ChunkIndex, Filters, Mode, Rerank, S
 from hil.knowledge.parsers import Parsed, Unreadable, parse
 from hil.store.connection_repo import ConnectionRepo
 from hil.store.db import Store
-from hil.store.tables import knowledge_chunks, knowledge_collections, knowledge_documents
+from hil.store.tables import DEFAULT_TENANT, knowledge_chunks, knowledge_collections, knowledge_documents
 from hil.workflows import Workflow
 
 RUN_EMBED_LIMIT = 64  # chunks a run embeds before it searches; ~5 s with the default embedder
@@ -90,14 +90,17 @@ def collect_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 class KnowledgeService:
-    def __init__(self, store: Store):
+    """The knowledge collections of one tenant."""
+
+    def __init__(self, store: Store, tenant: str = DEFAULT_TENANT):
         self.store = store
+        self.tenant = tenant
         self.index = ChunkIndex(store)
 
     # -- collections --
     def collection(self, name: str, create: bool = False, embedder: str | None = None) -> dict[str, Any]:
         with self.store.read() as conn:
-            row = collection_row(conn, name)
+            row = collection_row(conn, name, self.tenant)
         if row is not None:
             return row
         if not create:
@@ -108,18 +111,19 @@ class KnowledgeService:
                               hint="use lower-case letters, digits, '-' and '_' (at most 64)")
         spec = embedder or settings.get_str("HIL_EMBEDDER")
         model = get_embedder(spec)  # fails now, with the reason, if the embedder cannot load
-        values = {"id": str(uuid.uuid4()), "name": name, "embedder": spec if model else "none",
+        values = {"id": str(uuid.uuid4()), "tenant_id": self.tenant, "name": name, "embedder": spec if model else "none",
                   "dim": model.dim if model else None, "revision": 0, "created_at": time.time()}
         with self.store.write() as conn:
-            if collection_row(conn, name) is None:
+            if collection_row(conn, name, self.tenant) is None:
                 conn.execute(knowledge_collections.insert().values(**values))
-            return collection_row(conn, name) or values
+            return collection_row(conn, name, self.tenant) or values
 
     def collections(self) -> list[dict[str, Any]]:
         d = knowledge_documents
         with self.store.read() as conn:
             rows = [dict(r._mapping) for r in conn.execute(
-                sa.select(knowledge_collections).order_by(knowledge_collections.c.name))]
+                sa.select(knowledge_collections).where(knowledge_collections.c.tenant_id == self.tenant)
+                .order_by(knowledge_collections.c.name))]
             counts = conn.execute(sa.select(d.c.collection_id, d.c.status, sa.func.count(), sa.func.sum(d.c.chunks))
                                   .group_by(d.c.collection_id, d.c.status)).all()
         for row in rows:
@@ -144,9 +148,9 @@ class KnowledgeService:
                 self.index.delete_document(conn, doc)
             conn.execute(knowledge_documents.delete().where(knowledge_documents.c.collection_id == row["id"]))
             conn.execute(knowledge_collections.delete().where(knowledge_collections.c.id == row["id"]))
-        tables.database_path(name).unlink(missing_ok=True)
+        tables.database_path(row["name"], self.tenant).unlink(missing_ok=True)
         with contextlib.suppress(NotFound):
-            ConnectionRepo(self.store).remove(tables.connection_name(name))
+            ConnectionRepo(self.store, self.tenant).remove(tables.connection_name(row["name"]))
         return len(ids)
 
     def remove_document(self, name: str, document: str) -> dict[str, Any]:
@@ -160,7 +164,7 @@ class KnowledgeService:
             if doc is None:
                 raise NotFound(f"no document {document!r} in collection {name!r}",
                                hint=f"see `hil knowledge status {name}`")
-            tables.withdraw(name, doc.tables or [])
+            tables.withdraw(row["name"], self.tenant, doc.tables or [])
             self.index.delete_document(conn, doc.id)
             conn.execute(d.delete().where(d.c.id == doc.id))
             self._bump(conn, row["id"])
@@ -257,7 +261,7 @@ class KnowledgeService:
         if not parsed.tables:
             return []
         try:
-            names = tables.offer(self.store, collection, parsed.tables)
+            names = tables.offer(self.store, collection, self.tenant, parsed.tables)
         except duckdb.Error as err:  # e.g. the file is open in another process: the text is indexed all the same
             names, note = [], f"not offered to SQL: {str(err).splitlines()[0]}"
         else:

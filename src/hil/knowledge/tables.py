@@ -13,6 +13,7 @@ from hil import settings
 from hil.knowledge.parsers import Table
 from hil.store.connection_repo import ConnectionRepo
 from hil.store.db import Store
+from hil.store.tables import DEFAULT_TENANT
 from hil.workflows import SqlConnection
 
 
@@ -25,17 +26,19 @@ def table_name(name: str) -> str:
     return f"t_{clean}" if clean[0].isdigit() else clean
 
 
-def database_path(collection: str) -> Path:
+def database_path(collection: str, tenant: str = DEFAULT_TENANT) -> Path:
     folder = settings.home() / "knowledge"
+    if tenant != DEFAULT_TENANT:
+        folder = folder / "tenants" / tenant
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{collection}-tables.duckdb"
 
 
-def offer(store: Store, collection: str, tables: list[Table]) -> list[str]:
+def offer(store: Store, collection: str, tenant: str, tables: list[Table]) -> list[str]:
     """Create or replace the tables (column types inferred by DuckDB); returns their names."""
     import duckdb
 
-    path = database_path(collection)
+    path = database_path(collection, tenant)
     names = []
     with duckdb.connect(str(path)) as db, tempfile.TemporaryDirectory() as tmp:
         for table in tables:
@@ -48,15 +51,15 @@ def offer(store: Store, collection: str, tables: list[Table]) -> list[str]:
             db.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM read_csv(?, header = true, '
                        "all_varchar = false, sample_size = -1)", [str(rows_file)])
             names.append(name)
-    ConnectionRepo(store).add(SqlConnection(name=connection_name(collection), engine="duckdb", path=str(path)),
+    ConnectionRepo(store, tenant).add(SqlConnection(name=connection_name(collection), engine="duckdb", path=str(path)),
                               replace=True)
     return names
 
 
-def withdraw(collection: str, names: list[str]) -> None:
+def withdraw(collection: str, tenant: str, names: list[str]) -> None:
     import duckdb
 
-    path = database_path(collection)
+    path = database_path(collection, tenant)
     if not path.exists() or not names:
         return
     with duckdb.connect(str(path)) as db:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from hil import secrets
 from hil.errors import ConfigError, NotFound
 from hil.store.db import Store
-from hil.store.tables import connections
+from hil.store.tables import DEFAULT_TENANT, connections
 from hil.workflows import SqlConnection
 
 
@@ -27,27 +27,34 @@ class StoredConnection:
 
 
 class ConnectionRepo:
-    def __init__(self, store: Store):
+    """Named connections of one tenant."""
+
+    def __init__(self, store: Store, tenant: str = DEFAULT_TENANT):
         self.store = store
+        self.tenant = tenant
 
     def add(self, cfg: SqlConnection, replace: bool = False) -> StoredConnection:
         values = {"engine": cfg.engine, "path": cfg.path,
                   "dsn_encrypted": secrets.encrypt(cfg.dsn) if cfg.dsn else None}
         with self.store.write() as conn:
-            row = conn.execute(sa.select(connections.c.id).where(connections.c.name == cfg.name)).first()
+            row = conn.execute(sa.select(connections.c.id).where(connections.c.name == cfg.name,
+                                                                 connections.c.tenant_id == self.tenant)).first()
             if row is not None and not replace:
                 raise ConfigError(f"a connection named {cfg.name!r} already exists",
                                   hint="remove it first, or add it again with --replace")
             if row is None:
-                conn.execute(connections.insert().values(id=str(uuid.uuid4()), name=cfg.name,
+                conn.execute(connections.insert().values(id=str(uuid.uuid4()), tenant_id=self.tenant, name=cfg.name,
                                                          created_at=time.time(), **values))
             else:
                 conn.execute(connections.update().where(connections.c.id == row.id).values(**values))
         return self.get(cfg.name)
 
     def _row(self, name: str) -> sa.Row[tuple[object, ...]]:
+        """By name, or by id (the API names connections by id)."""
         with self.store.read() as conn:
-            row = conn.execute(sa.select(connections).where(connections.c.name == name)).first()
+            row = conn.execute(sa.select(connections).where(
+                sa.or_(connections.c.name == name, connections.c.id == name),
+                connections.c.tenant_id == self.tenant)).first()
         if row is None:
             raise NotFound(f"no connection named {name!r}", hint="see `hil connections list`")
         return row
@@ -69,10 +76,11 @@ class ConnectionRepo:
 
     def list_all(self) -> list[StoredConnection]:
         with self.store.read() as conn:
-            rows = conn.execute(sa.select(connections).order_by(connections.c.name)).all()
+            rows = conn.execute(sa.select(connections).where(connections.c.tenant_id == self.tenant)
+                                .order_by(connections.c.name)).all()
         return [self._stored(r) for r in rows]
 
     def remove(self, name: str) -> None:
-        self._row(name)
+        row_id = self._row(name)._mapping["id"]
         with self.store.write() as conn:
-            conn.execute(connections.delete().where(connections.c.name == name))
+            conn.execute(connections.delete().where(connections.c.id == row_id))

@@ -110,12 +110,19 @@ class Store:
         with self.engine.connect() as conn:
             if not self.is_sqlite:
                 conn.exec_driver_sql(f"SELECT pg_advisory_lock({_PG_LOCK_ID})")
+            else:
+                # A migration that rebuilds a referenced table (SQLite cannot drop a constraint)
+                # must not trip the references; the pragma only works outside a transaction.
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
             try:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
                 conn.commit()
             finally:
-                if not self.is_sqlite:
+                if self.is_sqlite:
+                    conn.rollback()
+                    conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+                else:
                     conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_PG_LOCK_ID})")
                     conn.commit()
 

@@ -25,6 +25,7 @@ class Run:
     id: str
     workflow_id: str
     workflow_version: int
+    tenant_id: str
     question: str
     status: str
     thread_id: str | None
@@ -71,17 +72,37 @@ def _event(row: Any) -> Event:
                  payload=row.payload or {})
 
 
+@dataclass(frozen=True)
+class RunFilter:
+    """What `GET /runs` and `hil runs list` may filter on; ``before`` is a pagination cursor."""
+
+    workflow_id: str | None = None
+    status: str | None = None
+    user: str | None = None
+    since: float | None = None
+    until: float | None = None
+    text: str | None = None
+    thread_id: str | None = None
+    before: tuple[float, str] | None = None  # (created_at, id) of the last run already seen
+
+
 class RunRepo:
-    def __init__(self, store: Store):
+    """Runs of one tenant; ``tenant=None`` sees every tenant's runs (workers, expiry)."""
+
+    def __init__(self, store: Store, tenant: str | None = None):
         self.store = store
+        self.tenant = tenant
+
+    def _mine(self) -> sa.ColumnElement[bool]:
+        return runs.c.tenant_id == self.tenant if self.tenant else sa.true()
 
     # -- runs --
     def create(self, conn: sa.Connection, *, workflow_id: str, workflow_version: int, question: str,
-               thread_id: str | None, created_by: str | None) -> str:
+               thread_id: str | None, created_by: str | None, tenant: str) -> str:
         run_id = str(uuid.uuid4())
         now = time.time()
         conn.execute(runs.insert().values(
-            id=run_id, workflow_id=workflow_id, workflow_version=workflow_version, question=question,
+            id=run_id, workflow_id=workflow_id, workflow_version=workflow_version, tenant_id=tenant, question=question,
             status=RUNNABLE, thread_id=thread_id, created_by=created_by, created_at=now, updated_at=now,
             last_seq=0))
         return run_id
@@ -90,7 +111,7 @@ class RunRepo:
         if conn is None:
             with self.store.read() as c:
                 return self.get(run_id, c)
-        row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).first()
+        row = conn.execute(sa.select(runs).where(runs.c.id == run_id, self._mine())).first()
         if row is None:
             raise NotFound(f"unknown run {run_id!r}", hint="list runs with `hil runs list`")
         return _run(row)
@@ -98,24 +119,44 @@ class RunRepo:
     def find(self, prefix: str) -> Run:
         """A run by id or unambiguous id prefix (as printed by `hil runs list`)."""
         with self.store.read() as conn:
-            rows = conn.execute(sa.select(runs).where(runs.c.id.like(prefix.replace("%", "") + "%")).limit(2)).all()
+            rows = conn.execute(sa.select(runs).where(runs.c.id.like(prefix.replace("%", "") + "%"), self._mine())
+                                .limit(2)).all()
         if len(rows) != 1:
             raise NotFound(f"{'ambiguous' if rows else 'unknown'} run id {prefix!r}",
                            hint="list runs with `hil runs list`")
         return _run(rows[0])
 
-    def list_runs(self, *, limit: int = 50, status: str | None = None, thread_id: str | None = None) -> list[Run]:
-        q = sa.select(runs).order_by(runs.c.created_at.desc()).limit(limit)
+    def list_runs(self, *, limit: int = 50, status: str | None = None, thread_id: str | None = None,
+                  where: RunFilter | None = None) -> list[Run]:
+        """Newest first; ties on ``created_at`` are broken by id so a cursor never skips a run."""
+        f = where or RunFilter()
+        q = sa.select(runs).where(self._mine()).order_by(runs.c.created_at.desc(), runs.c.id.desc()).limit(limit)
+        status, thread_id = status or f.status, thread_id or f.thread_id
         if status:
             q = q.where(runs.c.status == status)
         if thread_id:
             q = q.where(runs.c.thread_id == thread_id)
+        if f.workflow_id:
+            q = q.where(runs.c.workflow_id == f.workflow_id)
+        if f.user:
+            q = q.where(runs.c.created_by == f.user)
+        if f.since is not None:
+            q = q.where(runs.c.created_at >= f.since)
+        if f.until is not None:
+            q = q.where(runs.c.created_at < f.until)
+        if f.text:
+            pattern = "%" + f.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            q = q.where(sa.func.lower(runs.c.question).like(pattern, escape="\\"))
+        if f.before is not None:
+            at, run_id = f.before
+            q = q.where(sa.or_(runs.c.created_at < at, sa.and_(runs.c.created_at == at, runs.c.id < run_id)))
         with self.store.read() as conn:
             return [_run(r) for r in conn.execute(q)]
 
     def count_by_status(self) -> dict[str, int]:
         with self.store.read() as conn:
-            rows = conn.execute(sa.select(runs.c.status, sa.func.count()).group_by(runs.c.status)).all()
+            rows = conn.execute(sa.select(runs.c.status, sa.func.count()).where(self._mine())
+                                .group_by(runs.c.status)).all()
         return {r[0]: r[1] for r in rows}
 
     def set_status(self, conn: sa.Connection, run_id: str, status: str, *, release: bool = False,
@@ -198,21 +239,31 @@ class RunRepo:
         if conn is None:
             with self.store.read() as c:
                 return self.get_approval(approval_id, c)
-        row = conn.execute(sa.select(approvals).where(approvals.c.id == approval_id)).first()
+        row = conn.execute(self._approvals().where(approvals.c.id == approval_id)).first()
         if row is None:
             raise NotFound(f"unknown approval {approval_id!r}")
         return _approval(row)
 
-    def approvals(self, *, run_id: str | None = None, status: str | None = None,
-                  conn: sa.Connection | None = None) -> list[Approval]:
+    def _approvals(self) -> sa.Select[Any]:
+        q = sa.select(approvals)
+        if self.tenant:
+            q = q.join(runs, runs.c.id == approvals.c.run_id).where(runs.c.tenant_id == self.tenant)
+        return q
+
+    def approvals(self, *, run_id: str | None = None, status: str | None = None, kind: str | None = None,
+                  workflow_id: str | None = None, conn: sa.Connection | None = None) -> list[Approval]:
         if conn is None:
             with self.store.read() as c:
-                return self.approvals(run_id=run_id, status=status, conn=c)
-        q = sa.select(approvals).order_by(approvals.c.created_at)
+                return self.approvals(run_id=run_id, status=status, kind=kind, workflow_id=workflow_id, conn=c)
+        q = self._approvals().order_by(approvals.c.created_at)
         if run_id:
             q = q.where(approvals.c.run_id == run_id)
         if status:
             q = q.where(approvals.c.status == status)
+        if kind:
+            q = q.where(approvals.c.kind == kind)
+        if workflow_id:
+            q = q.where(approvals.c.run_id.in_(sa.select(runs.c.id).where(runs.c.workflow_id == workflow_id)))
         return [_approval(r) for r in conn.execute(q)]
 
     def record_decision(self, conn: sa.Connection, approval_id: str, *, status: str, decision: str,

@@ -6,14 +6,18 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
+DEFAULT_TENANT = "default"  # the CLI's tenant, and an unauthenticated loopback server's
+
 workflows = sa.Table(
     "workflows",
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("tenant_id", sa.String(36), nullable=False, server_default="default"),
+    sa.Column("name", sa.String(64), nullable=False),
     sa.Column("latest_version", sa.Integer, nullable=False),
     sa.Column("archived", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("tenant_id", "name", name="uq_workflows_tenant"),
 )
 
 workflow_versions = sa.Table(
@@ -30,24 +34,27 @@ connections = sa.Table(
     "connections",
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("tenant_id", sa.String(36), nullable=False, server_default="default"),
+    sa.Column("name", sa.String(64), nullable=False),
     sa.Column("engine", sa.String(16), nullable=False),
     sa.Column("path", sa.Text, nullable=True),
     sa.Column("dsn_encrypted", sa.Text, nullable=True),  # see hil.secrets; never returned
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("tenant_id", "name", name="uq_connections_tenant"),
 )
 
 sql_examples = sa.Table(
     "sql_examples",
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.String(36), nullable=False, server_default="default"),
     sa.Column("connection", sa.String(64), nullable=False),
     sa.Column("question", sa.Text, nullable=False),
     sa.Column("sql", sa.Text, nullable=False),
     sa.Column("source", sa.String(16), nullable=False),  # approved | feedback | import
     sa.Column("run_id", sa.String(36), nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
-    sa.UniqueConstraint("connection", "question", "sql", name="uq_sql_examples_pair"),
+    sa.UniqueConstraint("tenant_id", "connection", "question", "sql", name="uq_sql_examples_tenant"),
     sa.Index("ix_sql_examples_run", "run_id"),
 )
 
@@ -57,6 +64,7 @@ runs = sa.Table(
     sa.Column("id", sa.String(36), primary_key=True),
     sa.Column("workflow_id", sa.String(36), sa.ForeignKey("workflows.id"), nullable=False),
     sa.Column("workflow_version", sa.Integer, nullable=False),
+    sa.Column("tenant_id", sa.String(36), nullable=False, server_default="default"),
     sa.Column("question", sa.Text, nullable=False),
     sa.Column("status", sa.String(32), nullable=False),
     sa.Column("thread_id", sa.String(36), nullable=True),
@@ -68,6 +76,7 @@ runs = sa.Table(
     sa.Column("lease_expires_at", sa.Float, nullable=True),
     sa.Index("ix_runs_status", "status", "lease_expires_at"),
     sa.Index("ix_runs_created", "created_at"),
+    sa.Index("ix_runs_tenant_created", "tenant_id", "created_at"),
 )
 
 run_events = sa.Table(
@@ -124,11 +133,13 @@ knowledge_collections = sa.Table(
     "knowledge_collections",
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("tenant_id", sa.String(36), nullable=False, server_default="default"),
+    sa.Column("name", sa.String(64), nullable=False),
     sa.Column("embedder", sa.String(128), nullable=False),  # "none" means full text only
     sa.Column("dim", sa.Integer, nullable=True),
     sa.Column("revision", sa.Integer, nullable=False, default=0),  # bumped on every change; keys vector caches
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("tenant_id", "name", name="uq_knowledge_collections_tenant"),
 )
 
 knowledge_documents = sa.Table(
@@ -171,4 +182,37 @@ knowledge_chunks = sa.Table(
     sa.Column("embedded", sa.Boolean, nullable=False, default=False),
     sa.Index("ix_knowledge_chunks_document", "document_id"),
     sa.Index("ix_knowledge_chunks_pending", "collection_id", "embedded"),
+)
+
+# -- tenancy: every workflow, connection, collection, example and run belongs to a tenant; users
+# of a tenant hold a role and API keys (only a SHA-256 of each key is stored).
+tenants = sa.Table(
+    "tenants",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),  # viewer | operator | approver | admin
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("tenant_id", "name", name="uq_users_tenant_name"),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("prefix", sa.String(16), nullable=False),  # shown in listings, so a key can be named
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("revoked_at", sa.Float, nullable=True),
+    sa.Column("last_used_at", sa.Float, nullable=True),
 )

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
+from hil import secrets
 from hil.errors import NotFound
 from hil.store.db import Store
-from hil.store.tables import workflow_versions, workflows
+from hil.store.tables import DEFAULT_TENANT, workflow_versions, workflows
 from hil.workflows import Workflow
 
 
@@ -24,20 +27,46 @@ class StoredWorkflow:
     created_at: float
 
 
+SEALED = "sealed:"
+
+
+def _seal(definition: dict[str, Any]) -> dict[str, Any]:
+    """Encrypt the connections' DSNs (they may hold passwords) before the definition is stored."""
+    for c in definition.get("connections") or []:
+        if c.get("dsn") and not c["dsn"].startswith(SEALED):
+            c["dsn"] = SEALED + secrets.encrypt(c["dsn"])
+    return definition
+
+
+def _unseal(definition: dict[str, Any]) -> dict[str, Any]:
+    definition = copy.deepcopy(definition)
+    for c in definition.get("connections") or []:
+        if (c.get("dsn") or "").startswith(SEALED):
+            c["dsn"] = secrets.decrypt(c["dsn"][len(SEALED):])
+    return definition
+
+
 class WorkflowRepo:
-    def __init__(self, store: Store):
+    """Workflows of one tenant; ``tenant=None`` looks up any tenant's workflow by id (for workers)."""
+
+    def __init__(self, store: Store, tenant: str | None = DEFAULT_TENANT):
         self.store = store
+        self.tenant = tenant
+
+    def _mine(self) -> sa.ColumnElement[bool]:
+        return workflows.c.tenant_id == self.tenant if self.tenant else sa.true()
 
     def apply(self, wf: Workflow) -> tuple[StoredWorkflow, bool]:
         """Store ``wf``; a changed definition becomes a new version. Returns (stored, changed)."""
         digest = wf.content_hash()
         now = time.time()
         with self.store.write() as conn:
-            row = conn.execute(sa.select(workflows).where(workflows.c.name == wf.name)).first()
+            row = conn.execute(sa.select(workflows).where(workflows.c.name == wf.name, self._mine())).first()
             if row is None:
                 wf_id, version = str(uuid.uuid4()), 1
-                conn.execute(workflows.insert().values(id=wf_id, name=wf.name, latest_version=1,
-                                                       archived=False, created_at=now))
+                conn.execute(workflows.insert().values(id=wf_id, tenant_id=self.tenant or DEFAULT_TENANT,
+                                                       name=wf.name, latest_version=1, archived=False,
+                                                       created_at=now))
             else:
                 wf_id = row.id
                 latest = conn.execute(
@@ -46,12 +75,12 @@ class WorkflowRepo:
                         workflow_versions.c.version == row.latest_version)
                 ).scalar_one()
                 if latest == digest and not row.archived:
-                    return self.get(wf.name, conn=conn), False
+                    return self.get(wf_id, conn=conn), False
                 version = row.latest_version + 1
                 conn.execute(workflows.update().where(workflows.c.id == wf_id)
                              .values(latest_version=version, archived=False))
             conn.execute(workflow_versions.insert().values(
-                workflow_id=wf_id, version=version, definition=wf.model_dump(mode="json"),
+                workflow_id=wf_id, version=version, definition=_seal(wf.model_dump(mode="json")),
                 content_hash=digest, created_at=now))
             return StoredWorkflow(wf_id, wf.name, version, wf, digest, now), True
 
@@ -60,7 +89,7 @@ class WorkflowRepo:
             with self.store.read() as c:
                 return self.get(name_or_id, version, c)
         row = conn.execute(sa.select(workflows).where(
-            sa.or_(workflows.c.name == name_or_id, workflows.c.id == name_or_id))).first()
+            sa.or_(workflows.c.name == name_or_id, workflows.c.id == name_or_id), self._mine())).first()
         if row is None or (row.archived and version is None):
             known = ", ".join(w.name for w in self.list_all(conn=conn)) or "none yet"
             raise NotFound(f"unknown workflow {name_or_id!r}",
@@ -70,14 +99,14 @@ class WorkflowRepo:
             workflow_versions.c.workflow_id == row.id, workflow_versions.c.version == v)).first()
         if ver is None:
             raise NotFound(f"workflow {row.name!r} has no version {v}", hint=f"latest is {row.latest_version}")
-        return StoredWorkflow(row.id, row.name, v, Workflow.model_validate(ver.definition),
+        return StoredWorkflow(row.id, row.name, v, Workflow.model_validate(_unseal(ver.definition)),
                               ver.content_hash, ver.created_at)
 
     def list_all(self, conn: sa.Connection | None = None) -> list[StoredWorkflow]:
         if conn is None:
             with self.store.read() as c:
                 return self.list_all(c)
-        rows = conn.execute(sa.select(workflows).where(workflows.c.archived.is_(False))
+        rows = conn.execute(sa.select(workflows).where(workflows.c.archived.is_(False), self._mine())
                             .order_by(workflows.c.name)).all()
         return [self.get(r.id, conn=conn) for r in rows]
 
@@ -89,3 +118,10 @@ class WorkflowRepo:
                                 .where(workflow_versions.c.workflow_id == wf.id)
                                 .order_by(workflow_versions.c.version)).all()
         return [(r.version, r.content_hash, r.created_at) for r in rows]
+
+    def archive(self, name_or_id: str) -> StoredWorkflow:
+        """Hide a workflow from listings and new runs; its versions and runs stay readable."""
+        wf = self.get(name_or_id)
+        with self.store.write() as conn:
+            conn.execute(workflows.update().where(workflows.c.id == wf.id).values(archived=True))
+        return wf
