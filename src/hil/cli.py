@@ -19,6 +19,7 @@ from hil.cli_eval import eval_app
 from hil.cli_examples import examples_app
 from hil.cli_knowledge import citation, knowledge_app
 from hil.cli_sql import connections_app, sql
+from hil.cli_users import keys_app, users_app
 from hil.errors import HilError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -33,6 +34,8 @@ app.add_typer(connections_app, name="connections")
 app.add_typer(eval_app, name="eval")
 app.add_typer(examples_app, name="examples")
 app.add_typer(knowledge_app, name="knowledge")
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
 app.command("sql")(sql)
 
 out = Console()
@@ -63,21 +66,33 @@ def demo() -> None:
 @app.command()
 def serve(host: Annotated[str, typer.Option(help="Address to bind.")] = "",
           port: Annotated[int, typer.Option(help="Port to bind.")] = 0,
-          workers: Annotated[int, typer.Option(help="Worker threads that execute runs.")] = 0) -> None:
-    """Start the server and the run workers (resumes runs whose lease expired)."""
+          workers: Annotated[int, typer.Option(help="Worker threads that execute runs.")] = 0,
+          auth: Annotated[str, typer.Option(help="API keys: on, off (loopback only) or auto (on once a key "
+                                            "exists); default HIL_AUTH.")] = "") -> None:
+    """Start the HTTP API and the run workers (resumes runs whose lease expired)."""
     import uvicorn
 
     from hil.server.app import create_app
+    from hil.store.auth_repo import AuthRepo
 
     host = host or settings.get_str("HIL_HOST")
     port = port or settings.get_int("HIL_PORT")
-    if not _is_loopback(host):
-        raise HilError(f"refusing to bind {host}: authentication is not configured, so only loopback is allowed",
-                       hint="bind 127.0.0.1 (the default)")
+    mode = (auth or settings.get_str("HIL_AUTH")).lower()
+    if mode not in ("on", "off", "auto"):
+        raise HilError(f"--auth {mode!r} is not one of on, off, auto", hint="e.g. --auth on")
     store = _store()
-    application = create_app(store, workers=workers or settings.get_int("HIL_WORKERS"))
-    err.print(f"hil serving on http://{host}:{port} (store: {settings.database_url().split('@')[-1]}); "
-              "authentication is off because the server is bound to loopback")
+    has_keys = AuthRepo(store).any_keys()
+    required = mode == "on" or (mode == "auto" and has_keys)
+    if required and not has_keys:
+        raise HilError("authentication is on but no API key exists, so nobody could call the server",
+                       hint="create one with `hil users add NAME --role admin`")
+    if not required and not _is_loopback(host):
+        raise HilError(f"refusing to bind {host} without authentication: only loopback may run without API keys",
+                       hint="create a key with `hil users add NAME --role admin`, then serve with --auth on")
+    application = create_app(store, workers=workers or settings.get_int("HIL_WORKERS"), auth=required)
+    note = ("API keys are required" if required else
+            "authentication is OFF (bound to loopback): every caller is the local admin")
+    err.print(f"hil serving on http://{host}:{port} (store: {settings.database_url().split('@')[-1]}); {note}")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 

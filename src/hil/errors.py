@@ -16,6 +16,7 @@ class HilError(Exception):
 
     code = "error"
     exit_code = 1
+    http_status = 400  # what the server answers with
 
     def __init__(self, message: str, *, hint: str | None = None, details: dict[str, Any] | None = None):
         super().__init__(message)
@@ -35,30 +36,36 @@ class HilError(Exception):
 
 class ConfigError(HilError):
     code = "config_error"
+    http_status = 422
 
 
 class WorkflowInvalid(HilError):
     code = "workflow_invalid"
+    http_status = 422
 
 
 class NotFound(HilError):
     code = "not_found"
+    http_status = 404
 
 
 class ApprovalConflict(HilError):
     """A decision for an approval that is no longer pending, or for other content."""
 
     code = "approval_conflict"
+    http_status = 409
 
 
 class InvalidDecision(HilError):
     code = "invalid_decision"
+    http_status = 422
 
 
 class ModelUnavailable(HilError):
     """No model can be called: missing key, missing local model file, bad model spec."""
 
     code = "model_unavailable"
+    http_status = 503
 
 
 class ModelOutputError(HilError):
@@ -67,20 +74,24 @@ class ModelOutputError(HilError):
 
 class StoreUnavailable(HilError):
     code = "store_unavailable"
+    http_status = 503
 
 
 class ConnectionFailed(HilError):
     code = "connection_failed"
+    http_status = 422
 
 
 class QueryRefused(HilError):
     """A statement the read-only guard will not run."""
 
     code = "query_refused"
+    http_status = 422
 
 
 class QueryFailed(HilError):
     code = "query_failed"
+    http_status = 422
 
 
 class RunCancelled(HilError):
@@ -91,3 +102,38 @@ class IdempotencyConflict(HilError):
     """A side effect started before a crash and its outcome is unknown: never repeat it."""
 
     code = "idempotency_conflict"
+    http_status = 409
+
+
+class Unauthorized(HilError):
+    """No API key, or one that is unknown or revoked."""
+
+    code = "unauthorized"
+    http_status = 401
+
+
+class Forbidden(HilError):
+    """The caller's role may not do this."""
+
+    code = "forbidden"
+    http_status = 403
+
+
+class Conflict(HilError):
+    """The request clashes with what exists, e.g. a name already taken."""
+
+    code = "conflict"
+    http_status = 409
+
+
+class PayloadTooLarge(HilError):
+    code = "payload_too_large"
+    http_status = 413
+
+
+
+class InvalidRequest(HilError):
+    """A request the API cannot take: details.errors lists each field path and what is wrong."""
+
+    code = "invalid_request"
+    http_status = 422

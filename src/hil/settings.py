@@ -46,6 +46,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HIL_MODEL_THREADS", "0", "CPU threads for the local model; 0 means all cores."),
     Setting("HIL_HOST", "127.0.0.1", "Address `hil serve` binds."),
     Setting("HIL_PORT", "8321", "Port `hil serve` binds."),
+    Setting("HIL_AUTH", "auto", "API keys for `hil serve`: on, off (loopback only), or auto (on once any key exists)."),
+    Setting("HIL_DATA_DIRS", "", "With authentication on, the only directories (comma-separated) whose files API callers "
+            "may name in workflows and connections; empty means $HIL_HOME/data."),
 )
 
 

@@ -1,80 +1,108 @@
-"""The FastAPI application: health, a read-only view of runs and the event schema, and the
-worker pool that executes runs. Routes are plain ``def`` so store calls run in FastAPI's thread
-pool, never on the event loop."""
+"""The FastAPI application: the HTTP API under /api/v1, health, and the worker pool that executes
+runs. Routes that touch the store are plain ``def`` (FastAPI runs them in its thread pool) or
+await a thread, so SQL never blocks the event loop."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
-from hil import events
 from hil.engine.service import RunService
 from hil.engine.worker import Worker
 from hil.errors import HilError, NotFound
 from hil.knowledge.background import BackgroundEmbedder
+from hil.server import routes_config, routes_events, routes_knowledge, routes_runs
+from hil.server.deps import ServerState
+from hil.server.hub import EventHub
+from hil.server.schemas import ErrorOut
 from hil.store.db import Store
+from hil.workflows import _location
 
-STATUS = {"not_found": 404, "approval_conflict": 409, "invalid_decision": 422, "workflow_invalid": 422}
+API = "/api/v1"
+log = logging.getLogger("hil.server")
+
+DESCRIPTION = """Governed, human-in-the-loop data workflows.
+
+Every route is scoped to the caller's tenant: a resource of another tenant is answered with 404.
+Send an API key (`hil keys create USER`) as `Authorization: Bearer KEY` or `X-API-Key: KEY`;
+a server bound to loopback may run without keys, and then every caller is the local admin.
+Roles, each including the ones before it: viewer (reads), operator (asks, uploads, gives feedback),
+approver (decides approvals), admin (configures workflows, connections and collections).
+Every failure has the body `{"error": {"code", "message", "details"}}`."""
 
 
-def create_app(store: Store, workers: int = 2, model: str | None = None) -> FastAPI:
-    service = RunService(store)
+def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, "details": details or {}}}, status_code=status)
+
+
+def create_app(store: Store, workers: int = 2, model: str | None = None, *, auth: bool = False,
+               heartbeat_seconds: float = 15.0, poll_seconds: float = 1.0) -> FastAPI:
+    """``auth=False`` makes every caller the local admin; `hil serve` allows that on loopback only."""
     worker = Worker(store, model=model)
     embedder = BackgroundEmbedder(store)
+    hub = EventHub(store, poll_seconds=poll_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        worker.start(workers)
+        if workers > 0:
+            worker.start(workers)
         embedder.start()
+        hub.start()
         yield
+        await hub.stop()
         embedder.stop()
         worker.stop()
 
-    app = FastAPI(title="hil", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="hil", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+                  responses={500: {"model": ErrorOut, "description": "Unexpected failure (logged)"}})
+    app.state.hil = ServerState(store, hub, auth, heartbeat_seconds)
 
     @app.exception_handler(HilError)
     def _hil_error(_request: Request, exc: HilError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=STATUS.get(exc.code, 400))
+        return JSONResponse(exc.to_dict(), status_code=exc.http_status)
 
-    @app.get("/healthz")
+    @app.exception_handler(RequestValidationError)
+    def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        found = [{"loc": _location(tuple(e["loc"])), "msg": str(e["msg"]).removeprefix("Value error, ")}
+                 for e in exc.errors()]
+        first = found[0] if found else {"loc": "(request)", "msg": "invalid"}
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        return error_response(422, "invalid_request", f"{first['loc']}: {first['msg']}{more}", {"errors": found})
+
+    @app.exception_handler(HTTPException)
+    def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return error_response(500, "internal_error", f"unexpected {type(exc).__name__}; the server log has details")
+
+    @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
+        """The process is up."""
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.get("/readyz", tags=["health"], responses={503: {"model": ErrorOut}})
     def readyz() -> dict[str, Any]:
+        """The store answers; counts of runs by status."""
         store.check()
-        return {"status": "ready", "runs": service.runs.count_by_status()}
+        return {"status": "ready", "auth": auth, "runs": RunService(store, None).runs.count_by_status(),
+                "subscribers": hub.subscribers}
 
-    @app.get("/api/v1/schema/events.json")
-    def event_schema() -> dict[str, Any]:
-        return events.json_schema()
+    for module in (routes_config, routes_knowledge, routes_runs, routes_events):
+        app.include_router(module.router, prefix=API)
 
-    @app.get("/api/v1/workflows")
-    def list_workflows() -> list[dict[str, Any]]:
-        return [{"id": w.id, "name": w.name, "version": w.version, "steps": w.definition.steps}
-                for w in service.workflows.list_all()]
-
-    @app.get("/api/v1/runs")
-    def list_runs(limit: int = 50, status: str | None = None) -> list[dict[str, Any]]:
-        return [r.__dict__ for r in service.runs.list_runs(limit=min(limit, 500), status=status)]
-
-    @app.get("/api/v1/runs/{run_id}")
-    def get_run(run_id: str) -> dict[str, Any]:
-        view = service.view(run_id)
-        return {"run": view.run.__dict__, "plan": view.state.plan(), "answer": view.state.answer,
-                "pending_approvals": [a.__dict__ for a in service.pending_approvals(run_id)]}
-
-    @app.get("/api/v1/runs/{run_id}/events")
-    def get_events(run_id: str, after: int = 0) -> list[dict[str, Any]]:
-        service.runs.get(run_id)
-        return [e.model_dump(mode="json") for e in service.runs.events(run_id, after=after)]
-
-    @app.get("/")
+    @app.get("/", include_in_schema=False)
     def index() -> dict[str, Any]:
-        raise NotFound("the web UI is not part of this build", hint="see /api/v1/runs and /docs")
+        raise NotFound("the web UI is not part of this build", hint="see /docs for the API")
 
     return app

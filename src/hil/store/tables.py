@@ -90,6 +90,7 @@ run_events = sa.Table(
     sa.Column("step", sa.String(64), nullable=True),
     sa.Column("agent", sa.String(64), nullable=True),
     sa.Column("payload", sa.JSON, nullable=False),
+    sa.Index("ix_run_events_ts", "ts"),
 )
 
 approvals = sa.Table(
@@ -214,5 +215,4 @@ api_keys = sa.Table(
     sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("revoked_at", sa.Float, nullable=True),
-    sa.Column("last_used_at", sa.Float, nullable=True),
 )

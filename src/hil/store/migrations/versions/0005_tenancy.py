@@ -66,7 +66,6 @@ def upgrade() -> None:
         sa.Column("key_hash", sa.String(length=64), nullable=False, unique=True),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("revoked_at", sa.Float(), nullable=True),
-        sa.Column("last_used_at", sa.Float(), nullable=True),
     )
     op.bulk_insert(sa.table("tenants", sa.column("id"), sa.column("name"), sa.column("created_at")),
                    [{"id": DEFAULT_TENANT, "name": DEFAULT_TENANT, "created_at": time.time()}])
@@ -81,6 +80,7 @@ def upgrade() -> None:
                     b.drop_constraint(old_unique, type_="unique")
                 b.create_unique_constraint(f"uq_{table}_tenant", ["tenant_id", *unique_cols])
     op.create_index("ix_runs_tenant_created", "runs", ["tenant_id", "created_at"])
+    op.create_index("ix_run_events_ts", "run_events", ["ts"])  # the tenant-wide event stream reads by time
 
 
 def downgrade() -> None:

@@ -1,0 +1,98 @@
+"""`hil users add|list` and `hil keys create|list|revoke`: who may call the server, in which tenant,
+with which role."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hil.store.tables import DEFAULT_TENANT
+
+users_app = typer.Typer(no_args_is_help=True, help="Users of the server: their tenant and role.")
+keys_app = typer.Typer(no_args_is_help=True, help="API keys: create (shown once), list, revoke.")
+out = Console()
+err = Console(stderr=True)
+
+ROLE_HELP = "viewer (reads), operator (asks), approver (decides approvals), admin (configures)."
+TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="Tenant; created when a user is first added to it.")]
+
+
+def _repo() -> Any:
+    from hil.store import open_store
+    from hil.store.auth_repo import AuthRepo
+
+    return AuthRepo(open_store())
+
+
+def _when(ts: float | None) -> str:
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else ""
+
+
+def _print_key(key: Any, secret: str, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"id": key.id, "user": key.user, "tenant": key.tenant, "key": secret}))
+        return
+    err.print(f"API key for {key.user} in tenant {key.tenant} (id {key.id}); it is shown only now:")
+    print(secret)
+    err.print("[dim]send it as `Authorization: Bearer KEY`; revoke it with `hil keys revoke ID`[/]")
+
+
+@users_app.command("add")
+def users_add(name: Annotated[str, typer.Argument(help="User name, e.g. an e-mail address.")],
+              role: Annotated[str, typer.Option("--role", "-r", help=ROLE_HELP)] = "operator",
+              tenant: TenantOption = DEFAULT_TENANT,
+              key: Annotated[bool, typer.Option("--key/--no-key", help="Also create an API key for them.")] = True,
+              as_json: Annotated[bool, typer.Option("--json", help="Print the key as JSON.")] = False) -> None:
+    """Add a user to a tenant and, by default, give them an API key."""
+    repo = _repo()
+    user = repo.add_user(name, role, tenant)
+    err.print(f"added {user.name} ({user.role}) to tenant {user.tenant}")
+    if key:
+        created, secret = repo.create_key(name, tenant)
+        _print_key(created, secret, as_json)
+
+
+@users_app.command("list")
+def users_list(tenant: Annotated[str | None, typer.Option("--tenant", "-t", help="Only this tenant.")] = None,
+               as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List users, their roles and how many live keys they hold."""
+    rows = _repo().users(tenant)
+    if as_json:
+        print(json.dumps([u.__dict__ for u in rows], indent=2))
+        return
+    table = Table("tenant", "user", "role", "keys", "added")
+    for u in rows:
+        table.add_row(u.tenant, u.name, u.role, str(u.keys), _when(u.created_at))
+    out.print(table if rows else "no users yet; add one with `hil users add NAME --role operator`")
+
+
+@keys_app.command("create")
+def keys_create(user: Annotated[str, typer.Argument(help="The user the key belongs to.")],
+                tenant: TenantOption = DEFAULT_TENANT,
+                as_json: Annotated[bool, typer.Option("--json", help="Print the key as JSON.")] = False) -> None:
+    """Create an API key; it is printed once and only its hash is stored."""
+    created, secret = _repo().create_key(user, tenant)
+    _print_key(created, secret, as_json)
+
+
+@keys_app.command("list")
+def keys_list(tenant: Annotated[str | None, typer.Option("--tenant", "-t", help="Only this tenant.")] = None) -> None:
+    """List keys by id and prefix (never the key)."""
+    rows = _repo().keys(tenant)
+    table = Table("prefix", "tenant", "user", "created", "revoked")
+    table.add_column("id", no_wrap=True)
+    for k in rows:
+        table.add_row(k.prefix + "…", k.tenant, k.user, _when(k.created_at), _when(k.revoked_at), k.id)
+    out.print(table if rows else "no keys yet; create one with `hil keys create USER`")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key: Annotated[str, typer.Argument(help="The key's id or prefix (see `hil keys list`).")]) -> None:
+    """Revoke a key: requests that carry it get 401 from now on."""
+    revoked = _repo().revoke(key)
+    err.print(f"revoked key {revoked.id} of {revoked.user} (tenant {revoked.tenant})")
