@@ -81,18 +81,21 @@ def keys_create(user: Annotated[str, typer.Argument(help="The user the key belon
 
 
 @keys_app.command("list")
-def keys_list(tenant: Annotated[str | None, typer.Option("--tenant", "-t", help="Only this tenant.")] = None) -> None:
+def keys_list(tenant: Annotated[str | None, typer.Option("--tenant", "-t", help="Only this tenant.")] = None,
+              as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List keys by id and prefix (never the key)."""
     rows = _repo().keys(tenant)
-    table = Table("prefix", "tenant", "user", "created", "revoked")
-    table.add_column("id", no_wrap=True)
+    if as_json:
+        print(json.dumps([k.__dict__ for k in rows], indent=2))
+        return
+    table = Table("id", "key", "tenant", "user", "created", "revoked")
     for k in rows:
-        table.add_row(k.prefix + "…", k.tenant, k.user, _when(k.created_at), _when(k.revoked_at), k.id)
+        table.add_row(k.id[:8], k.prefix + "…", k.tenant, k.user, _when(k.created_at), _when(k.revoked_at))
     out.print(table if rows else "no keys yet; create one with `hil keys create USER`")
 
 
 @keys_app.command("revoke")
-def keys_revoke(key: Annotated[str, typer.Argument(help="The key's id or prefix (see `hil keys list`).")]) -> None:
+def keys_revoke(key: Annotated[str, typer.Argument(help="The key's id (or its first 8 characters, as listed) or its prefix.")]) -> None:
     """Revoke a key: requests that carry it get 401 from now on."""
     revoked = _repo().revoke(key)
     err.print(f"revoked key {revoked.id} of {revoked.user} (tenant {revoked.tenant})")

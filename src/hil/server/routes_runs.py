@@ -138,7 +138,7 @@ def list_approvals(who: Viewer, state: State,
                    status: Annotated[str | None, Query(examples=["pending"])] = "pending",
                    workflow: Annotated[str | None, Query(description="Workflow name or id.")] = None,
                    run: Annotated[str | None, Query(description="Run id.")] = None,
-                   kind: Annotated[str | None, Query(examples=["plan", "sql"])] = None) -> list[dict[str, Any]]:
+                   kind: Annotated[str | None, Query(examples=["plan", "sql_read"])] = None) -> list[dict[str, Any]]:
     service = _service(state, who)
     workflow_id = service.workflows.get(workflow).id if workflow else None
     return [approval_out(a) for a in service.runs.approvals(run_id=run, status=status or None, kind=kind,

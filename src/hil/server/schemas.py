@@ -145,7 +145,7 @@ class ApprovalOut(_Out):
     id: str
     run_id: str
     step: str
-    kind: str = Field(examples=["sql"])
+    kind: str = Field(examples=["sql_read"])
     status: str = Field(examples=["pending"])
     content: dict[str, Any]
     content_hash: str = Field(description="Send it back with the decision: it binds the decision to this content.")

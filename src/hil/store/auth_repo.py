@@ -132,8 +132,9 @@ class AuthRepo:
     def revoke(self, key: str) -> ApiKey:
         """Revoke a key named by its id, its prefix (as listed) or the key itself."""
         with self.store.write() as conn:
+            by_id = api_keys.c.id.startswith(key) if len(key) >= 8 else api_keys.c.id == key
             rows = conn.execute(sa.select(api_keys.c.id).where(sa.or_(
-                api_keys.c.id == key, api_keys.c.prefix == key, api_keys.c.key_hash == _hash(key)))).all()
+                by_id, api_keys.c.prefix == key, api_keys.c.key_hash == _hash(key)))).all()
             if len(rows) != 1:
                 raise NotFound(f"{'several keys match' if rows else 'no key matches'} {key!r}",
                                hint="see `hil keys list`; give the key's id")
