@@ -13,11 +13,11 @@ import jsonschema
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api_helpers import drive, parse_sse
-from tests.conftest import Script
 from hil.server.app import create_app
 from hil.store import Store
 from hil.workflows import load_workflow_file
+from tests.api_helpers import drive, parse_sse
+from tests.conftest import Script
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api_helpers import drive
-from tests.conftest import Script
-from tests.test_api import workflow_json
 from hil.server.app import create_app
 from hil.store import Store
 from hil.store.auth_repo import AuthRepo
+from tests.api_helpers import drive
+from tests.conftest import Script
+from tests.test_api import workflow_json
 
 
 @dataclass

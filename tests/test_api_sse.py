@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 import pytest
 
+from hil.server.app import create_app
+from hil.store import Store
 from tests.api_helpers import TERMINAL, free_port, parse_sse, serving, wait_status
 from tests.cli_helpers import HIL, assert_clean_error, hil
 from tests.conftest import DEFAULT_RESPONSES, Script, write_script_file
 from tests.test_api import workflow_json
-from hil.server.app import create_app
-from hil.store import Store
 
 
 def read_until(lines: Iterator[str], stop: Any) -> list[dict[str, Any]]:
@@ -214,7 +214,7 @@ def test_users_and_keys_commands(hil_home: Path) -> None:
     assert second.returncode == 0
     keys = hil("keys", "list", "--json")
     assert key["key"] not in keys.stdout
-    assert [(k["id"], k["prefix"], k["user"]) for k in json.loads(keys.stdout)][0] == (key["id"], key["key"][:12],
+    assert next((k["id"], k["prefix"], k["user"]) for k in json.loads(keys.stdout)) == (key["id"], key["key"][:12],
                                                                                       "ann@acme")
     table = hil("keys", "list").stdout
     assert "ann@acme" in table and key["id"][:8] in table
