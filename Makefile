@@ -44,6 +44,7 @@ test: setup postgres lint typecheck unit ## everything CI runs
 bench: setup postgres
 	HIL_PG_BIN=$(PG_BIN) $(BIN)/python bench/engine.py
 	$(BIN)/python bench/retrieval.py
+	$(BIN)/python bench/sse.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
