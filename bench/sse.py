@@ -1,6 +1,6 @@
 """Append-to-receipt latency of the server's Server-Sent Events stream, under many subscribers.
 
-    python bench/sse.py [--client raw|httpx] [--subscribers 1000] [--events-a 50] [--rate-a 5]
+    python bench/sse.py [--client raw|httpx] [--subscribers 1000] [--events-a 100] [--rate-a 10]
                         [--runs 100] [--per-run 10] [--events-b 20] [--rate-b 100]
 
 Two scenarios, one after the other, against one server:
@@ -19,23 +19,27 @@ round-robin over the runs at a fixed total rate, each in its own write transacti
 (also timed), which ends the streams.
 
 The client is this process, one asyncio loop. By default each stream is read from a bare socket
-(HTTP/1.1, chunked, frames split on blank lines), because httpx costs about three times the
-server's CPU per frame and at 1,000 streams the figure would mostly measure httpx; ``--client
-httpx`` reads them with one httpx.AsyncClient instead. The client opens every stream, waits until
-``/readyz`` counts all subscribers, starts the appender and, per received frame, records
-``time.time()`` after the frame is read and its JSON parsed, minus ``payload.sent``: so the
-figure includes the commit, the hub's wake-up and query, the fan-out, the HTTP path and the
-client's own parsing. Server and client share the machine's clock and its cores. At the end every
-subscriber must have got every event exactly once, in order (ids and types checked too).
+(HTTP/1.1, chunked, frames split on blank lines): httpx spends more than twice the server's CPU
+per frame, and its connection pool does work proportional to the open connections whenever a
+response ends, which at 1,000 streams delays the last frames by seconds, so the figure would
+mostly measure httpx. ``--client httpx`` reads the streams with one httpx.AsyncClient instead.
+The client opens every stream, waits until ``/readyz`` counts all subscribers, starts the appender
+and, per received frame, records ``time.time()`` after the frame is read and its JSON parsed,
+minus ``payload.sent``: so the figure includes the commit, the hub's wake-up and query, the
+fan-out, the HTTP path and the client's own parsing. Server and client share the machine's clock
+and its cores. At the end every subscriber must have got every event exactly once, in order (ids
+and types checked too).
 
-The default rates are ones the server sustains on two cores; past its fan-out capacity (about
-20 events/s to 1,000 subscribers of one run) the latency grows with the length of the run.
+The default rates leave the server headroom on two cores: it spends about 45 µs of its one event
+loop per frame sent, so 1,000 subscribers of one run saturate it at some 20-25 events/s, and past
+that the latency grows with the length of the run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import math
 import os
@@ -101,7 +105,8 @@ class Appender:
                 repo.set_status(conn, run_id, "succeeded", release=True)
 
     def _run(self, job: AppendIn) -> None:
-        plan = [(r, "bench.tick") for _ in range(job.events) for r in job.runs] + [(r, "run.finished") for r in job.runs]
+        ticks = [(r, "bench.tick") for _ in range(job.events) for r in job.runs]
+        plan = ticks + [(r, "run.finished") for r in job.runs]
         start = time.perf_counter()
         behind = 0.0
         for i, (run_id, type_) in enumerate(plan):
@@ -151,6 +156,8 @@ def serve(port: int, url: str) -> None:
     stored, _ = WorkflowRepo(store).apply(Workflow.model_validate(WORKFLOW))
     app = create_app(store, workers=0, auth=False)
     add_bench_routes(app, store, stored.id, stored.version)
+    gc.collect()
+    gc.freeze()  # as `hil serve` does
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", backlog=4096)
 
 
@@ -209,8 +216,9 @@ def frame_fields(frame: bytes) -> dict[str, str]:
 
 async def subscribe_raw(port: int, stream: Stream) -> None:
     """Read one run's SSE stream to its end over a bare socket: HTTP/1.1, chunked, frames split on blank lines."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer: asyncio.StreamWriter | None = None
     try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(f"GET /api/v1/runs/{stream.run_id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                      "Accept: text/event-stream\r\n\r\n".encode())
         head = (await reader.readuntil(b"\r\n\r\n")).lower()
@@ -223,10 +231,11 @@ async def subscribe_raw(port: int, stream: Stream) -> None:
             *frames, pending = pending.split(b"\n\n")
             for f in frames:
                 on_frame(stream, frame_fields(f))
-    except (OSError, asyncio.IncompleteReadError, ValueError, KeyError) as err:
+    except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, KeyError) as err:
         stream.errors.append(f"{type(err).__name__}: {err}")
     finally:
-        writer.close()
+        if writer is not None:
+            writer.close()
 
 
 async def subscribe_httpx(client: httpx.AsyncClient, stream: Stream) -> None:
@@ -333,7 +342,8 @@ def report(outcome: Outcome) -> None:
     achieved = st["appended"] / st["seconds"]
     print(f"\n[{sc.name}] {sc.runs} run(s) x {sc.per_run} subscriber(s) = {len(outcome.streams)} SSE connections")
     print(f"  appended: {sc.runs} x ({sc.events} events + run.finished) = {st['appended']} events, "
-          f"target {sc.rate:g}/s, achieved {achieved:.1f}/s over {st['seconds']:.1f} s "
+          f"target {sc.rate:g}/s ({sc.rate / sc.runs:g}/s per run), "
+          f"achieved {achieved:.1f}/s over {st['seconds']:.1f} s "
           f"(appender at most {st['max_behind_ms']:.1f} ms behind schedule)")
     print(f"  frames received: {len(lat):,} ({len(lat) / outcome.wall:,.0f}/s over {outcome.wall:.1f} s)")
     print(f"  latency ms: p50 {percentile(lat, 0.50):.1f}  p99 {percentile(lat, 0.99):.1f}  "
@@ -415,8 +425,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--client", choices=("raw", "httpx"), default="raw",
                    help="SSE client: a bare asyncio socket reader (light) or httpx (its overhead counts)")
     p.add_argument("--subscribers", type=int, default=1000, help="scenario a: subscribers of the one run")
-    p.add_argument("--events-a", type=int, default=50, help="scenario a: events appended (before run.finished)")
-    p.add_argument("--rate-a", type=float, default=5.0, help="scenario a: appends per second")
+    p.add_argument("--events-a", type=int, default=100, help="scenario a: events appended (before run.finished)")
+    p.add_argument("--rate-a", type=float, default=10.0, help="scenario a: appends per second")
     p.add_argument("--runs", type=int, default=100, help="scenario b: runs streaming at once")
     p.add_argument("--per-run", type=int, default=10, help="scenario b: subscribers per run")
     p.add_argument("--events-b", type=int, default=20, help="scenario b: events per run (before run.finished)")

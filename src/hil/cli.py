@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import json
 import sys
@@ -93,6 +94,8 @@ def serve(host: Annotated[str, typer.Option(help="Address to bind.")] = "",
     note = ("API keys are required" if required else
             "authentication is OFF (bound to loopback): every caller is the local admin")
     err.print(f"hil serving on http://{host}:{port} (store: {settings.database_url().split('@')[-1]}); {note}")
+    gc.collect()
+    gc.freeze()  # the long-lived objects of startup: full collections then skip them (shorter pauses)
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 

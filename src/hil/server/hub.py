@@ -128,7 +128,7 @@ class EventHub:
         for run_id, found in by_run.items():
             if not found:
                 continue
-            if self._cursor.get(run_id, 0) == cursors[run_id]:  # not moved back by a new subscriber meanwhile
+            if run_id in self._runs and self._cursor[run_id] == cursors[run_id]:  # not moved back meanwhile
                 self._cursor[run_id] = found[-1].seq
             framed = [(e, frame(e)) for e in found]
             for sub in self._runs.get(run_id, ()):
@@ -156,10 +156,15 @@ class EventHub:
         by_run: dict[str, list[Event]] = {r: [] for r in cursors}
         by_tenant: dict[str, list[Event]] = {}
         with self.store.read() as conn:
-            items = list(cursors.items())
-            for i in range(0, len(items), RUNS_PER_QUERY):
+            # first the runs that moved (one cheap IN query), then their new events
+            ids = list(cursors)
+            moved: list[tuple[str, int]] = []
+            for i in range(0, len(ids), RUNS_PER_QUERY):
+                rows = conn.execute(sa.select(runs.c.id, runs.c.last_seq).where(runs.c.id.in_(ids[i:i + RUNS_PER_QUERY])))
+                moved += [(r.id, cursors[r.id]) for r in rows if r.last_seq > cursors[r.id]]
+            for i in range(0, len(moved), RUNS_PER_QUERY):
                 cond = sa.or_(*[sa.and_(run_events.c.run_id == r, run_events.c.seq > c)
-                                for r, c in items[i:i + RUNS_PER_QUERY]])
+                                for r, c in moved[i:i + RUNS_PER_QUERY]])
                 for row in conn.execute(sa.select(run_events).where(cond)
                                         .order_by(run_events.c.run_id, run_events.c.seq)):
                     by_run[row.run_id].append(_event(row))

@@ -19,7 +19,7 @@ from fastapi.responses import StreamingResponse
 
 from hil import events
 from hil.errors import InvalidRequest
-from hil.events import TERMINAL_TYPES
+from hil.events import TERMINAL_TYPES, Event
 from hil.server.deps import ServerState, State, Viewer
 from hil.server.hub import Subscription, frame
 from hil.server.schemas import errors
@@ -48,20 +48,37 @@ async def _follow(state: ServerState, sub: Subscription, last: int | None) -> As
     try:
         yield b": stream open\n\n"
         while True:
-            try:
-                event, data = await asyncio.wait_for(sub.queue.get(), timeout=state.heartbeat_seconds)
-            except TimeoutError:
-                yield b": heartbeat\n\n"
-                continue
-            if last is not None:
-                if event.seq <= last:
+            if sub.queue.empty():
+                try:
+                    first = await asyncio.wait_for(sub.queue.get(), timeout=state.heartbeat_seconds)
+                except TimeoutError:
+                    yield b": heartbeat\n\n"
                     continue
-                last = event.seq
-            yield data
-            if last is not None and event.type in TERMINAL_TYPES:
+            else:
+                first = sub.queue.get_nowait()
+            batch, ended = [], False
+            for event, data in [first, *_drain(sub)]:  # what is queued goes out in one write
+                if last is not None:
+                    if event.seq <= last:
+                        continue
+                    last = event.seq
+                batch.append(data)
+                if last is not None and event.type in TERMINAL_TYPES:
+                    ended = True
+                    break
+            if batch:
+                yield b"".join(batch)
+            if ended:
                 return
     finally:
         state.hub.unsubscribe(sub)
+
+
+def _drain(sub: Subscription) -> list[tuple[Event, bytes]]:
+    items = []
+    while not sub.queue.empty():
+        items.append(sub.queue.get_nowait())
+    return items
 
 
 @router.get("/runs/{run_id}/events", response_class=StreamingResponse, responses={**SSE_RESPONSE, **errors(401, 404, 422)})
