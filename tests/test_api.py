@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -217,7 +218,6 @@ def test_cancel_and_approval_listing(client: TestClient, workspace: Path) -> Non
         pending = client.get("/api/v1/approvals", params={"status": "pending", "run": run["id"]}).json()
         if pending:
             break
-        import time
         time.sleep(0.05)
     assert [a["kind"] for a in pending] == ["plan"]
     assert client.get("/api/v1/approvals", params={"kind": "sql"}).json() == []

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from hil.server.app import create_app
 from hil.store import Store
@@ -103,13 +102,8 @@ def start_server(home: Path, port: int) -> subprocess.Popen[str]:
     raise AssertionError(f"server did not start: {proc.communicate()[1]}")
 
 
-@pytest.fixture
-def server_home(tmp_path: Path, hil_home: Path) -> Iterator[Path]:
-    yield hil_home
-
-
 def test_a_server_killed_mid_run_shows_the_same_history_after_restart_and_the_run_goes_on(
-        server_home: Path, workspace: Path, tmp_path: Path) -> None:
+        hil_home: Path, workspace: Path, tmp_path: Path) -> None:
     model = write_script_file(tmp_path / "script.json", {
         "plan": DEFAULT_RESPONSES["plan"], "sql": {"sql": "SELECT count(*) AS n FROM vehicles"},
         "answer": "There are 180 vehicles [1]."})
@@ -117,7 +111,7 @@ def test_a_server_killed_mid_run_shows_the_same_history_after_restart_and_the_ru
     body["model"]["model"] = model
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = start_server(server_home, port)
+    proc = start_server(hil_home, port)
     try:
         assert httpx.post(f"{base}/api/v1/workflows", json=body).status_code == 201
         run = httpx.post(f"{base}/api/v1/runs", json={"workflow": "fleet", "question": "How many vehicles?"}).json()
@@ -133,7 +127,7 @@ def test_a_server_killed_mid_run_shows_the_same_history_after_restart_and_the_ru
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
 
-    proc = start_server(server_home, port)
+    proc = start_server(hil_home, port)
     try:
         after = httpx.get(f"{base}/api/v1/runs/{run['id']}").json()
         for key in ("status", "plan", "drafts", "pending_approvals", "last_seq"):

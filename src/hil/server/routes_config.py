@@ -10,10 +10,10 @@ from fastapi.concurrency import run_in_threadpool
 
 from hil import settings
 from hil.connectors.base import connect
-from hil.errors import ConfigError, Conflict, HilError, NotFound
+from hil.errors import ConfigError, HilError
 from hil.server.deps import Admin, State, Viewer
 from hil.server.schemas import ConnectionIn, ConnectionOut, ConnectionTest, WorkflowOut, WorkflowVersion, errors
-from hil.server.views import workflow_out
+from hil.server.views import refuse_taken, workflow_out
 from hil.store.connection_repo import ConnectionRepo
 from hil.store.workflow_repo import WorkflowRepo
 from hil.workflows import SqlConnection, Workflow
@@ -59,11 +59,8 @@ def create_workflow(who: Admin, state: State,
     """Store a new workflow (version 1). A name already in use gets 409: change it with PUT."""
     repo = WorkflowRepo(state.store, who.tenant)
     check_paths(state, workflow)
-    try:
-        repo.get(workflow.name)
-        raise Conflict(f"a workflow named {workflow.name!r} exists", hint="PUT /workflows/{id} makes a new version")
-    except NotFound:
-        pass
+    refuse_taken(lambda: repo.get(workflow.name), f"a workflow named {workflow.name!r} exists",
+                 hint="PUT /workflows/{id} makes a new version")
     stored, _ = repo.apply(workflow)
     return workflow_out(stored)
 
@@ -122,11 +119,7 @@ def create_connection(body: ConnectionIn, who: Admin, state: State) -> dict[str,
         raise ConfigError(str(err).splitlines()[-1].strip()) from None
     check_paths(state, conn=cfg)
     repo = ConnectionRepo(state.store, who.tenant)
-    try:
-        repo.get(cfg.name)
-        raise Conflict(f"a connection named {cfg.name!r} exists", hint="DELETE it first")
-    except NotFound:
-        pass
+    refuse_taken(lambda: repo.get(cfg.name), f"a connection named {cfg.name!r} exists", hint="DELETE it first")
     return repo.add(cfg).__dict__
 
 

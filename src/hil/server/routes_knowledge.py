@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from hil import settings
-from hil.errors import Conflict, NotFound
 from hil.knowledge.index import Mode
 from hil.knowledge.service import KnowledgeService
 from hil.server.deps import Admin, Operator, State, Viewer
 from hil.server.schemas import CollectionIn, CollectionOut, DocumentOut, UploadResult, errors
 from hil.server.uploads import receive_files, scratch_folder
+from hil.server.views import refuse_taken
 
 router = APIRouter(tags=["knowledge"])
 
@@ -35,11 +35,7 @@ def _collection_out(service: KnowledgeService, key: str) -> dict[str, Any]:
 @router.post("/collections", status_code=201, response_model=CollectionOut, responses=errors(401, 403, 409, 422))
 def create_collection(body: CollectionIn, who: Admin, state: State) -> dict[str, Any]:
     service = KnowledgeService(state.store, who.tenant)
-    try:
-        service.collection(body.name)
-        raise Conflict(f"a collection named {body.name!r} exists")
-    except NotFound:
-        pass
+    refuse_taken(lambda: service.collection(body.name), f"a collection named {body.name!r} exists")
     service.collection(body.name, create=True, embedder=body.embedder)
     return _collection_out(service, body.name)
 

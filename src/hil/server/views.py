@@ -7,11 +7,12 @@ import base64
 import csv
 import io
 import json
+from collections.abc import Callable
 from typing import Any
 
 from hil import secrets
 from hil.engine.service import RunView
-from hil.errors import InvalidRequest, NotFound
+from hil.errors import Conflict, InvalidRequest, NotFound
 from hil.events import EventType
 from hil.store.run_repo import Approval, Run
 from hil.store.workflow_repo import StoredWorkflow
@@ -90,5 +91,10 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
                               details={"errors": [{"loc": "query.cursor", "msg": "not a cursor from this API"}]}) from None
 
 
-def not_found(kind: str, key: str) -> NotFound:
-    return NotFound(f"no {kind} {key!r} in your tenant")
+def refuse_taken(lookup: Callable[[], object], message: str, hint: str | None = None) -> None:
+    """Creating by name: 409 when ``lookup`` finds the name already used in the caller's tenant."""
+    try:
+        lookup()
+    except NotFound:
+        return
+    raise Conflict(message, hint=hint)
