@@ -15,13 +15,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hil.demo.generate import generate
-from hil.engine.service import RunService
 from hil.engine.worker import Worker
 from hil.events import EventType
 from hil.models import scripted
+from hil.services.runs import RunService
 from hil.store import Store, open_store
 from hil.store.run_repo import RunRepo
+from hil.store.scoped import ALL_TENANTS
 from hil.workflows import parse_workflow
+from tests.helpers import apply_workflow
 from tests.pg import PostgresServer
 
 RUNS = 40
@@ -38,8 +40,8 @@ def bench(store: Store, root: Path) -> tuple[float, float, float]:
     wf = parse_workflow({"name": "bench", "knowledge": [{"name": "d", "paths": [str(root / "docs")]}],
                          "connections": [{"name": "db", "engine": "duckdb", "path": str(root / "fleet.duckdb")}],
                          "approval": {"plan": False, "sql_read": False}})
-    service = RunService(store)
-    service.apply_workflow(wf)
+    service = RunService(store, "default")
+    apply_workflow(service.store, wf)
     worker = Worker(store, model="scripted:bench")
     per_step = []
     for i in range(RUNS):
@@ -47,11 +49,11 @@ def bench(store: Store, root: Path) -> tuple[float, float, float]:
         t0 = time.perf_counter()
         worker.run_once(run_id)
         elapsed = time.perf_counter() - t0
-        events = service.runs.events(run_id)
+        events = service.events(run_id)
         steps = sum(e.type == EventType.STEP_FINISHED for e in events)
-        assert service.runs.get(run_id).status == "succeeded"
+        assert service.get(run_id).status == "succeeded"
         per_step.append(elapsed / steps * 1000)
-    repo = RunRepo(store)
+    repo = RunRepo(store, ALL_TENANTS)
     run_id = service.create_run("bench", "append throughput")
     t0 = time.perf_counter()
     for i in range(APPENDS):

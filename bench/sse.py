@@ -96,8 +96,9 @@ class Appender:
 
     def _append(self, run_id: str, type_: str) -> None:
         from hil.store.run_repo import RunRepo
+        from hil.store.scoped import ALL_TENANTS
 
-        repo = RunRepo(self.store)
+        repo = RunRepo(self.store, ALL_TENANTS)
         sent = time.time()
         with self.store.write() as conn:
             repo.append(conn, run_id, type_, {"sent": sent})
@@ -123,12 +124,13 @@ class Appender:
 
 def add_bench_routes(app: FastAPI, store: Store, workflow_id: str, version: int) -> None:
     from hil.store.run_repo import RunRepo
+    from hil.store.scoped import ALL_TENANTS
 
     appender = Appender(store)
 
     @app.post("/bench/runs", include_in_schema=False)
     def create_runs(body: RunsIn) -> dict[str, list[str]]:
-        repo = RunRepo(store)
+        repo = RunRepo(store, ALL_TENANTS)
         with store.write() as conn:
             ids = [repo.create(conn, workflow_id=workflow_id, workflow_version=version, question=f"bench {i}",
                                thread_id=None, created_by=None, tenant="default") for i in range(body.count)]
@@ -153,7 +155,7 @@ def serve(port: int, url: str) -> None:
     from hil.workflows import Workflow
 
     store = open_store(url)
-    stored, _ = WorkflowRepo(store).apply(Workflow.model_validate(WORKFLOW))
+    stored, _ = WorkflowRepo(store, "default").apply(Workflow.model_validate(WORKFLOW))
     app = create_app(store, workers=0, auth=False)
     add_bench_routes(app, store, stored.id, stored.version)
     gc.collect()

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hil.engine.service import RunService
 from hil.engine.worker import Worker
 from hil.events import EventType
-from hil.store import Store
-from hil.store.run_repo import Approval
-from hil.workflows import load_workflow_file
+from hil.services import DEFAULT_TENANT, Store
+from hil.services.runs import Approval, RunService
+from hil.services.workflows import WorkflowService
+from hil.store.workflow_repo import StoredWorkflow
+from hil.workflows import Workflow, load_workflow_file
+
+
+def apply_workflow(store: Store, wf: Workflow) -> StoredWorkflow:
+    """Store a workflow in the default tenant, as `hil workflows apply` does."""
+    return WorkflowService(store, DEFAULT_TENANT).apply(wf)[0]
 
 
 def setup_run(store: Store, workflow_file: Path, question: str = "Which vehicles overheat most?",
@@ -21,8 +27,8 @@ def setup_run(store: Store, workflow_file: Path, question: str = "Which vehicles
         for p in path:
             target = getattr(target, p)
         setattr(target, last, value)
-    service = RunService(store)
-    service.apply_workflow(wf)
+    service = RunService(store, "default")
+    apply_workflow(service.store, wf)
     run_id = service.create_run(wf.name, question)
     return service, Worker(store, model="scripted:test", lease_seconds=30), run_id
 
@@ -45,7 +51,7 @@ def approve_plan_then_pending(service: RunService, worker: Worker, run_id: str) 
 def approve_all(service: RunService, worker: Worker, run_id: str) -> str:
     for _ in range(20):
         worker.run_once(run_id)
-        run = service.runs.get(run_id)
+        run = service.get(run_id)
         if run.status != "awaiting_approval":
             return run.status
         a = pending(service, run_id)
@@ -54,8 +60,8 @@ def approve_all(service: RunService, worker: Worker, run_id: str) -> str:
 
 
 def types(service: RunService, run_id: str) -> list[str]:
-    return [e.type for e in service.runs.events(run_id)]
+    return [e.type for e in service.events(run_id)]
 
 
 def count(service: RunService, run_id: str, type: EventType, step: str | None = None) -> int:
-    return sum(1 for e in service.runs.events(run_id) if e.type == type and (step is None or e.step == step))
+    return sum(1 for e in service.events(run_id) if e.type == type and (step is None or e.step == step))

@@ -11,10 +11,11 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 
-from hil.engine.service import RunService
 from hil.server.app import create_app
+from hil.services.runs import RunService
 from hil.store import Store
 from hil.workflows import Workflow
+from tests.helpers import apply_workflow
 
 EXAMPLES_PER_OPERATION = 25
 
@@ -30,8 +31,8 @@ def check(case: Any, statuses: list[int]) -> None:
 
 
 def test_no_generated_request_gets_a_server_error(sqlite_store: Store) -> None:
-    service = RunService(sqlite_store)
-    service.apply_workflow(Workflow.model_validate({"name": "fleet", "steps": ["rag"], "knowledge": [{"name": "docs"}]}))
+    service = RunService(sqlite_store, "default")
+    apply_workflow(service.store, Workflow.model_validate({"name": "fleet", "steps": ["rag"], "knowledge": [{"name": "docs"}]}))
     service.create_run("fleet", "How many vehicles?")
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(sqlite_store, workers=0))
     operations = [r.ok() for r in schema.exclude(path_regex=r"/events$").get_all_operations()]

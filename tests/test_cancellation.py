@@ -11,13 +11,14 @@ import duckdb
 import pytest
 
 from hil.connectors import connect
-from hil.engine.service import RunService
 from hil.engine.worker import Worker
 from hil.errors import QueryFailed
 from hil.events import EventType
+from hil.services.runs import RunService
 from hil.store import Store
 from hil.workflows import SqlConnection, Workflow
 from tests.conftest import Script
+from tests.helpers import apply_workflow
 
 SLOW = {
     "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000000) "
@@ -50,14 +51,14 @@ def test_cancelling_a_run_stops_its_query(sqlite_store: Store, tmp_path: Path, s
     cfg = _db(tmp_path, "sqlite")
     script.responses["plan"] = {"steps": [{"agent": "sql", "purpose": "count"}]}
     script.responses["sql"] = {"sql": SLOW["sqlite"]}
-    service = RunService(sqlite_store)
-    service.apply_workflow(Workflow.model_validate({"name": "slow", "connections": [cfg.model_dump()],
+    service = RunService(sqlite_store, "default")
+    apply_workflow(service.store, Workflow.model_validate({"name": "slow", "connections": [cfg.model_dump()],
                                                     "steps": ["sql"], "approval": {"plan": False, "sql_read": False}}))
     run_id = service.create_run("slow", "How many numbers are there?")
 
     def cancel_when_the_query_runs() -> None:
         for _ in range(200):
-            if any(e.type == EventType.SQL_DRAFTED for e in service.runs.events(run_id)):
+            if any(e.type == EventType.SQL_DRAFTED for e in service.events(run_id)):
                 time.sleep(0.3)
                 service.cancel(run_id)
                 return
@@ -67,5 +68,5 @@ def test_cancelling_a_run_stops_its_query(sqlite_store: Store, tmp_path: Path, s
     started = time.monotonic()
     Worker(sqlite_store, model="scripted:test", lease_seconds=0.6).run_once(run_id)
     assert time.monotonic() - started < 20  # the query's timeout is 30 s; it stopped long before
-    assert service.runs.get(run_id).status == "cancelled"
-    assert service.runs.events(run_id)[-1].type == EventType.RUN_CANCELLED
+    assert service.get(run_id).status == "cancelled"
+    assert service.events(run_id)[-1].type == EventType.RUN_CANCELLED

@@ -12,6 +12,7 @@ from hil.errors import ApprovalConflict, IdempotencyConflict, InvalidDecision
 from hil.events import EventType
 from hil.store import Store
 from hil.store.run_repo import RunRepo
+from hil.store.scoped import ALL_TENANTS
 from tests.conftest import Script
 from tests.helpers import approve_all, approve_plan_then_pending, count, pending, setup_run, types
 
@@ -19,7 +20,7 @@ from tests.helpers import approve_all, approve_plan_then_pending, count, pending
 def test_full_run_parks_at_each_gate_and_answers_from_rows(store: Store, workspace: Path, script: Script) -> None:
     service, worker, run_id = setup_run(store, workspace)
     worker.run_once(run_id)
-    assert service.runs.get(run_id).status == "awaiting_approval"
+    assert service.get(run_id).status == "awaiting_approval"
     assert pending(service, run_id).kind == "plan"
     assert approve_all(service, worker, run_id) == "succeeded"
     view = service.view(run_id)
@@ -52,10 +53,10 @@ def test_edit_keeps_original_and_edited(store: Store, workspace: Path, script: S
     edited_sql = "SELECT vehicle_id FROM vehicles ORDER BY vehicle_id LIMIT 2"
     service.decide(sql.id, "edit", content={"sql": edited_sql, "connection": "fleet"}, content_hash_seen=sql.content_hash)
     assert approve_all(service, worker, run_id) == "succeeded"
-    decided = [e.payload for e in service.runs.events(run_id) if e.type == EventType.APPROVAL_DECIDED][-1]
+    decided = [e.payload for e in service.events(run_id) if e.type == EventType.APPROVAL_DECIDED][-1]
     assert decided["original"]["sql"] == sql.content["sql"]
     assert decided["edited"]["sql"] == edited_sql
-    executed = [e.payload for e in service.runs.events(run_id) if e.type == EventType.SQL_EXECUTED]
+    executed = [e.payload for e in service.events(run_id) if e.type == EventType.SQL_EXECUTED]
     assert executed[0]["sql"] == edited_sql and executed[0]["sample_rows"] == [["VH-1001"], ["VH-1002"]]
 
 
@@ -65,7 +66,7 @@ def test_edit_to_a_write_is_refused(store: Store, workspace: Path, script: Scrip
     sql = pending(service, run_id)
     with pytest.raises(InvalidDecision, match="refused"):
         service.decide(sql.id, "edit", content={"sql": "DELETE FROM vehicles"}, content_hash_seen=sql.content_hash)
-    assert service.runs.get_approval(sql.id).status == "pending"
+    assert service.approval(sql.id).status == "pending"
 
 
 def test_same_decision_twice_is_accepted_once_and_other_decisions_conflict(store: Store, workspace: Path,
@@ -113,8 +114,8 @@ def test_execution_error_redrafts_with_the_error(store: Store, workspace: Path, 
         else {"sql": "SELECT * FROM no_such_table"}
     service, worker, run_id = setup_run(store, workspace, approval__plan=False, approval__sql_read=False)
     worker.run_once(run_id)
-    assert service.runs.get(run_id).status == "succeeded"
-    retried = [e.payload for e in service.runs.events(run_id) if e.type == EventType.STEP_RETRIED]
+    assert service.get(run_id).status == "succeeded"
+    retried = [e.payload for e in service.events(run_id) if e.type == EventType.STEP_RETRIED]
     assert len(retried) == 1 and "no_such_table" in retried[0]["error"]
     assert service.view(run_id).state.steps["sql"].output["rows"] == [[180]]  # type: ignore[index]
 
@@ -123,8 +124,8 @@ def test_cancel_stops_a_parked_run(store: Store, workspace: Path, script: Script
     service, worker, run_id = setup_run(store, workspace)
     worker.run_once(run_id)
     assert service.cancel(run_id)
-    assert service.runs.get(run_id).status == "cancelled"
-    assert service.runs.approvals(run_id=run_id)[0].status == "cancelled"
+    assert service.get(run_id).status == "cancelled"
+    assert service.approvals(run_id=run_id, status=None)[0].status == "cancelled"
     assert not worker.run_once(run_id)
     assert not service.cancel(run_id)
 
@@ -137,12 +138,12 @@ def test_approval_expiry_applies_the_configured_outcome(store: Store, workspace:
     worker.run_once(run_id)
     assert service.expire_approvals(now=time.time() + 5) == 1
     if outcome == "reject":
-        assert service.runs.get(run_id).status == "expired"
+        assert service.get(run_id).status == "expired"
         assert types(service, run_id)[-1] == EventType.RUN_EXPIRED
     else:
-        assert service.runs.get(run_id).status == "queued"
+        assert service.get(run_id).status == "queued"
         worker.run_once(run_id)
-        assert service.runs.get(run_id).status == "succeeded"
+        assert service.get(run_id).status == "succeeded"
 
 
 def test_expired_lease_resumes_from_last_finished_step(store: Store, workspace: Path, script: Script) -> None:
@@ -150,16 +151,16 @@ def test_expired_lease_resumes_from_last_finished_step(store: Store, workspace: 
     worker.run_once(run_id)  # planner finished, SQL drafted and parked
     sql = pending(service, run_id)
     service.decide(sql.id, "approve", content_hash_seen=sql.content_hash)
-    repo = RunRepo(store)
+    repo = RunRepo(store, ALL_TENANTS)
     claimed = repo.claim("dead-worker", lease_seconds=0.01)  # a worker that dies right after claiming
     assert claimed is not None and claimed[0].id == run_id
     time.sleep(0.05)
     worker.run_once()
-    assert service.runs.get(run_id).status == "succeeded"
+    assert service.get(run_id).status == "succeeded"
     assert count(service, run_id, EventType.STEP_STARTED, "planner") == 1
     assert count(service, run_id, EventType.SQL_DRAFTED) == 1
     assert len(script.prompts("plan")) == 1
-    resumed = [e.payload for e in service.runs.events(run_id) if e.type == EventType.RUN_RESUMED]
+    resumed = [e.payload for e in service.events(run_id) if e.type == EventType.RUN_RESUMED]
     assert resumed[-1]["recovered"] is True
 
 
@@ -174,7 +175,7 @@ def test_side_effects_run_once_per_idempotency_key(store: Store, workspace: Path
     assert once("write-1", lambda: calls.append(1) or {"rows": 3}) == {"rows": 3}
     assert once("write-1", lambda: calls.append(1) or {"rows": 3}) == {"rows": 3}
     assert calls == [1]
-    repo = RunRepo(store)
+    repo = RunRepo(store, ALL_TENANTS)
     with store.write() as conn:  # an action that started and never recorded its outcome (a crash)
         repo.begin_action(conn, f"{run_id}:sql:write-2", run_id)
     with pytest.raises(IdempotencyConflict):
@@ -186,7 +187,7 @@ def test_concurrent_appends_keep_seq_gap_free(store: Store, workspace: Path, scr
     import threading
 
     service, _worker, run_id = setup_run(store, workspace)
-    repo = RunRepo(store)
+    repo = RunRepo(store, ALL_TENANTS)
 
     def append_many() -> None:
         for i in range(25):
@@ -198,7 +199,7 @@ def test_concurrent_appends_keep_seq_gap_free(store: Store, workspace: Path, scr
         t.start()
     for t in threads:
         t.join()
-    seqs = [e.seq for e in service.runs.events(run_id)]
+    seqs = [e.seq for e in service.events(run_id)]
     assert seqs == list(range(1, 102))
 
 
@@ -210,5 +211,5 @@ def test_follow_up_in_a_thread_sees_the_previous_answer(store: Store, workspace:
         from hil.store.tables import runs
         conn.execute(runs.update().where(runs.c.id == run_id).values(thread_id="t1"))
     worker.run_once(follow)
-    assert service.runs.get(follow).status == "succeeded"
+    assert service.get(follow).status == "succeeded"
     assert "Which vehicles overheat most?" in script.prompts("plan")[-1]

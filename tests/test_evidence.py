@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hil.connectors.evidence import ROWS_PER_GROUP, TOP_GROUPS, sample_queries
+from hil.agents.sql.evidence import ROWS_PER_GROUP, TOP_GROUPS, sample_queries
 from hil.events import EventType
 from hil.store import Store
 from tests.conftest import Script
@@ -39,7 +39,7 @@ def test_sample_queries_keep_the_filters_and_pin_each_group() -> None:
 def test_the_run_shows_the_rows_behind_the_counts(store: Store, workspace: Path, script: Script) -> None:
     service, worker, run_id = setup_run(store, workspace)
     assert approve_all(service, worker, run_id) == "succeeded"
-    events = service.runs.events(run_id)
+    events = service.events(run_id)
     [behind] = [e.payload for e in events if e.type == EventType.SQL_ROWS_BEHIND_AGGREGATE]
     executed = next(e.payload for e in events if e.type == EventType.SQL_EXECUTED)
     top = [r[0] for r in executed["sample_rows"][:TOP_GROUPS]]

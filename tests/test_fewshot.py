@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from hil.engine.service import RunService
+from hil.agents.sql.fewshot import in_memory, placeholders, rank, read_curated, recall_from, render, template
 from hil.errors import ConfigError, InvalidDecision
 from hil.events import EventType
-from hil.fewshot import Example, in_memory, placeholders, rank, read_curated, render, template
+from hil.examples import Example
+from hil.services.runs import RunService
 from hil.store import Store
 from hil.store.example_repo import ExampleRepo
 from tests.conftest import Script
@@ -73,7 +74,7 @@ def test_curated_files_are_checked_entry_by_entry(tmp_path: Path) -> None:
 
 
 def _examples(store: Store) -> list[Example]:
-    return ExampleRepo(store).entries()
+    return ExampleRepo(store, "default").entries()
 
 
 def test_sql_a_human_approved_is_remembered_and_shown_next_time(store: Store, workspace: Path,
@@ -89,9 +90,9 @@ def test_sql_a_human_approved_is_remembered_and_shown_next_time(store: Store, wo
     plan = pending(service, follow)
     service.decide(plan.id, "approve", content_hash_seen=plan.content_hash)
     worker.run_once(follow)
-    drafted = next(e for e in service.runs.events(follow) if e.type == EventType.SQL_DRAFTED)
+    drafted = next(e for e in service.events(follow) if e.type == EventType.SQL_DRAFTED)
     assert [x["id"] for x in drafted.payload["examples"]] == [learned.id]
-    requested = [e for e in service.runs.events(follow) if e.type == EventType.APPROVAL_REQUESTED][-1]
+    requested = [e for e in service.events(follow) if e.type == EventType.APPROVAL_REQUESTED][-1]
     assert requested.payload["examples"][0]["question"] == learned.question
     assert service.view(follow).state.draft(drafted.payload["draft_id"]).basis[0]["id"] == learned.id  # type: ignore[union-attr]
     prompt = script.prompts("sql")[-1]
@@ -102,12 +103,12 @@ def test_auto_approved_sql_is_not_remembered_until_marked_correct(store: Store, 
                                                                   script: Script) -> None:
     service, worker, run_id = setup_run(store, workspace, approval__plan=False, approval__sql_read=False)
     worker.run_once(run_id)
-    assert service.runs.get(run_id).status == "succeeded"
+    assert service.get(run_id).status == "succeeded"
     assert _examples(store) == []  # rows came back, but nobody vouched for the SQL
     result = service.feedback(run_id, correct=True, comment="matches the workshop log")
     assert result["examples_added"] == 1
     assert [e.source for e in _examples(store)] == ["feedback"]
-    assert service.runs.events(run_id)[-1].type == EventType.RUN_FEEDBACK
+    assert service.events(run_id)[-1].type == EventType.RUN_FEEDBACK
 
 
 def test_an_answer_marked_wrong_unteaches_its_sql(store: Store, workspace: Path, script: Script) -> None:
@@ -126,12 +127,12 @@ def test_feedback_needs_a_finished_run(store: Store, workspace: Path, script: Sc
 
 
 def test_examples_can_be_listed_and_deleted(store: Store) -> None:
-    repo = ExampleRepo(store)
+    repo = ExampleRepo(store, "default")
     a = repo.add("geo", "how many states", "SELECT count(*) FROM state;", "import")
     assert repo.add("geo", "how many states", "SELECT count(*) FROM state", "import").id == a.id  # no duplicate
     repo.add("other", "how many rivers", "SELECT count(*) FROM river", "import")
     assert [e.question for e in repo.entries("geo")] == ["how many states"]
-    assert [s.example.id for s in repo.recall("geo", "how many states are there", 3)] == [a.id]
+    assert [s.example.id for s in recall_from(repo.entries)("geo", "how many states are there", 3)] == [a.id]
     repo.remove(a.id[:8])
     assert repo.entries("geo") == [] and len(repo.entries()) == 1
 
@@ -140,9 +141,9 @@ def test_run_service_records_feedback_event_payload(store: Store, workspace: Pat
     service, worker, run_id = setup_run(store, workspace, approval__plan=False, approval__sql_read=False)
     worker.run_once(run_id)
     service.feedback(run_id, correct=False, comment="wrong period")
-    event = service.runs.events(run_id)[-1]
+    event = service.events(run_id)[-1]
     assert event.payload["correct"] is False and event.payload["comment"] == "wrong period"
-    assert isinstance(RunService(store).view(run_id).state.answer, dict)
+    assert isinstance(RunService(store, "default").view(run_id).state.answer, dict)
 
 
 def test_examples_and_feedback_from_the_command_line(tmp_path: Path, workspace: Path) -> None:
@@ -182,9 +183,9 @@ def test_examples_and_feedback_from_the_command_line(tmp_path: Path, workspace: 
 def _consensus_run(store: Store, workspace: Path, script: Script, answers: dict[str, str]) -> tuple[RunService, str]:
     """A run with reads unattended and one remembered example; the scripted model answers by
     which examples its prompt shows."""
-    ExampleRepo(store).add("fleet", "Which vehicles overheat most?", "SELECT vehicle_id FROM fault_events LIMIT 1",
+    ExampleRepo(store, "default").add("fleet", "Which vehicles overheat most?", "SELECT vehicle_id FROM fault_events LIMIT 1",
                            "import")
-    ExampleRepo(store).add("fleet", "Which vehicles overheat least?", "SELECT vehicle_id FROM vehicles LIMIT 2",
+    ExampleRepo(store, "default").add("fleet", "Which vehicles overheat least?", "SELECT vehicle_id FROM vehicles LIMIT 2",
                            "import")
 
     def sql(prompt: str) -> dict[str, str]:
@@ -203,7 +204,7 @@ def test_unattended_reads_keep_the_result_most_drafts_agree_on(store: Store, wor
     a = "SELECT vehicle_id FROM vehicles ORDER BY vehicle_id LIMIT 3"
     b = "SELECT vehicle_id FROM vehicles ORDER BY vehicle_id DESC LIMIT 3"
     service, run_id = _consensus_run(store, workspace, script, {"none": a, "one": b, "all": b})
-    events = service.runs.events(run_id)
+    events = service.events(run_id)
     [candidates] = [e.payload for e in events if e.type == EventType.SQL_CANDIDATES]
     assert [c["source"] for c in candidates["candidates"]] == ["no examples", "examples", "closest example"]
     assert (candidates["chosen"], candidates["agreeing"]) == ("examples", 2)
@@ -217,18 +218,18 @@ def test_without_a_majority_the_draft_without_examples_wins(store: Store, worksp
                "one": "SELECT vehicle_id FROM vehicles ORDER BY vehicle_id LIMIT 2",
                "all": "SELECT vehicle_id FROM vehicles ORDER BY vehicle_id LIMIT 3"}
     service, run_id = _consensus_run(store, workspace, script, answers)
-    events = service.runs.events(run_id)
+    events = service.events(run_id)
     drafted = next(e.payload for e in events if e.type == EventType.SQL_DRAFTED)
     assert drafted["content"]["sql"] == answers["none"] and drafted["examples"] == []
     assert drafted["consensus"]["chosen"] == "no examples"
-    assert service.runs.get(run_id).status == "succeeded"
+    assert service.get(run_id).status == "succeeded"
 
 
 def test_a_human_reviewer_sees_one_draft_and_no_query_runs_before_approval(store: Store, workspace: Path,
                                                                            script: Script) -> None:
-    ExampleRepo(store).add("fleet", "Which vehicles overheat most?", "SELECT vehicle_id FROM fault_events", "import")
+    ExampleRepo(store, "default").add("fleet", "Which vehicles overheat most?", "SELECT vehicle_id FROM fault_events", "import")
     service, worker, run_id = setup_run(store, workspace, "Which vehicles overheat most often?", approval__plan=False)
     worker.run_once(run_id)
-    types = [e.type for e in service.runs.events(run_id)]
+    types = [e.type for e in service.events(run_id)]
     assert EventType.SQL_CANDIDATES not in types and EventType.SQL_EXECUTED not in types
     assert len(script.prompts("sql")) == 1

@@ -71,9 +71,9 @@ def test_an_answer_naming_unknown_vehicles_is_revised_once(store: Store, workspa
     assert final["unverified_identifiers"] == [] and final["verified_identifiers"]
     assert "VH-9999" in script.prompts("answer")[1]  # the revision prompt says what was wrong
     assert final["citations"] and re.search(r"\[\d\]", final["text"])  # cited by overlap, not by the model
-    retried = [e for e in service.runs.events(run_id) if e.type == EventType.STEP_RETRIED and e.step == "responder"]
+    retried = [e for e in service.events(run_id) if e.type == EventType.STEP_RETRIED and e.step == "responder"]
     assert retried[0].payload["unverified_identifiers"] == ["VH-9999"]
-    deltas = [e.payload["revision"] for e in service.runs.events(run_id) if e.type == EventType.ANSWER_DELTA]
+    deltas = [e.payload["revision"] for e in service.events(run_id) if e.type == EventType.ANSWER_DELTA]
     assert deltas[0] == 0 and deltas[-1] == 1
     assert count(service, run_id, EventType.ANSWER_FINAL) == 1
 

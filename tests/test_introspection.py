@@ -11,9 +11,9 @@ import duckdb
 import psycopg
 import pytest
 
+from hil.agents.sql.linking import select_tables
 from hil.connectors import connect
 from hil.connectors.base import Column, Table, render_schema
-from hil.connectors.linking import select_tables
 from hil.workflows import SqlConnection
 from tests.pg import PostgresServer
 

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from hil.engine.service import RunService
 from hil.engine.worker import Worker
 from hil.models.llm import resolve
+from hil.services.runs import RunService
 from hil.store import Store
 from hil.workflows import load_workflow_file
+from tests.helpers import apply_workflow
 
 pytestmark = pytest.mark.local_model
 
@@ -39,8 +40,8 @@ def test_a_simple_question_end_to_end(sqlite_store: Store, workspace: Path) -> N
     wf.approval.plan = False
     wf.approval.sql_read = False
     wf.steps = ["sql"]
-    service = RunService(sqlite_store)
-    service.apply_workflow(wf)
+    service = RunService(sqlite_store, "default")
+    apply_workflow(service.store, wf)
     run_id = service.create_run("fleet", "How many vehicles are there in each depot?")
     Worker(sqlite_store, model="local:qwen2.5-coder-1.5b").run_once(run_id)
     view = service.view(run_id)

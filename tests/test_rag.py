@@ -15,7 +15,7 @@ from tests.helpers import approve_all, setup_run
 def test_answer_citations_point_at_the_exact_passage(store: Store, workspace: Path, script: Script) -> None:
     service, worker, run_id = setup_run(store, workspace)
     assert approve_all(service, worker, run_id) == "succeeded"
-    events = service.runs.events(run_id)
+    events = service.events(run_id)
     retrieved = next(e.payload for e in events if e.type == EventType.RETRIEVAL_RESULTS)["snippets"]
     answer = next(e.payload for e in events if e.type == EventType.ANSWER_FINAL)
     assert answer["citations"], answer
@@ -40,7 +40,7 @@ def test_a_collection_filled_outside_the_workflow_is_searched(store: Store, work
     script.responses["plan"] = {"steps": [{"agent": "rag", "purpose": "winter preparation guidance"}]}
     service, worker, run_id = setup_run(store, workspace, question="What antifreeze mix before winter?")
     assert approve_all(service, worker, run_id) == "succeeded"
-    snippets = next(e.payload for e in service.runs.events(run_id) if e.type == EventType.RETRIEVAL_RESULTS)["snippets"]
+    snippets = next(e.payload for e in service.events(run_id) if e.type == EventType.RETRIEVAL_RESULTS)["snippets"]
     assert snippets[0]["collection"] == "winter" and snippets[0]["heading"] == "Antifreeze"
     assert snippets[0]["text"].startswith("# Winter Guide\n\n## Antifreeze")  # a lone title joins its section
 
@@ -53,7 +53,7 @@ def test_edited_documents_are_picked_up_by_the_next_run(store: Store, workspace:
                       "nearest depot and towed.\n")
     run2 = service.create_run("fleet", "What happens to a vehicle with a critical code?")
     assert approve_all(service, worker, run2) == "succeeded"
-    snippets = next(e.payload for e in service.runs.events(run2) if e.type == EventType.RETRIEVAL_RESULTS)["snippets"]
+    snippets = next(e.payload for e in service.events(run2) if e.type == EventType.RETRIEVAL_RESULTS)["snippets"]
     assert any("towed" in s["text"] for s in snippets)
     assert not any("taken out of service" in s["text"] for s in snippets)
 

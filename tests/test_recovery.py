@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from hil.engine.service import RunService
 from hil.engine.worker import Worker
 from hil.events import EventType
+from hil.services.runs import RunService
 from hil.store import Store
+from hil.store.scoped import ALL_TENANTS
 from hil.workflows import load_workflow_file
 from tests.conftest import DEFAULT_RESPONSES, Script, write_script_file
+from tests.helpers import apply_workflow
 
 HIL = str(Path(sys.executable).parent / "hil")
 
@@ -43,15 +45,15 @@ def test_parked_run_survives_kill_9_and_completes_without_repeating_steps(store:
     subprocess.run([HIL, "workflows", "apply", str(workspace)], env=env, check=True, capture_output=True)
     proc = subprocess.Popen([HIL, "ask", "--workflow", "fleet", "--model", model, "Top vehicles?"], env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    service = RunService(store)
+    service = RunService(store, "default")
     # approve the plan in the terminal, then leave the SQL approval waiting
-    _wait_for(lambda: any(r.status == "awaiting_approval" for r in service.runs.list_runs()))
+    _wait_for(lambda: any(r.status == "awaiting_approval" for r in service.list_runs()))
     assert proc.stdin is not None
     proc.stdin.write(b"a\n")
     proc.stdin.flush()
-    run_id = service.runs.list_runs()[0].id
-    _wait_for(lambda: len(service.runs.approvals(run_id=run_id)) == 2
-              and service.runs.get(run_id).status == "awaiting_approval")
+    run_id = service.list_runs()[0].id
+    _wait_for(lambda: len(service.approvals(run_id=run_id, status=None)) == 2
+              and service.get(run_id).status == "awaiting_approval")
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
@@ -71,13 +73,13 @@ def test_parked_run_survives_kill_9_and_completes_without_repeating_steps(store:
 
 def test_a_thousand_parked_runs_hold_no_threads_or_tasks(sqlite_store: Store, workspace: Path,
                                                          script: Script) -> None:
-    service = RunService(sqlite_store)
-    service.apply_workflow(load_workflow_file(workspace))
+    service = RunService(sqlite_store, "default")
+    apply_workflow(service.store, load_workflow_file(workspace))
     worker = Worker(sqlite_store, model="scripted:test", lease_seconds=30)
 
     async def scenario() -> tuple[int, int, int, int]:
         worker.start(threads=2, poll_seconds=0.05)
-        await asyncio.to_thread(service.runs.count_by_status)  # the loop's default executor exists from now on
+        await asyncio.to_thread(service.count_by_status)  # the loop's default executor exists from now on
         await asyncio.sleep(0.2)
         threads_before, tasks_before = threading.active_count(), len(asyncio.all_tasks())
 
@@ -87,7 +89,7 @@ def test_a_thousand_parked_runs_hold_no_threads_or_tasks(sqlite_store: Store, wo
         await asyncio.to_thread(create)
         deadline = time.time() + 600
         while time.time() < deadline:
-            counts = await asyncio.to_thread(service.runs.count_by_status)
+            counts = await asyncio.to_thread(service.count_by_status)
             if counts.get("awaiting_approval") == 1000:
                 break
             await asyncio.sleep(0.5)
@@ -100,7 +102,7 @@ def test_a_thousand_parked_runs_hold_no_threads_or_tasks(sqlite_store: Store, wo
         threads_before, tasks_before, threads_after, tasks_after = asyncio.run(scenario())
     finally:
         worker.stop()
-    assert service.runs.count_by_status() == {"awaiting_approval": 1000}
+    assert service.count_by_status() == {"awaiting_approval": 1000}
     # no growth is the invariant
     assert threads_after <= threads_before
     assert tasks_after <= tasks_before
@@ -115,13 +117,13 @@ def test_serve_style_pool_recovers_a_run_whose_worker_died(sqlite_store: Store, 
     wf = load_workflow_file(workspace)
     wf.approval.plan = False
     wf.approval.sql_read = False
-    service = RunService(sqlite_store)
-    service.apply_workflow(wf)
+    service = RunService(sqlite_store, "default")
+    apply_workflow(service.store, wf)
     run_id = service.create_run("fleet", "Which vehicles overheat most?")
-    assert RunRepo(sqlite_store).claim(dead_worker, lease_seconds=0.2) is not None
+    assert RunRepo(sqlite_store, ALL_TENANTS).claim(dead_worker, lease_seconds=0.2) is not None
     worker = Worker(sqlite_store, model="scripted:test", lease_seconds=5)
     worker.start(threads=1, poll_seconds=0.05)
     try:
-        _wait_for(lambda: service.runs.get(run_id).status == "succeeded", timeout=30)
+        _wait_for(lambda: service.get(run_id).status == "succeeded", timeout=30)
     finally:
         worker.stop()

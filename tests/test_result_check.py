@@ -8,21 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from hil.agents.sql import introspect
-from hil.connectors import connect
-from hil.connectors.result_check import (
+from hil.agents.sql.agent import introspect
+from hil.agents.sql.result_check import (
     align_literals,
     empty_result_hint,
     expects_rows,
     literal_filters,
     shape_problem,
 )
-from hil.engine.service import RunService
+from hil.connectors import connect
 from hil.engine.worker import Worker
 from hil.events import EventType
+from hil.services.runs import RunService
 from hil.store import Store
 from hil.workflows import SqlConnection, Workflow
 from tests.conftest import Script
+from tests.helpers import apply_workflow
 
 
 @pytest.fixture
@@ -82,8 +83,8 @@ def _workflow(path: Path) -> Workflow:
 
 
 def _run(store: Store, path: Path, question: str) -> tuple[RunService, str]:
-    service = RunService(store)
-    service.apply_workflow(_workflow(path))
+    service = RunService(store, "default")
+    apply_workflow(service.store, _workflow(path))
     run_id = service.create_run("geo", question)
     Worker(store, model="scripted:test").run_once(run_id)
     return service, run_id
@@ -98,10 +99,10 @@ def test_an_empty_result_is_redrafted_once_with_the_stored_values(sqlite_store: 
                                               "SELECT city_name FROM city WHERE state_name = 'texas' "
                                               "ORDER BY population DESC LIMIT 1"}
     service, run_id = _run(sqlite_store, geo, "What is the largest city in Tex?")
-    assert service.runs.get(run_id).status == "succeeded"
-    retried = [e.payload for e in service.runs.events(run_id) if e.type == EventType.STEP_RETRIED]
+    assert service.get(run_id).status == "succeeded"
+    retried = [e.payload for e in service.events(run_id) if e.type == EventType.STEP_RETRIED]
     assert len(retried) == 1 and "stored values like it: 'texas'" in retried[0]["error"]
-    executed = [e.payload for e in service.runs.events(run_id) if e.type == EventType.SQL_EXECUTED]
+    executed = [e.payload for e in service.events(run_id) if e.type == EventType.SQL_EXECUTED]
     assert [p["row_count"] for p in executed] == [0, 1]
     assert "returned no rows" in script.prompts("sql")[1]
 
@@ -112,8 +113,8 @@ def test_a_persistent_empty_result_is_accepted_after_one_redraft(sqlite_store: S
     script.responses["sql"] = lambda prompt: {"sql": "SELECT city_name FROM city WHERE population > 99000000"
                                               + (" " if "returned no rows" in prompt else "")}
     service, run_id = _run(sqlite_store, geo, "Which cities have more than 99 million people?")
-    assert service.runs.get(run_id).status == "succeeded"
-    drafts = [e for e in service.runs.events(run_id) if e.type == EventType.SQL_DRAFTED]
+    assert service.get(run_id).status == "succeeded"
+    drafts = [e for e in service.events(run_id) if e.type == EventType.SQL_DRAFTED]
     assert len(drafts) == 2  # one redraft, then the empty answer stands
 
 
@@ -123,8 +124,8 @@ def test_a_list_for_a_count_question_is_redrafted(sqlite_store: Store, geo: Path
                                               if "single count" in prompt else
                                               "SELECT city_name FROM city WHERE state_name = 'texas'"}
     service, run_id = _run(sqlite_store, geo, "How many cities are in texas?")
-    assert service.runs.get(run_id).status == "succeeded"
-    retried = [e.payload for e in service.runs.events(run_id) if e.type == EventType.STEP_RETRIED]
+    assert service.get(run_id).status == "succeeded"
+    retried = [e.payload for e in service.events(run_id) if e.type == EventType.STEP_RETRIED]
     assert "asks for a single count, but the query returned 2 rows" in retried[0]["error"]
     assert service.view(run_id).state.steps["sql"].output["rows"] == [[2]]  # type: ignore[index]
 
@@ -133,14 +134,14 @@ def test_a_draft_with_the_wrong_case_is_fixed_before_approval(sqlite_store: Stor
     script.responses["plan"] = {"steps": [{"agent": "sql", "purpose": "capital"}]}
     script.responses["sql"] = {"sql": "SELECT capital FROM state WHERE state_name = 'Texas'"}
     service, run_id = _run(sqlite_store, geo, "What is the capital of Texas?")
-    drafted = next(e.payload for e in service.runs.events(run_id) if e.type == EventType.SQL_DRAFTED)
+    drafted = next(e.payload for e in service.events(run_id) if e.type == EventType.SQL_DRAFTED)
     assert drafted["content"]["sql"] == "SELECT capital FROM state WHERE state_name = 'texas'"
     assert drafted["adjustments"] == ["'Texas' is stored as 'texas'"]
     assert service.view(run_id).state.steps["sql"].output["rows"] == [["austin"]]  # type: ignore[index]
 
 
 def test_a_limit_without_order_is_dropped_unless_the_question_asks_for_that_many() -> None:
-    from hil.connectors.result_check import drop_unordered_limit
+    from hil.agents.sql.result_check import drop_unordered_limit
 
     sql, note = drop_unordered_limit("SELECT state_name FROM border_info WHERE border = 'iowa' LIMIT 1", "sqlite",
                                      "which states border iowa")
@@ -152,7 +153,7 @@ def test_a_limit_without_order_is_dropped_unless_the_question_asks_for_that_many
 
 
 def test_stored_values_are_found_and_masked(geo: Path) -> None:
-    from hil.agents.sql import _knowledge
+    from hil.agents.sql.agent import _knowledge
 
     _tables, values = _knowledge(cfg(geo))
     found = {(m.text, m.table, m.column) for m in values.find("Which cities are in New Mexico or in Texas?")}

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hil.agents.sql import introspect
+from hil.agents.sql.agent import introspect
+from hil.agents.sql.schema_check import runtime_hint, schema_problems
 from hil.connectors import connect
-from hil.connectors.schema_check import runtime_hint, schema_problems
 from hil.errors import QueryFailed
 from hil.events import EventType
 from hil.store import Store
@@ -80,8 +80,8 @@ def test_the_reviewer_only_sees_sql_that_fits_the_schema(sqlite_store: Store, wo
     script.responses["sql"] = sql
     service, worker, run_id = setup_run(sqlite_store, workspace, approval__plan=False)
     worker.run_once(run_id)
-    drafts = [e for e in service.runs.events(run_id) if e.type == EventType.SQL_DRAFTED]
+    drafts = [e for e in service.events(run_id) if e.type == EventType.SQL_DRAFTED]
     assert [d.payload["content"]["sql"] for d in drafts] == [COOLING]
-    retried = [e.payload for e in service.runs.events(run_id) if e.type == EventType.STEP_RETRIED]
+    retried = [e.payload for e in service.events(run_id) if e.type == EventType.STEP_RETRIED]
     assert retried[0]["reason"] == "invalid_sql" and "it is in dtc_codes" in retried[0]["error"]
     assert approve_all(service, worker, run_id) == "succeeded"

@@ -6,13 +6,14 @@ import random
 import sqlite3
 from pathlib import Path
 
+from hil.agents.sql.linking import select_tables
 from hil.connectors.base import Column, Table, render_schema
-from hil.connectors.linking import select_tables
-from hil.engine.service import RunService
 from hil.engine.worker import Worker
+from hil.services.runs import RunService
 from hil.store import Store
 from hil.workflows import Workflow
 from tests.conftest import Script
+from tests.helpers import apply_workflow
 
 BUDGET = 12000
 WORDS = ["asset", "ledger", "batch", "quota", "route", "shift", "vendor", "permit", "audit", "badge", "claim", "depot", "forecast", "grant", "kiosk", "lease", "meter", "notice", "parcel", "refund", "sensor", "ticket", "voucher", "zone"]
@@ -60,11 +61,11 @@ def test_the_sql_prompt_on_300_tables_holds_both_tables(sqlite_store: Store, tmp
     script.responses["sql"] = {"sql": "SELECT c.full_name, sum(i.amount) AS total FROM invoices i JOIN customers c "
                                       "ON c.customer_id = i.customer_id GROUP BY c.full_name ORDER BY total DESC "
                                       "LIMIT 3"}
-    service = RunService(sqlite_store)
-    service.apply_workflow(wf)
+    service = RunService(sqlite_store, "default")
+    apply_workflow(service.store, wf)
     run_id = service.create_run("wh", "Which 3 customers have the highest total invoice amount?")
     Worker(sqlite_store, model="scripted:test").run_once(run_id)
-    assert service.runs.get(run_id).status == "succeeded"
+    assert service.get(run_id).status == "succeeded"
     prompt = script.prompts("sql")[0]
     schema = prompt.split("schema", 1)[1].split("Today's date")[0]
     assert "CREATE TABLE customers" in schema and "CREATE TABLE invoices" in schema

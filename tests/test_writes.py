@@ -15,14 +15,15 @@ from hil.connectors import connect
 from hil.connectors.base import Connector
 from hil.connectors.guard import check_write
 from hil.connectors.writes import estimate_impact, execute_write
-from hil.engine.service import RunService
 from hil.engine.worker import Worker
 from hil.errors import QueryFailed, QueryRefused
 from hil.events import EventType
+from hil.services.runs import RunService
+from hil.services.workflows import WorkflowService
 from hil.store import Store
 from hil.workflows import SqlConnection, Workflow
 from tests.conftest import Script
-from tests.helpers import pending
+from tests.helpers import apply_workflow, pending
 from tests.pg import PostgresServer
 
 SETUP = ("CREATE TABLE vehicles (id TEXT PRIMARY KEY, depot TEXT, services INTEGER CHECK (services < 10))",
@@ -114,8 +115,8 @@ def _service(store: Store, path: Path, read_only: bool) -> RunService:
     wf = Workflow.model_validate({
         "name": "ops", "steps": ["sql"], "approval": {"plan": False, "sql_read": False},
         "connections": [{"name": "fleet", "engine": "sqlite", "path": str(path), "read_only": read_only}]})
-    service = RunService(store)
-    service.apply_workflow(wf)
+    service = RunService(store, "default")
+    apply_workflow(service.store, wf)
     return service
 
 
@@ -147,8 +148,8 @@ def test_a_write_waits_for_a_human_even_when_reads_do_not(store: Store, fleet_sq
 
     service.decide(approval.id, "approve", content_hash_seen=approval.content_hash)
     worker.run_once(run_id)
-    assert service.runs.get(run_id).status == "succeeded"
-    [written] = [e.payload for e in service.runs.events(run_id) if e.type == EventType.SQL_WRITE_EXECUTED]
+    assert service.get(run_id).status == "succeeded"
+    [written] = [e.payload for e in service.events(run_id) if e.type == EventType.SQL_WRITE_EXECUTED]
     assert written["rows_affected"] == 2 and written["sql"] == approval.content["sql"]
     assert services(fleet_sqlite) == [2, 3, 9]
 
@@ -156,7 +157,7 @@ def test_a_write_waits_for_a_human_even_when_reads_do_not(store: Store, fleet_sq
 def test_a_write_is_executed_once_even_if_the_step_runs_again(store: Store, fleet_sqlite: Path,
                                                              script: Script) -> None:
     from hil.agents.base import StepContext
-    from hil.agents.sql import SqlAgent
+    from hil.agents.sql.agent import SqlAgent
     from hil.engine.runner import StepRunner
     from hil.engine.worker import default_llm_factory
 
@@ -165,7 +166,7 @@ def test_a_write_is_executed_once_even_if_the_step_runs_again(store: Store, flee
     runner = StepRunner(store, "w1", default_llm_factory("scripted:test"))
     with store.write() as conn:  # the runner's idempotency keys are per run and step
         runner.repo.set_status(conn, run_id, "running")
-    wf = service.workflows.get("ops").definition
+    wf = WorkflowService(service.store, "default").get("ops").definition
     ctx = StepContext(run_id=run_id, question="q", workflow=wf, step="sql", purpose="", outputs={},
                       emit=lambda *_: None, llm_factory=lambda: None, once=runner._once(run_id, "sql"))  # type: ignore[arg-type,return-value]
     content = {"sql": "UPDATE vehicles SET services = services + 1 WHERE id = 'VH-1'", "connection": "fleet",
@@ -179,8 +180,8 @@ def test_a_write_is_executed_once_even_if_the_step_runs_again(store: Store, flee
 def test_a_read_only_connection_never_drafts_a_write(store: Store, fleet_sqlite: Path, script: Script) -> None:
     service, _worker, run_id = _ask(store, fleet_sqlite, script, "DELETE FROM vehicles", "Delete every vehicle",
                                     read_only=True)
-    assert service.runs.get(run_id).status == "failed"
-    retried = [e.payload["error"] for e in service.runs.events(run_id) if e.type == EventType.STEP_RETRIED]
+    assert service.get(run_id).status == "failed"
+    retried = [e.payload["error"] for e in service.events(run_id) if e.type == EventType.STEP_RETRIED]
     assert retried and all("only read-only SELECT" in r for r in retried)
     assert "allows changes" not in script.prompts("sql")[0]
     assert len(services(fleet_sqlite)) == 3

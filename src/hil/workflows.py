@@ -3,7 +3,6 @@ the file and the field path."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any, Literal
@@ -12,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hil.errors import WorkflowInvalid
+from hil.hashing import content_hash
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 BUILTIN_STEPS = ("sql", "rag")
@@ -80,13 +80,9 @@ class Workflow(_Strict):
 
     @field_validator("steps")
     @classmethod
-    def _known_steps(cls, steps: list[str]) -> list[str]:
-        from hil.agents.registry import step_agent_names
-
-        known = step_agent_names()
-        for step in steps:
-            if step not in known:
-                raise ValueError(f"unknown step {step!r}; known steps: {', '.join(sorted(known))}")
+    def _steps_once(cls, steps: list[str]) -> list[str]:
+        # Whether a step names a registered agent is checked by the workflow service, which knows
+        # the registry; a definition is data and imports nothing above it.
         if len(set(steps)) != len(steps):
             raise ValueError("a step may appear only once")
         return steps
@@ -100,8 +96,7 @@ class Workflow(_Strict):
         return self
 
     def content_hash(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return content_hash(self.model_dump(mode="json"))
 
     def connection(self, name: str | None = None) -> SqlConnection:
         if name is None:
@@ -119,15 +114,26 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
-def describe_validation_error(source: str, err: ValidationError) -> WorkflowInvalid:
-    errors = err.errors()
+def location(loc: tuple[int | str, ...]) -> str:
+    """A field path as a user writes it: ``knowledge[0].paths[1]``."""
+    return _location(loc)
+
+
+def describe_errors(source: str | None, errors: list[dict[str, Any]]) -> WorkflowInvalid:
+    """One error naming the first problem (and how many more), with every field path in details;
+    ``source`` (a file name) starts the message when there is one."""
     first = errors[0]
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    msg = first["msg"].removeprefix("Value error, ")
+    msg = str(first["msg"]).removeprefix("Value error, ")
     return WorkflowInvalid(
-        f"{source}: {_location(tuple(first['loc']))}: {msg}{more}",
-        details={"errors": [{"loc": _location(tuple(e["loc"])), "msg": e["msg"]} for e in errors]},
+        f"{source + ': ' if source else ''}{_location(tuple(first['loc']))}: {msg}{more}",
+        details={"errors": [{"loc": _location(tuple(e["loc"])), "msg": str(e["msg"]).removeprefix("Value error, ")}
+                            for e in errors]},
     )
+
+
+def describe_validation_error(source: str, err: ValidationError) -> WorkflowInvalid:
+    return describe_errors(source, [dict(e) for e in err.errors()])
 
 
 def parse_workflow(data: Any, source: str = "<workflow>", base_dir: Path | None = None) -> Workflow:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from hil.fewshot import Recall, no_examples
+from hil.examples import Recall, no_examples
 from hil.models.llm import LLM
 from hil.workflows import Workflow
 

@@ -151,17 +151,3 @@ class Connector(ABC):
         if len(rows) > self.SAMPLE_DISTINCT_MAX or any(len(str(r[0])) > 40 for r in rows):
             return []
         return sorted(str(r[0]) for r in rows)
-
-
-def connect(cfg: SqlConnection, timeout_s: float = 30.0) -> Connector:
-    if cfg.engine == "duckdb":
-        from hil.connectors.duckdb import DuckDBConnector
-
-        return DuckDBConnector(cfg, timeout_s)
-    if cfg.engine == "sqlite":
-        from hil.connectors.sqlite import SQLiteConnector
-
-        return SQLiteConnector(cfg, timeout_s)
-    from hil.connectors.postgres import PostgresConnector
-
-    return PostgresConnector(cfg, timeout_s)

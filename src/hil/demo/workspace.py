@@ -9,11 +9,10 @@ from pathlib import Path
 
 from hil import settings
 from hil.demo.generate import generate
-from hil.engine.service import RunService
-from hil.knowledge import KnowledgeService
-from hil.store.connection_repo import ConnectionRepo
-from hil.store.db import Store
-from hil.workflows import load_workflow_file
+from hil.services import DEFAULT_TENANT, Store
+from hil.services.connections import ConnectionService
+from hil.services.knowledge import KnowledgeService
+from hil.services.workflows import WorkflowService
 
 PACKAGE_DIR = Path(__file__).parent
 
@@ -28,7 +27,7 @@ class DemoWorkspace:
     row_counts: dict[str, int] | None
 
 
-def prepare(store: Store, say: Callable[[str], None] = lambda _m: None) -> DemoWorkspace:
+def prepare(store: Store, say: Callable[[str], None] = lambda _m: None, tenant: str = DEFAULT_TENANT) -> DemoWorkspace:
     root = settings.home() / "demo"
     docs = root / "docs"
     docs.mkdir(parents=True, exist_ok=True)
@@ -43,9 +42,10 @@ def prepare(store: Store, say: Callable[[str], None] = lambda _m: None) -> DemoW
         counts = generate(database)
     wf_file = root / "fleet-health.yaml"
     shutil.copyfile(PACKAGE_DIR / "fleet-health.yaml", wf_file)
-    workflow = load_workflow_file(wf_file)
-    stored, _changed = RunService(store).apply_workflow(workflow)
-    knowledge = KnowledgeService(store)
+    workflows = WorkflowService(store, tenant)
+    workflow = workflows.load_file(wf_file)
+    stored, _changed = workflows.apply(workflow)
+    knowledge = KnowledgeService(store, tenant)
     for source in workflow.knowledge:  # indexed and embedded now, so the first question does not wait
         report = knowledge.add(source.name, source.paths)
         if report.count("indexed"):
@@ -53,6 +53,6 @@ def prepare(store: Store, say: Callable[[str], None] = lambda _m: None) -> DemoW
         for failure in report.failed:
             say(f"could not index {failure.source}: {failure.reason}")
     # the demo database is also a named connection, for `hil sql fleet "SELECT ..."`
-    ConnectionRepo(store).add(workflow.connection(), replace=True)
+    ConnectionService(store, tenant).add(workflow.connection(), replace=True)
     return DemoWorkspace(root, database, wf_file, stored.version, counts is not None, counts)
 

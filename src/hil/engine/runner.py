@@ -4,26 +4,29 @@ run can be resumed by any worker from the log alone."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 from hil import settings
 from hil.agents import registry
-from hil.agents.base import Agent, Draft, Feedback, Redraft, StepContext
+from hil.agents.base import Agent, Draft, StepContext
+from hil.agents.sql.fewshot import recall_from
+from hil.engine.driver import drive_step
 from hil.engine.learning import approved_pairs
+from hil.engine.projections import thread_turn
 from hil.engine.state import DraftState, RunState, StepState, fold
 from hil.errors import HilError, IdempotencyConflict
-from hil.events import Event, EventType
+from hil.events import EventType
+from hil.hashing import content_hash
 from hil.knowledge.service import KnowledgeService
 from hil.models.llm import LLM
 from hil.store.db import Store
 from hil.store.example_repo import ExampleRepo
 from hil.store.run_repo import Run, RunRepo
+from hil.store.scoped import ALL_TENANTS
 from hil.store.workflow_repo import StoredWorkflow, WorkflowRepo
 
 FINAL_STEPS = ("reasoner", "responder")
@@ -37,15 +40,11 @@ class Parked(Exception):
     """The run waits for a human; the worker lets go of it."""
 
 
-def content_hash(content: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
 class StepRunner:
     def __init__(self, store: Store, worker_id: str, llm_factory: Callable[[StoredWorkflow], LLM]):
         self.store = store
-        self.repo = RunRepo(store)  # every tenant's runs: what a tenant sees is scoped by the run's tenant
-        self.workflows = WorkflowRepo(store, tenant=None)
+        self.repo = RunRepo(store, ALL_TENANTS)  # every tenant's runs: what a tenant sees is scoped by the run's tenant
+        self.workflows = WorkflowRepo(store, ALL_TENANTS)
         self.worker_id = worker_id
         self.llm_factory = llm_factory
 
@@ -111,7 +110,7 @@ class StepRunner:
                     ctx = StepContext(run_id=run_id, question=run.question, workflow=stored.definition, step=name,
                                       purpose=purpose, outputs=outputs, history=history, llm_factory=llm,
                                       emit=self._emitter(run_id, name),
-                                      once=self._once(run_id, name), recall=examples.recall,
+                                      once=self._once(run_id, name), recall=recall_from(examples.entries),
                                       retrieve=knowledge.retrieve,
                                       notes={"failures": [d.failed_with for d in st.drafts if d.failed_with]},
                                       cancelled=cancelled)
@@ -134,29 +133,11 @@ class StepRunner:
 
     def _drive_step(self, run_id: str, stored: StoredWorkflow, agent: Agent, st: StepState,
                     ctx: StepContext) -> dict[str, Any]:
-        while True:
-            latest = st.drafts[-1] if st.drafts else None
-            if latest is None or latest.needs_redraft:
-                if len(st.drafts) >= settings.get_int("HIL_MAX_DRAFTS"):
-                    raise HilError(f"step {st.name!r} gave up after {len(st.drafts)} drafts")
-                feedback = None
-                if latest is not None:
-                    source: Literal["reviewer", "error", "clarification"] = "error" if latest.failed_with else (
-                        "clarification" if latest.decision == "respond" else "reviewer")
-                    feedback = Feedback(source, latest.failed_with or latest.message or "", latest.approved_content)
-                draft = agent.draft(ctx, feedback)
-                if draft is None:
-                    return agent.execute(ctx, None)
-                latest = self._record_draft(run_id, st, draft, len(st.drafts) + 1)
-            if latest.needs_approval and latest.decision is None:
-                self._park(run_id, stored, st, latest)
-            try:
-                return agent.execute(ctx, latest.approved_content)
-            except Redraft as r:
-                self._emit(run_id, EventType.STEP_RETRIED, {"reason": "execution_error", "error": r.message,
-                                                            "draft_id": latest.draft_id},
-                           step=st.name, agent=st.name)
-                latest.failed_with = r.message
+        return drive_step(agent, st, ctx, _RunHooks(self, run_id, stored), settings.get_int("HIL_MAX_DRAFTS"))
+
+    def _retried(self, run_id: str, st: StepState, d: DraftState, message: str) -> None:
+        self._emit(run_id, EventType.STEP_RETRIED, {"reason": "execution_error", "error": message,
+                                                    "draft_id": d.draft_id}, step=st.name, agent=st.name)
 
     def _record_draft(self, run_id: str, st: StepState, draft: Draft, attempt: int) -> DraftState:
         d = DraftState(str(uuid.uuid4()), draft.kind, draft.content, draft.needs_approval,
@@ -227,16 +208,18 @@ class StepRunner:
         return history
 
 
-def thread_turn(run: Run, events: list[Event]) -> dict[str, Any]:
-    """What a follow-up question needs of an earlier turn: its question, SQL, a summary of the
-    rows it got, and its answer."""
-    answer = fold(run.id, events).answer or {}
-    executed = [e.payload for e in events if e.type == EventType.SQL_EXECUTED]
-    last = executed[-1] if executed else None
-    summary = None
-    if last:
-        sample = "; ".join(", ".join(f"{c}={v}" for c, v in zip(last["columns"], row, strict=False))
-                           for row in last.get("sample_rows", [])[:3])
-        summary = f"{last['row_count']} rows ({', '.join(last['columns'])}){': ' + sample if sample else ''}"
-    return {"run_id": run.id, "question": run.question, "status": run.status, "sql": last["sql"] if last else None,
-            "result": summary, "answer": answer.get("text", "")}
+class _RunHooks:
+    """The runner's side of the step driver: every draft and retry is an event; a draft that needs
+    a human parks the run."""
+
+    def __init__(self, runner: StepRunner, run_id: str, stored: StoredWorkflow):
+        self.runner, self.run_id, self.stored = runner, run_id, stored
+
+    def record(self, st: StepState, draft: Draft, attempt: int) -> DraftState:
+        return self.runner._record_draft(self.run_id, st, draft, attempt)
+
+    def await_decision(self, st: StepState, d: DraftState) -> None:
+        self.runner._park(self.run_id, self.stored, st, d)
+
+    def retried(self, st: StepState, d: DraftState, message: str) -> None:
+        self.runner._retried(self.run_id, st, d, message)

@@ -11,11 +11,12 @@ import uuid
 from collections.abc import Callable
 
 from hil import settings
+from hil.engine.control import RunControl
 from hil.engine.runner import StepRunner
-from hil.engine.service import RunService
 from hil.models.llm import LLM, resolve
 from hil.store.db import Store
 from hil.store.run_repo import RunRepo
+from hil.store.scoped import ALL_TENANTS
 from hil.store.workflow_repo import StoredWorkflow
 
 
@@ -30,8 +31,8 @@ class Worker:
     def __init__(self, store: Store, *, model: str | None = None, lease_seconds: float | None = None,
                  worker_id: str | None = None):
         self.store = store
-        self.repo = RunRepo(store)
-        self.service = RunService(store, tenant=None)
+        self.repo = RunRepo(store, ALL_TENANTS)
+        self.control = RunControl(store, ALL_TENANTS)
         self.worker_id = worker_id or f"w-{uuid.uuid4().hex[:12]}"
         self.lease_seconds = lease_seconds or settings.get_int("HIL_LEASE_SECONDS")
         self.runner = StepRunner(store, self.worker_id, default_llm_factory(model))
@@ -41,7 +42,7 @@ class Worker:
     def run_once(self, run_id: str | None = None) -> bool:
         """Expire overdue approvals, then lease and execute one run (``run_id`` if given).
         False when nothing was runnable."""
-        self.service.expire_approvals()
+        self.control.expire_approvals()
         claimed = self.repo.claim(self.worker_id, self.lease_seconds, run_id)
         if claimed is None:
             return False
@@ -92,6 +93,6 @@ class Worker:
 
     def stop(self) -> None:
         self._stop.set()
-        self.store._notify()
+        self.store.notify()
         for t in self._threads:
             t.join(timeout=10)

@@ -22,12 +22,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hil.agents.base import Feedback, Redraft, StepContext
-from hil.agents.sql import SqlAgent
+from hil.agents.base import Draft, StepContext
+from hil.agents.sql.agent import SqlAgent
+from hil.agents.sql.fewshot import in_memory
+from hil.engine.driver import GaveUp, drive_step
+from hil.engine.state import DraftState, StepState
 from hil.errors import ConfigError, HilError
 from hil.evals.benchmarks import Benchmark, Item
 from hil.events import EventType
-from hil.fewshot import Example, Recall, in_memory, no_examples
+from hil.examples import Example, Recall, no_examples
 from hil.models.llm import LLM
 from hil.workflows import ApprovalPolicy, SqlConnection, Workflow
 
@@ -105,40 +108,51 @@ def _workflow(bench: Benchmark, item: Item) -> Workflow:
                     approval=ApprovalPolicy(plan=False, sql_read=False))
 
 
+class _Unattended:
+    """The evaluation's side of the step driver: every draft is approved unseen; model calls and the
+    examples the last draft followed are counted for the report."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.sql: str | None = None
+        self.examples: list[str] = []
+
+    def emit(self, type: str, payload: dict[str, Any]) -> None:
+        if type == EventType.STEP_RETRIED and payload.get("reason") == "invalid_sql":
+            self.calls += 1
+
+    def record(self, st: StepState, draft: Draft, attempt: int) -> DraftState:
+        self.calls += 1 + max(len(draft.extra.get("consensus", {}).get("candidates", [])) - 1, 0)
+        self.sql = str(draft.content["sql"])
+        self.examples = [e["id"] for e in draft.extra.get("examples", [])]
+        d = DraftState(str(uuid.uuid4()), draft.kind, draft.content, draft.needs_approval)
+        st.drafts.append(d)
+        return d
+
+    def await_decision(self, st: StepState, d: DraftState) -> None:
+        d.decision = "approve"
+
+    def retried(self, st: StepState, d: DraftState, message: str) -> None:
+        return None
+
+
 def ask_agent(workflow: Workflow, question: str, llm: LLM, recall: Recall, max_drafts: int
               ) -> tuple[str | None, list[tuple[Any, ...]] | None, int, str | None, list[str]]:
-    """Drive the SQL agent with every draft approved: (sql, rows, model calls, error, example ids)."""
-    agent = SqlAgent()
-    calls = 0
-    examples: list[str] = []
-
-    def emit(type: str, payload: dict[str, Any]) -> None:
-        nonlocal calls
-        if type == EventType.STEP_RETRIED and payload.get("reason") == "invalid_sql":
-            calls += 1
-
+    """Drive the SQL agent through the runner's step driver with every draft approved:
+    (sql, rows, model calls, error, example ids)."""
+    hooks = _Unattended()
     ctx = StepContext(run_id=str(uuid.uuid4()), question=question, workflow=workflow, step="sql", purpose="",
-                      outputs={}, emit=emit, llm_factory=lambda: llm, once=lambda _k, action: action(),
+                      outputs={}, emit=hooks.emit, llm_factory=lambda: llm, once=lambda _k, action: action(),
                       recall=recall)
-    feedback: Feedback | None = None
-    sql: str | None = None
-    for _ in range(max_drafts):
-        try:
-            draft = agent.draft(ctx, feedback)
-        except HilError as err:
-            return sql, None, calls + 1, err.message, examples
-        calls += 1
-        assert draft is not None
-        sql = str(draft.content["sql"])
-        calls += max(len(draft.extra.get("consensus", {}).get("candidates", [])) - 1, 0)  # the other drafts
-        examples = [e["id"] for e in draft.extra.get("examples", [])]
-        try:
-            out = agent.execute(ctx, draft.content)
-        except Redraft as r:
-            feedback = Feedback("error", r.message, draft.content)
-            continue
-        return sql, [tuple(r) for r in out["rows"]], calls, None, examples
-    return sql, None, calls, feedback.message if feedback else "no draft", examples
+    st = StepState("sql")
+    try:
+        out = drive_step(SqlAgent(), st, ctx, hooks, max_drafts)
+    except GaveUp as err:
+        failed = err.last.failed_with if err.last else None
+        return hooks.sql, None, hooks.calls, failed or err.message, hooks.examples
+    except HilError as err:  # no valid draft at all: the failed attempt counts as a call
+        return hooks.sql, None, hooks.calls + 1, err.message, hooks.examples
+    return hooks.sql, [tuple(r) for r in out["rows"]], hooks.calls, None, hooks.examples
 
 
 def judge(bench: Benchmark, item: Item, llm: LLM, recall: Recall, max_drafts: int) -> Outcome:

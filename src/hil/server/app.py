@@ -14,7 +14,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from hil.engine.service import RunService
 from hil.engine.worker import Worker
 from hil.errors import HilError, NotFound
 from hil.knowledge.background import BackgroundEmbedder
@@ -22,8 +21,9 @@ from hil.server import routes_config, routes_events, routes_knowledge, routes_ru
 from hil.server.deps import ServerState
 from hil.server.hub import EventHub
 from hil.server.schemas import ErrorOut
-from hil.store.db import Store
-from hil.workflows import _location
+from hil.services import ALL_TENANTS, Store
+from hil.services.runs import RunService
+from hil.workflows import Workflow, location
 
 API = "/api/v1"
 log = logging.getLogger("hil.server")
@@ -70,7 +70,7 @@ def create_app(store: Store, workers: int = 2, model: str | None = None, *, auth
 
     @app.exception_handler(RequestValidationError)
     def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        found = [{"loc": _location(tuple(e["loc"])), "msg": str(e["msg"]).removeprefix("Value error, ")}
+        found = [{"loc": location(tuple(e["loc"])), "msg": str(e["msg"]).removeprefix("Value error, ")}
                  for e in exc.errors()]
         first = found[0] if found else {"loc": "(request)", "msg": "invalid"}
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
@@ -98,11 +98,23 @@ def create_app(store: Store, workers: int = 2, model: str | None = None, *, auth
         store.check()
         if auth:
             return {"status": "ready", "auth": True}
-        return {"status": "ready", "auth": False, "runs": RunService(store, None).runs.count_by_status(),
+        return {"status": "ready", "auth": False, "runs": RunService(store, ALL_TENANTS).count_by_status(),
                 "subscribers": hub.subscribers}
 
     for module in (routes_config, routes_knowledge, routes_runs, routes_events):
         app.include_router(module.router, prefix=API)
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's document, plus the Workflow model, which the workflow routes validate themselves."""
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)
+            workflow = Workflow.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(workflow.pop("$defs", {}))
+            schemas["Workflow"] = workflow
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/", include_in_schema=False)
     def index() -> dict[str, Any]:

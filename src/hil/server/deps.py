@@ -12,8 +12,8 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from hil.errors import Forbidden, Unauthorized
 from hil.server.hub import EventHub
-from hil.store.auth_repo import LOCAL_ADMIN, AuthRepo, Principal
-from hil.store.db import Store
+from hil.services import Store
+from hil.services.users import LOCAL_ADMIN, Principal, UserService
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `hil keys create`.")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The same key, for clients without bearer.")
@@ -42,7 +42,7 @@ def caller(request: Request,
     if not key:
         raise Unauthorized("this server needs an API key", hint="send `Authorization: Bearer KEY`; "
                            "create a key with `hil keys create USER`")
-    principal = AuthRepo(state.store).authenticate(key)
+    principal = UserService(state.store).authenticate(key)
     if principal is None:
         raise Unauthorized("the API key is unknown or revoked", hint="create a new one with `hil keys create USER`")
     return principal

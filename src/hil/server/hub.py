@@ -18,16 +18,13 @@ import threading
 from dataclasses import dataclass, field
 
 import anyio
-import sqlalchemy as sa
 
 from hil import events as ev
 from hil.events import Event
-from hil.store.db import Store
-from hil.store.run_repo import _event
-from hil.store.tables import run_events, runs
+from hil.services import ALL_TENANTS, Store
+from hil.services.runs import RunService
 
 TENANT_SLACK = 2.0  # seconds: events may commit out of timestamp order by this much (a write's length)
-RUNS_PER_QUERY = 400
 
 
 def frame(event: Event, event_id: str | None = None) -> bytes:
@@ -64,7 +61,7 @@ class EventHub:
 
     async def stop(self) -> None:
         self._stop.set()
-        self.store._notify()
+        self.store.notify()
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -153,24 +150,7 @@ class EventHub:
 
     def _fetch(self, cursors: dict[str, int], tenants: dict[str, float]
                ) -> tuple[dict[str, list[Event]], dict[str, list[Event]]]:
-        by_run: dict[str, list[Event]] = {r: [] for r in cursors}
-        by_tenant: dict[str, list[Event]] = {}
-        with self.store.read() as conn:
-            # first the runs that moved (one cheap IN query), then their new events
-            ids = list(cursors)
-            moved: list[tuple[str, int]] = []
-            for i in range(0, len(ids), RUNS_PER_QUERY):
-                rows = conn.execute(sa.select(runs.c.id, runs.c.last_seq).where(runs.c.id.in_(ids[i:i + RUNS_PER_QUERY])))
-                moved += [(r.id, cursors[r.id]) for r in rows if r.last_seq > cursors[r.id]]
-            for i in range(0, len(moved), RUNS_PER_QUERY):
-                cond = sa.or_(*[sa.and_(run_events.c.run_id == r, run_events.c.seq > c)
-                                for r, c in moved[i:i + RUNS_PER_QUERY]])
-                for row in conn.execute(sa.select(run_events).where(cond)
-                                        .order_by(run_events.c.run_id, run_events.c.seq)):
-                    by_run[row.run_id].append(_event(row))
-            for tenant, since in tenants.items():
-                q = (sa.select(run_events).join(runs, runs.c.id == run_events.c.run_id)
-                     .where(runs.c.tenant_id == tenant, run_events.c.ts >= since - TENANT_SLACK)
-                     .order_by(run_events.c.ts, run_events.c.run_id, run_events.c.seq))
-                by_tenant[tenant] = [_event(row) for row in conn.execute(q)]
+        by_run = RunService(self.store, ALL_TENANTS).new_events(cursors) if cursors else {}
+        by_tenant = {tenant: RunService(self.store, tenant).events_since(since - TENANT_SLACK)
+                     for tenant, since in tenants.items()}
         return by_run, by_tenant

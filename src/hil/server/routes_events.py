@@ -23,7 +23,7 @@ from hil.events import TERMINAL_TYPES, Event
 from hil.server.deps import ServerState, State, Viewer
 from hil.server.hub import Subscription, frame
 from hil.server.schemas import errors
-from hil.store.run_repo import TERMINAL_STATUSES, RunRepo
+from hil.services.runs import TERMINAL_STATUSES, RunService
 
 router = APIRouter(tags=["events"])
 
@@ -88,10 +88,10 @@ async def run_events(run_id: str, who: Viewer, state: State,
                      ) -> StreamingResponse:
     """The run's events as SSE, from `after` (or Last-Event-ID) on; ends after the terminal event."""
     start = _resume_point(after, last_event_id)
-    repo = RunRepo(state.store, who.tenant)
-    run = await run_in_threadpool(repo.get, run_id)
+    service = RunService(state.store, who.tenant)
+    run = await run_in_threadpool(service.get, run_id)
     if run.status in TERMINAL_STATUSES:  # nothing more will come: send what is left and end
-        done = await run_in_threadpool(repo.events, run_id, start)
+        done = await run_in_threadpool(service.events, run_id, start)
 
         async def replay() -> AsyncIterator[bytes]:
             for e in done:

@@ -9,11 +9,11 @@ from fastapi.concurrency import run_in_threadpool
 
 from hil import settings
 from hil.knowledge.index import Mode
-from hil.knowledge.service import KnowledgeService
 from hil.server.deps import Admin, Operator, State, Viewer
 from hil.server.schemas import CollectionIn, CollectionOut, DocumentOut, UploadResult, errors
 from hil.server.uploads import receive_files, scratch_folder
 from hil.server.views import refuse_taken
+from hil.services.knowledge import KnowledgeService
 
 router = APIRouter(tags=["knowledge"])
 

@@ -8,8 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 
-from hil.engine.runner import thread_turn
-from hil.engine.service import RunService
 from hil.errors import NotFound
 from hil.server.deps import Approver, Operator, State, Viewer
 from hil.server.schemas import (
@@ -23,22 +21,15 @@ from hil.server.schemas import (
     ThreadOut,
     errors,
 )
-from hil.server.views import approval_out, artifacts, decode_cursor, encode_cursor, run_detail, run_out
-from hil.store.auth_repo import Principal
-from hil.store.run_repo import RunFilter
-from hil.store.workflow_repo import WorkflowRepo
+from hil.server.views import decode_cursor, encode_cursor
+from hil.services.runs import RunFilter, RunService, approval_public, run_public
+from hil.services.users import Principal
 
 router = APIRouter()
 
 
 def _service(state: State, who: Principal) -> RunService:
     return RunService(state.store, who.tenant)
-
-
-def _detail(service: RunService, run_id: str) -> dict[str, Any]:
-    view = service.view(run_id)
-    name = WorkflowRepo(service.store, service.tenant).get(view.run.workflow_id, view.run.workflow_version).name
-    return run_detail(view, name, service.pending_approvals(run_id))
 
 
 @router.post("/runs", status_code=201, response_model=RunDetail, tags=["runs"], responses=errors(401, 403, 404, 422))
@@ -49,11 +40,9 @@ def create_run(body: Annotated[RunIn, Body(openapi_examples={"question": {"value
     thread_id of an earlier run to ask a follow-up: the planner sees the earlier questions, SQL,
     result summaries and answers."""
     service = _service(state, who)
-    if body.thread_id and not service.runs.list_runs(thread_id=body.thread_id, limit=1):
-        raise NotFound(f"no thread {body.thread_id!r}", hint="omit thread_id to start a new conversation")
     run_id = service.create_run(body.workflow, body.question, thread_id=body.thread_id or str(uuid.uuid4()),
-                                user=who.user)
-    return _detail(service, run_id)
+                                user=who.user, thread_must_exist=body.thread_id is not None)
+    return service.detail(run_id)
 
 
 @router.get("/runs", response_model=RunPage, tags=["runs"], responses=errors(401, 404, 422))
@@ -69,13 +58,12 @@ def list_runs(who: Viewer, state: State,
               ) -> dict[str, Any]:
     """History, newest first."""
     service = _service(state, who)
-    workflow_id = service.workflows.get(workflow).id if workflow else None
-    where = RunFilter(workflow_id=workflow_id, status=status, user=user,
+    where = RunFilter(status=status, user=user,
                       since=since.timestamp() if since else None, until=until.timestamp() if until else None,
                       text=text, before=decode_cursor(cursor) if cursor else None)
-    found = service.runs.list_runs(limit=limit + 1, where=where)
+    found = service.list_runs(limit=limit + 1, where=where, workflow=workflow)
     page = found[:limit]
-    return {"runs": [run_out(r) for r in page],
+    return {"runs": [run_public(r) for r in page],
             "next_cursor": encode_cursor(page[-1]) if len(found) > limit else None}
 
 
@@ -83,29 +71,28 @@ def list_runs(who: Viewer, state: State,
 def get_run(run_id: str, who: Viewer, state: State) -> dict[str, Any]:
     """The run's state folded from its events: status, plan, drafts, SQL results, snippets, answer and
     the approvals waiting for a human."""
-    return _detail(_service(state, who), run_id)
+    return _service(state, who).detail(run_id)
 
 
 @router.post("/runs/{run_id}/cancel", response_model=RunDetail, tags=["runs"], responses=errors(401, 403, 404))
 def cancel_run(run_id: str, who: Operator, state: State) -> dict[str, Any]:
     """Cancel; a finished run is left as it is (200 either way, the body says which)."""
     service = _service(state, who)
-    service.runs.get(run_id)
     service.cancel(run_id, user=who.user)
-    return _detail(service, run_id)
+    return service.detail(run_id)
 
 
 @router.get("/runs/{run_id}/artifacts", response_model=list[str], tags=["runs"], responses=errors(401, 404))
 def list_artifacts(run_id: str, who: Viewer, state: State) -> list[str]:
     """Names of what the run produced, e.g. sql.csv, sql.json, answer.json."""
-    return sorted(artifacts(_service(state, who).view(run_id)))
+    return sorted(_service(state, who).artifacts(run_id))
 
 
 @router.get("/runs/{run_id}/artifacts/{name}", tags=["runs"], responses={
     **errors(401, 404), 200: {"content": {"text/csv": {}, "application/json": {}},
                               "description": "The artifact's content."}})
 def get_artifact(run_id: str, name: str, who: Viewer, state: State) -> Response:
-    found = artifacts(_service(state, who).view(run_id))
+    found = _service(state, who).artifacts(run_id)
     if name not in found:
         raise NotFound(f"run {run_id} has no artifact {name!r}",
                        hint=f"it has: {', '.join(sorted(found)) or 'none yet'}")
@@ -125,11 +112,7 @@ def feedback(run_id: str, body: FeedbackIn, who: Operator, state: State) -> dict
 @router.get("/threads/{thread_id}", response_model=ThreadOut, tags=["runs"], responses=errors(401, 404))
 def get_thread(thread_id: str, who: Viewer, state: State) -> dict[str, Any]:
     """The conversation: every run of the thread, oldest first."""
-    service = _service(state, who)
-    found = sorted(service.runs.list_runs(thread_id=thread_id, limit=500), key=lambda r: r.created_at)
-    if not found:
-        raise NotFound(f"no thread {thread_id!r}")
-    return {"id": thread_id, "turns": [thread_turn(r, service.runs.events(r.id)) for r in found]}
+    return {"id": thread_id, "turns": _service(state, who).thread(thread_id)}
 
 
 # -- approvals --
@@ -139,10 +122,8 @@ def list_approvals(who: Viewer, state: State,
                    workflow: Annotated[str | None, Query(description="Workflow name or id.")] = None,
                    run: Annotated[str | None, Query(description="Run id.")] = None,
                    kind: Annotated[str | None, Query(examples=["plan", "sql_read"])] = None) -> list[dict[str, Any]]:
-    service = _service(state, who)
-    workflow_id = service.workflows.get(workflow).id if workflow else None
-    return [approval_out(a) for a in service.runs.approvals(run_id=run, status=status or None, kind=kind,
-                                                             workflow_id=workflow_id)]
+    return [approval_public(a) for a in _service(state, who).approvals(run_id=run, status=status or None, kind=kind,
+                                                                          workflow=workflow)]
 
 
 @router.post("/approvals/{approval_id}/decision", response_model=ApprovalOut, tags=["approvals"],
@@ -158,4 +139,4 @@ def decide(approval_id: str, who: Approver,
     otherwise, gets 409; the same decision sent twice is accepted once."""
     decided = _service(state, who).decide(approval_id, body.decision, content_hash_seen=body.content_hash,
                                           content=body.content, message=body.message, user=who.user, role=who.role)
-    return approval_out(decided)
+    return approval_public(decided)

@@ -76,7 +76,7 @@ class AuthRepo:
         conn.execute(tenants.insert().values(id=tenant_id, name=name, created_at=time.time()))
         return tenant_id
 
-    def add_user(self, name: str, role: str, tenant: str = DEFAULT_TENANT) -> User:
+    def add_user(self, name: str, role: str, tenant: str) -> User:
         if role not in ROLES:
             raise ConfigError(f"unknown role {role!r}", hint=f"roles: {', '.join(ROLES)}")
         if not NAME.match(name):
@@ -104,7 +104,7 @@ class AuthRepo:
         with self.store.read() as conn:
             return [User(r.id, r.tenant_name, r.name, r.role, r.created_at, int(r.keys or 0)) for r in conn.execute(q)]
 
-    def create_key(self, user: str, tenant: str = DEFAULT_TENANT) -> tuple[ApiKey, str]:
+    def create_key(self, user: str, tenant: str) -> tuple[ApiKey, str]:
         """A new key for ``user``; returns it with its secret, which is never stored."""
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
         with self.store.write() as conn:

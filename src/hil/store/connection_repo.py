@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from hil import secrets
 from hil.errors import ConfigError, NotFound
-from hil.store.db import Store
-from hil.store.tables import DEFAULT_TENANT, connections
+from hil.store.scoped import TenantScoped
+from hil.store.tables import connections
 from hil.workflows import SqlConnection
 
 
@@ -26,24 +26,20 @@ class StoredConnection:
     created_at: float
 
 
-class ConnectionRepo:
+class ConnectionRepo(TenantScoped):
     """Named connections of one tenant."""
-
-    def __init__(self, store: Store, tenant: str = DEFAULT_TENANT):
-        self.store = store
-        self.tenant = tenant
 
     def add(self, cfg: SqlConnection, replace: bool = False) -> StoredConnection:
         values = {"engine": cfg.engine, "path": cfg.path,
                   "dsn_encrypted": secrets.encrypt(cfg.dsn) if cfg.dsn else None}
         with self.store.write() as conn:
             row = conn.execute(sa.select(connections.c.id).where(connections.c.name == cfg.name,
-                                                                 connections.c.tenant_id == self.tenant)).first()
+                                                                 self.mine(connections.c.tenant_id))).first()
             if row is not None and not replace:
                 raise ConfigError(f"a connection named {cfg.name!r} already exists",
                                   hint="remove it first, or add it again with --replace")
             if row is None:
-                conn.execute(connections.insert().values(id=str(uuid.uuid4()), tenant_id=self.tenant, name=cfg.name,
+                conn.execute(connections.insert().values(id=str(uuid.uuid4()), tenant_id=self.owner, name=cfg.name,
                                                          created_at=time.time(), **values))
             else:
                 conn.execute(connections.update().where(connections.c.id == row.id).values(**values))
@@ -54,7 +50,7 @@ class ConnectionRepo:
         with self.store.read() as conn:
             row = conn.execute(sa.select(connections).where(
                 sa.or_(connections.c.name == name, connections.c.id == name),
-                connections.c.tenant_id == self.tenant)).first()
+                self.mine(connections.c.tenant_id))).first()
         if row is None:
             raise NotFound(f"no connection named {name!r}", hint="see `hil connections list`")
         return row
@@ -76,7 +72,7 @@ class ConnectionRepo:
 
     def list_all(self) -> list[StoredConnection]:
         with self.store.read() as conn:
-            rows = conn.execute(sa.select(connections).where(connections.c.tenant_id == self.tenant)
+            rows = conn.execute(sa.select(connections).where(self.mine(connections.c.tenant_id))
                                 .order_by(connections.c.name)).all()
         return [self._stored(r) for r in rows]
 

@@ -70,7 +70,7 @@ class Store:
             conn.execution_options(hil_write=True)
             with conn.begin():
                 yield conn
-        self._notify()
+        self.notify()
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
@@ -78,7 +78,7 @@ class Store:
             yield conn
 
     # -- change notification (in process; other processes are seen by polling) --
-    def _notify(self) -> None:
+    def notify(self) -> None:
         with self._changed:
             self._generation += 1
             self._changed.notify_all()

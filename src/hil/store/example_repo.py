@@ -9,35 +9,34 @@ import uuid
 import sqlalchemy as sa
 
 from hil.errors import NotFound
-from hil.fewshot import Example, ScoredExample, Source, rank
-from hil.store.db import Store
-from hil.store.tables import DEFAULT_TENANT, sql_examples
+from hil.examples import Example, Source
+from hil.store.scoped import TenantScoped
+from hil.store.tables import sql_examples
 
 
-class ExampleRepo:
+class ExampleRepo(TenantScoped):
     """The few-shot memory of one tenant."""
 
-    def __init__(self, store: Store, tenant: str = DEFAULT_TENANT):
-        self.store = store
-        self.tenant = tenant
-        self.mine = sql_examples.c.tenant_id == tenant
+    @property
+    def _mine(self) -> sa.ColumnElement[bool]:
+        return self.mine(sql_examples.c.tenant_id)
 
     def add(self, connection: str, question: str, sql: str, source: Source, run_id: str | None = None) -> Example:
         """Store a pair; adding the same pair again returns the stored one."""
         question, sql = question.strip(), sql.strip().rstrip(";")
         with self.store.write() as conn:
             row = conn.execute(sa.select(sql_examples).where(
-                self.mine, sql_examples.c.connection == connection, sql_examples.c.question == question,
+                self._mine, sql_examples.c.connection == connection, sql_examples.c.question == question,
                 sql_examples.c.sql == sql)).first()
             if row is not None:
                 return _example(row)
             values = {"id": str(uuid.uuid4()), "connection": connection, "question": question, "sql": sql,
                       "source": source, "run_id": run_id, "created_at": time.time()}
-            conn.execute(sql_examples.insert().values(tenant_id=self.tenant, **values))
+            conn.execute(sql_examples.insert().values(tenant_id=self.owner, **values))
         return Example(**values)  # type: ignore[arg-type]
 
     def entries(self, connection: str | None = None, limit: int | None = None) -> list[Example]:
-        q = sa.select(sql_examples).where(self.mine).order_by(sql_examples.c.created_at.desc())
+        q = sa.select(sql_examples).where(self._mine).order_by(sql_examples.c.created_at.desc())
         if connection:
             q = q.where(sql_examples.c.connection == connection)
         if limit:
@@ -47,7 +46,7 @@ class ExampleRepo:
 
     def get(self, id_or_prefix: str) -> Example:
         with self.store.read() as conn:
-            rows = conn.execute(sa.select(sql_examples).where(self.mine, sql_examples.c.id.startswith(id_or_prefix))
+            rows = conn.execute(sa.select(sql_examples).where(self._mine, sql_examples.c.id.startswith(id_or_prefix))
                                 .limit(2)).all()
         if len(rows) != 1:
             raise NotFound(f"no example {id_or_prefix!r}" if not rows else f"{id_or_prefix!r} matches several examples",
@@ -63,12 +62,7 @@ class ExampleRepo:
     def forget_run(self, run_id: str) -> int:
         """Remove what a run taught, e.g. after its answer was marked wrong."""
         with self.store.write() as conn:
-            return conn.execute(sql_examples.delete().where(self.mine, sql_examples.c.run_id == run_id)).rowcount or 0
-
-    def recall(self, connection: str, question: str, k: int) -> list[ScoredExample]:
-        if k <= 0:
-            return []
-        return rank(question, self.entries(connection), k)
+            return conn.execute(sql_examples.delete().where(self._mine, sql_examples.c.run_id == run_id)).rowcount or 0
 
 
 def _example(row: sa.Row[tuple[object, ...]]) -> Example:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from hil.errors import NotFound
 from hil.events import Event
-from hil.store.db import Store
+from hil.store.scoped import TenantScoped
 from hil.store.tables import approvals, idempotency_keys, run_events, runs
 
 RUNNABLE = "queued"
@@ -86,15 +86,13 @@ class RunFilter:
     before: tuple[float, str] | None = None  # (created_at, id) of the last run already seen
 
 
-class RunRepo:
-    """Runs of one tenant; ``tenant=None`` sees every tenant's runs (workers, expiry)."""
+class RunRepo(TenantScoped):
+    """Runs of one tenant; ``ALL_TENANTS`` sees every tenant's runs (workers, expiry, the event hub)."""
 
-    def __init__(self, store: Store, tenant: str | None = None):
-        self.store = store
-        self.tenant = tenant
+    cross_tenant = True
 
     def _mine(self) -> sa.ColumnElement[bool]:
-        return runs.c.tenant_id == self.tenant if self.tenant else sa.true()
+        return self.mine(runs.c.tenant_id)
 
     # -- runs --
     def create(self, conn: sa.Connection, *, workflow_id: str, workflow_version: int, question: str,
@@ -221,6 +219,32 @@ class RunRepo:
                             .order_by(run_events.c.seq)).all()
         return [_event(r) for r in rows]
 
+    def new_events(self, cursors: dict[str, int], batch: int = 400) -> dict[str, list[Event]]:
+        """For each run, its events after the given seq: first the runs that moved (one cheap IN
+        query), then their new events, ``batch`` runs per query."""
+        found: dict[str, list[Event]] = {r: [] for r in cursors}
+        with self.store.read() as conn:
+            ids = list(cursors)
+            moved: list[tuple[str, int]] = []
+            for i in range(0, len(ids), batch):
+                rows = conn.execute(sa.select(runs.c.id, runs.c.last_seq).where(runs.c.id.in_(ids[i:i + batch]),
+                                                                                 self._mine()))
+                moved += [(r.id, cursors[r.id]) for r in rows if r.last_seq > cursors[r.id]]
+            for i in range(0, len(moved), batch):
+                cond = sa.or_(*[sa.and_(run_events.c.run_id == r, run_events.c.seq > c) for r, c in moved[i:i + batch]])
+                for row in conn.execute(sa.select(run_events).where(cond)
+                                        .order_by(run_events.c.run_id, run_events.c.seq)):
+                    found[row.run_id].append(_event(row))
+        return found
+
+    def events_since(self, ts: float) -> list[Event]:
+        """Every event of the tenant's runs at or after ``ts``, in time order."""
+        q = (sa.select(run_events).join(runs, runs.c.id == run_events.c.run_id)
+             .where(self._mine(), run_events.c.ts >= ts)
+             .order_by(run_events.c.ts, run_events.c.run_id, run_events.c.seq))
+        with self.store.read() as conn:
+            return [_event(row) for row in conn.execute(q)]
+
     # -- approvals --
     def create_approval(self, conn: sa.Connection, *, run_id: str, step: str, kind: str, draft_id: str,
                         content: dict[str, Any], content_hash: str, expires_at: float | None,
@@ -246,7 +270,7 @@ class RunRepo:
 
     def _approvals(self) -> sa.Select[Any]:
         q = sa.select(approvals)
-        if self.tenant:
+        if self.tenant is not None:
             q = q.join(runs, runs.c.id == approvals.c.run_id).where(runs.c.tenant_id == self.tenant)
         return q
 

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from hil import secrets
 from hil.errors import NotFound
-from hil.store.db import Store
-from hil.store.tables import DEFAULT_TENANT, workflow_versions, workflows
+from hil.store.scoped import TenantScoped
+from hil.store.tables import workflow_versions, workflows
 from hil.workflows import Workflow
 
 
@@ -46,15 +46,13 @@ def _unseal(definition: dict[str, Any]) -> dict[str, Any]:
     return definition
 
 
-class WorkflowRepo:
-    """Workflows of one tenant; ``tenant=None`` looks up any tenant's workflow by id (for workers)."""
+class WorkflowRepo(TenantScoped):
+    """Workflows of one tenant; ``ALL_TENANTS`` looks up any tenant's workflow by id (for workers)."""
 
-    def __init__(self, store: Store, tenant: str | None = DEFAULT_TENANT):
-        self.store = store
-        self.tenant = tenant
+    cross_tenant = True
 
     def _mine(self) -> sa.ColumnElement[bool]:
-        return workflows.c.tenant_id == self.tenant if self.tenant else sa.true()
+        return self.mine(workflows.c.tenant_id)
 
     def apply(self, wf: Workflow) -> tuple[StoredWorkflow, bool]:
         """Store ``wf``; a changed definition becomes a new version. Returns (stored, changed)."""
@@ -64,7 +62,7 @@ class WorkflowRepo:
             row = conn.execute(sa.select(workflows).where(workflows.c.name == wf.name, self._mine())).first()
             if row is None:
                 wf_id, version = str(uuid.uuid4()), 1
-                conn.execute(workflows.insert().values(id=wf_id, tenant_id=self.tenant or DEFAULT_TENANT,
+                conn.execute(workflows.insert().values(id=wf_id, tenant_id=self.owner,
                                                        name=wf.name, latest_version=1, archived=False,
                                                        created_at=now))
             else:

@@ -99,14 +99,15 @@ def eval_retrieval(
         embedder: Annotated[str | None, typer.Option(help="Embedder (default HIL_EMBEDDER).")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False) -> None:
     """nDCG@10, recall@10/100, MRR@10 and query latency of each retrieval mode."""
+    from hil.cli.common import TENANT
     from hil.evals.retrieval_eval import build_index, evaluate, index_store, load_beir, parse_modes, summary
-    from hil.knowledge.service import KnowledgeService
+    from hil.services.knowledge import KnowledgeService
 
     modes = parse_modes(mode)
     bench = load_beir(beir)
     spec = embedder or settings.get_str("HIL_EMBEDDER")
     store = index_store(bench, beir, spec)
-    service = KnowledgeService(store)
+    service = KnowledgeService(store, TENANT)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TimeRemainingColumn(), console=err, transient=as_json) as progress:
         tasks: dict[str, Any] = {}

@@ -1,50 +1,39 @@
-"""The run service: what the CLI and the server call to create runs, decide approvals, cancel,
-expire and read runs. Deciding never runs agents: it records the decision and makes the run
-runnable again; a worker picks it up."""
+"""Run control: the state changes a run goes through outside a worker — created, decided,
+cancelled, expired, judged. Deciding never runs agents: it records the decision and makes the
+run runnable again; a worker picks it up. The services call this; tenants are checked there and
+by the scope this object is built with."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from hil.agents import registry
 from hil.engine.learning import approved_pairs
-from hil.engine.runner import content_hash
-from hil.engine.state import RunState, fold
+from hil.engine.state import fold
 from hil.errors import ApprovalConflict, InvalidDecision
-from hil.events import Event, EventType
+from hil.events import EventType
+from hil.hashing import content_hash
 from hil.store.db import Store
 from hil.store.example_repo import ExampleRepo
-from hil.store.run_repo import TERMINAL_STATUSES, Approval, Run, RunRepo
-from hil.store.tables import DEFAULT_TENANT
+from hil.store.run_repo import TERMINAL_STATUSES, Approval, RunRepo
+from hil.store.scoped import ALL_TENANTS, TenantScoped, _AllTenants
 from hil.store.workflow_repo import WorkflowRepo
-from hil.workflows import Workflow
 
 Decision = Literal["approve", "edit", "reject", "respond"]
 DECISION_STATUS = {"approve": "approved", "edit": "edited", "reject": "rejected", "respond": "responded"}
 APPROVER_ROLES = ("approver", "admin")
 
 
-@dataclass(frozen=True)
-class RunView:
-    run: Run
-    state: RunState
-    events: list[Event]
+class RunControl(TenantScoped):
+    """Run changes within one tenant; ``ALL_TENANTS`` for workers and approval expiry."""
 
+    cross_tenant = True
 
-class RunService:
-    """Runs of one tenant (the CLI's is ``default``); ``tenant=None`` serves every tenant, for
-    workers and approval expiry."""
-
-    def __init__(self, store: Store, tenant: str | None = DEFAULT_TENANT):
-        self.store = store
-        self.tenant = tenant
+    def __init__(self, store: Store, tenant: str | _AllTenants):
+        super().__init__(store, tenant)
         self.runs = RunRepo(store, tenant)
         self.workflows = WorkflowRepo(store, tenant)
-
-    def apply_workflow(self, wf: Workflow) -> tuple[Any, bool]:
-        return self.workflows.apply(wf)
 
     def create_run(self, workflow: str, question: str, *, thread_id: str | None = None,
                    user: str | None = None) -> str:
@@ -54,19 +43,11 @@ class RunService:
         with self.store.write() as conn:
             run_id = self.runs.create(conn, workflow_id=stored.id, workflow_version=stored.version,
                                       question=question, thread_id=thread_id, created_by=user,
-                                      tenant=self.tenant or DEFAULT_TENANT)
+                                      tenant=self.owner)
             self.runs.append(conn, run_id, EventType.RUN_CREATED, {
                 "question": question, "workflow": stored.name, "workflow_id": stored.id,
                 "workflow_version": stored.version, "thread_id": thread_id, "user": user})
         return run_id
-
-    def view(self, run_id: str) -> RunView:
-        run = self.runs.get(run_id)
-        events = self.runs.events(run_id)
-        return RunView(run, fold(run_id, events), events)
-
-    def pending_approvals(self, run_id: str | None = None) -> list[Approval]:
-        return self.runs.approvals(run_id=run_id, status="pending")
 
     def decide(self, approval_id: str, decision: Decision, *, content_hash_seen: str,
                content: dict[str, Any] | None = None, message: str | None = None,
@@ -83,7 +64,7 @@ class RunService:
             if content is None:
                 raise InvalidDecision("an edit needs the edited content")
             run = self.runs.get(approval.run_id)
-            wf = WorkflowRepo(self.store, None).get(run.workflow_id, run.workflow_version).definition
+            wf = WorkflowRepo(self.store, ALL_TENANTS).get(run.workflow_id, run.workflow_version).definition
             edited = registry.get(approval.step).validate_edit(wf, approval.kind, content)
         if decision in ("reject", "respond") and not (message or "").strip():
             raise InvalidDecision(f"{decision} needs a message", hint="say what should change")

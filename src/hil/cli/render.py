@@ -13,46 +13,51 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from hil.events import Event, EventType
-from hil.store.run_repo import Approval, Run
+from hil.services.runs import Approval, Run
 
 DECIDED = {"approve": "approved", "edit": "edited", "reject": "rejected", "respond": "answered"}
 
 
 def event_line(e: Event) -> str | None:
-    """One line for the live timeline; None hides the event (e.g. streamed tokens)."""
+    """One line of rich markup for the live timeline (every value from the event escaped); None
+    hides the event (e.g. streamed tokens)."""
     p = e.payload
     t = e.type
+
+    def v(key: str) -> str:
+        return escape(str(p.get(key, "")))
+
     if t == EventType.RUN_CREATED:
-        return f"run created for workflow {p.get('workflow')} v{p.get('workflow_version')}"
+        return f"run created for workflow {v('workflow')} v{v('workflow_version')}"
     if t in (EventType.RUN_STARTED, EventType.RUN_RESUMED):
         return ("resumed" if t == EventType.RUN_RESUMED else "started") + (" after a lost lease" if p.get("recovered") else "")
     if t == EventType.STEP_STARTED:
-        return f"[bold]{e.step}[/] started" + (f" — {p['purpose']}" if p.get("purpose") else "")
+        return f"[bold]{escape(e.step or '')}[/] started" + (f" — {v('purpose')}" if p.get("purpose") else "")
     if t in (EventType.PLAN_DRAFTED, EventType.PLAN_REVISED):
-        return f"plan {'revised' if t == EventType.PLAN_REVISED else 'drafted'}: {p.get('summary')}"
+        return f"plan {'revised' if t == EventType.PLAN_REVISED else 'drafted'}: {v('summary')}"
     if t == EventType.SQL_DRAFTED:
-        return f"SQL drafted (attempt {p.get('attempt')})"
+        return f"SQL drafted (attempt {v('attempt')})"
     if t == EventType.APPROVAL_REQUESTED:
-        return f"[yellow]waiting for approval[/] of {p.get('kind')} ({p.get('approval_id', '')[:8]})"
+        return f"[yellow]waiting for approval[/] of {v('kind')} ({escape(str(p.get('approval_id', ''))[:8])})"
     if t == EventType.APPROVAL_DECIDED:
-        msg = f": {p['message']}" if p.get("message") else ""
-        return f"{p.get('kind')} {DECIDED.get(p.get('decision', ''), p.get('decision'))} by {p.get('user')}{msg}"
+        msg = f": {v('message')}" if p.get("message") else ""
+        return f"{v('kind')} {escape(DECIDED.get(p.get('decision', ''), str(p.get('decision'))))} by {v('user')}{msg}"
     if t == EventType.SQL_EXECUTED:
-        return f"SQL returned {p.get('row_count')} rows in {p.get('elapsed_ms')} ms"
+        return f"SQL returned {v('row_count')} rows in {v('elapsed_ms')} ms"
     if t == EventType.SQL_WRITE_EXECUTED:
-        return f"[bold]{p.get('verb')}[/] changed {p.get('rows_affected')} rows in {p.get('elapsed_ms')} ms"
+        return f"[bold]{v('verb')}[/] changed {v('rows_affected')} rows in {v('elapsed_ms')} ms"
     if t == EventType.SQL_ROWS_BEHIND_AGGREGATE:
         groups = p.get("groups", [])
         return f"fetched {sum(len(g.get('rows', [])) for g in groups)} rows behind the top {len(groups)} group(s)"
     if t == EventType.RETRIEVAL_RESULTS:
         titles = ", ".join(dict.fromkeys(s["title"] for s in p.get("snippets", [])))
-        return f"retrieved {len(p.get('snippets', []))} passages from {titles or 'no documents'}"
+        return f"retrieved {len(p.get('snippets', []))} passages from {escape(titles) or 'no documents'}"
     if t == EventType.STEP_RETRIED:
-        return f"[yellow]retrying[/] {e.step}: {p.get('error')}"
+        return f"[yellow]retrying[/] {escape(e.step or '')}: {v('error')}"
     if t == EventType.STEP_FAILED:
-        return f"[red]{e.step} failed[/]: {p.get('error')}"
+        return f"[red]{escape(e.step or '')} failed[/]: {v('error')}"
     if t == EventType.RUN_FAILED:
-        return f"[red]run failed[/]: {p.get('error')}"
+        return f"[red]run failed[/]: {v('error')}"
     if t == EventType.RUN_FINISHED:
         return "[green]run finished[/]"
     if t in (EventType.RUN_CANCELLED, EventType.RUN_EXPIRED):
@@ -62,7 +67,7 @@ def event_line(e: Event) -> str | None:
     if t in (EventType.ANSWER_DELTA, EventType.LLM_DELTA, EventType.HEARTBEAT, EventType.ANSWER_FINAL,
              EventType.REASONING):
         return None
-    return t
+    return escape(t)
 
 
 def show_approval(console: Console, a: Approval, basis: list[dict[str, Any]] | None = None) -> None:
@@ -73,19 +78,19 @@ def show_approval(console: Console, a: Approval, basis: list[dict[str, Any]] | N
         table.add_column("step")
         table.add_column("purpose")
         for i, s in enumerate(a.content.get("steps", []), 1):
-            table.add_row(str(i), s["agent"], s["purpose"])
+            table.add_row(str(i), escape(str(s["agent"])), escape(str(s["purpose"])))
         console.print(table)
     elif a.kind.startswith("sql"):
         what = "[bold red]WRITE[/] " if a.kind == "sql_write" else ""
         console.print(Panel(Syntax(a.content.get("sql", ""), "sql", word_wrap=True),
-                            title=f"{what}SQL for approval on {a.content.get('connection')} ({a.id[:8]})"))
+                            title=f"{what}SQL for approval on {escape(str(a.content.get('connection')))} ({a.id[:8]})"))
         if a.content.get("impact"):
             console.print(f"[bold]Estimated impact:[/] {escape(a.content['impact']['summary'])}")
         if basis:
             console.print("Based on approved examples: " + "; ".join(
                 f"{escape(b['question'])!r} ({b['id'][:8]}, score {b['score']})" for b in basis))
     else:
-        console.print(Panel(json.dumps(a.content, indent=2), title=f"{a.kind} ({a.id[:8]})"))
+        console.print(Panel(escape(json.dumps(a.content, indent=2)), title=f"{escape(a.kind)} ({a.id[:8]})"))
 
 
 def runs_table(runs: list[Run], workflow_names: dict[str, str]) -> Table:
@@ -94,8 +99,8 @@ def runs_table(runs: list[Run], workflow_names: dict[str, str]) -> Table:
         table.add_column(col)
     for r in runs:
         created = dt.datetime.fromtimestamp(r.created_at).strftime("%Y-%m-%d %H:%M")
-        table.add_row(r.id[:8], created, f"{workflow_names.get(r.workflow_id, '?')} v{r.workflow_version}",
-                      r.status, r.question if len(r.question) < 70 else r.question[:67] + "...")
+        table.add_row(r.id[:8], created, escape(f"{workflow_names.get(r.workflow_id, '?')} v{r.workflow_version}"),
+                      r.status, escape(r.question if len(r.question) < 70 else r.question[:67] + "..."))
     return table
 
 
@@ -106,8 +111,8 @@ def timeline_table(events: list[Event]) -> Table:
     for e in events:
         if e.type == EventType.ANSWER_DELTA:
             continue
-        detail = event_line(e) or _short(e.payload)
-        table.add_row(str(e.seq), e.ts.astimezone().strftime("%H:%M:%S"), e.type, e.step or "", detail)
+        detail = event_line(e) or escape(_short(e.payload))
+        table.add_row(str(e.seq), e.ts.astimezone().strftime("%H:%M:%S"), e.type, escape(e.step or ""), detail)
     return table
 
 

@@ -15,14 +15,13 @@ import yaml
 from rich.console import Console
 from rich.prompt import Prompt
 
-from hil.cli_render import event_line, show_approval
-from hil.engine.runner import content_hash
-from hil.engine.service import RunService
+from hil.cli.common import TENANT, escape
+from hil.cli.render import event_line, show_approval
 from hil.engine.worker import Worker
 from hil.errors import HilError, InvalidDecision
 from hil.events import EventType
-from hil.store.db import Store
-from hil.store.run_repo import TERMINAL_STATUSES, Approval
+from hil.services import Store
+from hil.services.runs import TERMINAL_STATUSES, Approval, RunService
 
 
 class EventTail:
@@ -46,7 +45,7 @@ class EventTail:
             self._drain()
 
     def _drain(self) -> None:
-        for e in self.service.runs.events(self.run_id, after=self.seq):
+        for e in self.service.events(self.run_id, after=self.seq):
             self.seq = e.seq
             if e.type == EventType.ANSWER_DELTA:
                 revision = e.payload.get("revision", 0)
@@ -119,57 +118,35 @@ def ask_decision(console: Console, service: RunService, approval: Approval) -> N
                 service.decide(approval.id, decision, message=message, content_hash_seen=approval.content_hash)
             return
         except InvalidDecision as err:
-            console.print(f"[red]{err.message}[/]" + (f" ({err.hint})" if err.hint else ""))
+            console.print(f"[red]{escape(err.message)}[/]" + (f" ({escape(err.hint)})" if err.hint else ""))
 
 
-def drive(store: Store, run_id: str, *, model: str | None, yes: bool, console: Console,
-          approvals_log: list[dict[str, Any]]) -> str:
+def drive(store: Store, run_id: str, *, model: str | None, yes: bool, console: Console) -> str:
     """Run until the run is terminal, answering approvals; returns the final status."""
-    service = RunService(store)
+    service = RunService(store, TENANT)
     worker = Worker(store, model=model)
     tail = EventTail(store, service, run_id, console).start()
     interactive = sys.stdin is not None and not sys.stdin.closed
     try:
         while True:
             worker.run_once(run_id)
-            run = service.runs.get(run_id)
+            run = service.get(run_id)
             if run.status in TERMINAL_STATUSES:
                 return run.status
             if run.status == "awaiting_approval":
                 tail.drain()
                 for a in service.pending_approvals(run_id):
                     if yes:
-                        service.decide(a.id, "approve", content_hash_seen=content_hash(a.content), user="auto:cli --yes")
+                        service.decide(a.id, "approve", content_hash_seen=a.content_hash, user="auto:cli --yes")
                     elif interactive:
                         ask_decision(console, service, a)
                     else:
                         raise HilError("the run waits for an approval and there is no terminal to ask",
                                        hint=f"pass --yes, or decide later with `hil runs resume {run_id[:8]}`")
-                    approvals_log.append({"approval_id": a.id, "kind": a.kind})
             elif run.status == "running":
                 store.wait_for_change(store.generation(), 1.0)  # leased by another worker
     finally:
         tail.close()
-
-
-def result_json(service: RunService, run_id: str) -> dict[str, Any]:
-    view = service.view(run_id)
-    sql_out = view.state.steps.get("sql")
-    sql = sql_out.output if sql_out and sql_out.output else None
-    answer = view.state.answer or {}
-    decided = [e.payload for e in view.events if e.type == EventType.APPROVAL_DECIDED]
-    error = next((e.payload for e in reversed(view.events) if e.type == EventType.RUN_FAILED), None)
-    return {
-        "run_id": run_id, "status": view.run.status, "answer": answer.get("text"),
-        "citations": answer.get("citations", []),
-        "sql": sql.get("sql") if sql else None, "columns": sql.get("columns") if sql else None,
-        "rows": sql.get("rows") if sql else None,
-        "approvals": [{k: d.get(k) for k in ("approval_id", "kind", "decision", "user", "message", "edited")}
-                      for d in decided],
-        **{k: answer.get(k, []) for k in ("verified_numbers", "unverified_numbers", "verified_identifiers",
-                                          "unverified_identifiers", "contradicted")},
-        "error": error,
-    }
 
 
 def print_json(data: dict[str, Any]) -> None:

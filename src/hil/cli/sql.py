@@ -9,22 +9,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 
-from hil import settings
-from hil.errors import ConfigError
+from hil.cli.common import TENANT, escape, out, plain, store
 
 connections_app = typer.Typer(no_args_is_help=True, help="Named SQL connections (DuckDB, SQLite, PostgreSQL).")
-out = Console()
 
 
-def _repo() -> Any:
-    from hil.store import open_store
-    from hil.store.connection_repo import ConnectionRepo
+def _service() -> Any:
+    from hil.services.connections import ConnectionService
 
-    return ConnectionRepo(open_store())
+    return ConnectionService(store(), TENANT)
 
 
 @connections_app.command("add")
@@ -36,27 +31,17 @@ def connections_add(
         replace: Annotated[bool, typer.Option(help="Replace a connection with the same name.")] = False,
         test: Annotated[bool, typer.Option(help="Connect once before saving.")] = True) -> None:
     """Save a connection; the DSN is stored encrypted and never shown again."""
-    from hil.connectors import connect
-    from hil.workflows import SqlConnection
-
-    try:
-        cfg = SqlConnection.model_validate({"name": name, "engine": engine, "dsn": dsn,
-                                            "path": str(path.expanduser().resolve()) if path else None})
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "connection"
-        raise ConfigError(f"invalid connection: {where}: {first['msg']}") from None
-    if test:
-        conn = connect(cfg, timeout_s=float(settings.get_int("HIL_QUERY_TIMEOUT")))
-        conn.close()
-    stored = _repo().add(cfg, replace=replace)
-    out.print(f"connection {stored.name} ({stored.engine}) saved: {stored.location}", highlight=False)
+    service = _service()
+    cfg = service.parse({"name": name, "engine": engine, "dsn": dsn,
+                         "path": str(path.expanduser().resolve()) if path else None})
+    stored = service.add(cfg, replace=replace, test=test)
+    plain(out, f"connection {stored.name} ({stored.engine}) saved: {stored.location}")
 
 
 @connections_app.command("list")
 def connections_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List saved connections (passwords redacted)."""
-    items = _repo().list_all()
+    items = _service().list_all()
     if as_json:
         sys.stdout.write(json.dumps([{"name": c.name, "engine": c.engine, "location": c.location} for c in items],
                                     indent=2) + "\n")
@@ -65,29 +50,23 @@ def connections_list(as_json: Annotated[bool, typer.Option("--json")] = False) -
     for col in ("name", "engine", "location"):
         table.add_column(col)
     for c in items:
-        table.add_row(c.name, c.engine, c.location)
+        table.add_row(escape(c.name), c.engine, escape(c.location))
     out.print(table)
 
 
 @connections_app.command("test")
 def connections_test(name: str) -> None:
     """Connect, run a trivial query and introspect; errors name their cause."""
-    from hil.connectors import connect
-
-    conn = connect(_repo().config(name), timeout_s=float(settings.get_int("HIL_QUERY_TIMEOUT")))
-    try:
-        info = conn.validate()
-    finally:
-        conn.close()
-    out.print(f"connection {name} works: {info['engine']}, {info['tables']} tables, {info['columns']} columns "
-              f"({info['elapsed_ms']} ms)")
+    info = _service().validate(name)
+    plain(out, f"connection {name} works: {info['engine']}, {info['tables']} tables, {info['columns']} columns "
+               f"({info['elapsed_ms']} ms)")
 
 
 @connections_app.command("remove")
 def connections_remove(name: str) -> None:
     """Forget a saved connection (the database itself is untouched)."""
-    _repo().remove(name)
-    out.print(f"connection {name} removed")
+    _service().remove(name)
+    plain(out, f"connection {name} removed")
 
 
 def sql(connection: Annotated[str, typer.Argument(help="A saved connection's name (see `hil connections list`).")],
@@ -96,22 +75,15 @@ def sql(connection: Annotated[str, typer.Argument(help="A saved connection's nam
         as_json: Annotated[bool, typer.Option("--json", help="Print columns, rows and timing as JSON.")] = False,
         ) -> None:
     """Run one read-only query through the same guard as the SQL agent and print the rows."""
-    from hil.connectors import connect
-
-    conn = connect(_repo().config(connection), timeout_s=float(settings.get_int("HIL_QUERY_TIMEOUT")))
-    try:
-        result = conn.execute_read(query, limit=limit or settings.get_int("HIL_ROW_LIMIT"))
-    finally:
-        conn.close()
-    data = result.to_dict()
+    data = _service().query(connection, query, limit).to_dict()
     if as_json:
         sys.stdout.write(json.dumps(data, default=str) + "\n")
         return
     table = Table()
     for c in data["columns"]:
-        table.add_column(str(c))
+        table.add_column(escape(str(c)))
     for r in data["rows"]:
-        table.add_row(*("" if v is None else str(v) for v in r))
+        table.add_row(*("" if v is None else escape(str(v)) for v in r))
     out.print(table)
     more: Literal["", " (more rows exist)"] = " (more rows exist)" if data["truncated"] else ""
     out.print(f"[dim]{data['row_count']} rows in {data['elapsed_ms']} ms{more}[/]")

@@ -15,9 +15,8 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -25,9 +24,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from hil.errors import ConfigError
-
-Source = Literal["approved", "feedback", "import"]
-SOURCES: tuple[Source, ...] = ("approved", "feedback", "import")
+from hil.examples import Example, Recall, ScoredExample
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset({
@@ -38,35 +35,6 @@ _STOP = frozenset({
 _COMPARED = re.compile(r"(\w+)\s*(?:=|LIKE)\s*('(?:[^']|'')*'|\"[^\"]*\")", re.I)
 _PLACEHOLDER = re.compile(r"<[a-z0-9_]+>")
 _LITERAL = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|\b\d+(?:\.\d+)?\b")
-
-
-@dataclass(frozen=True)
-class Example:
-    id: str
-    connection: str
-    question: str
-    sql: str
-    source: Source
-    run_id: str | None = None
-    created_at: float = 0.0
-
-
-@dataclass(frozen=True)
-class ScoredExample:
-    example: Example
-    score: float
-
-    def to_dict(self) -> dict[str, Any]:
-        e = self.example
-        return {"id": e.id, "question": e.question, "sql": e.sql, "source": e.source, "score": round(self.score, 3)}
-
-
-# What the SQL agent calls to recall examples: (connection, question, k) -> best first.
-Recall = Callable[[str, str, int], list[ScoredExample]]
-
-
-def no_examples(_connection: str, _question: str, _k: int) -> list[ScoredExample]:
-    return []
 
 
 def terms(text: str) -> list[str]:
@@ -83,7 +51,7 @@ def question_terms(e: Example) -> list[str]:
     """The example question's terms with the values its SQL filters on as placeholders: "biggest
     city in nebraska" teaches how to find the biggest city in a <state_name>, not anything about
     Nebraska. A new question is masked the same way before it is compared
-    (:meth:`hil.connectors.values.ValueIndex.mask`)."""
+    (:meth:`hil.agents.sql.values.ValueIndex.mask`)."""
     question = template(e)[0]
     values = {t for lit in _LITERAL.findall(e.sql) for t in terms(lit.strip("'\""))}
     return [t for t in terms(question) if t not in values]
@@ -228,12 +196,16 @@ def read_curated(path: str | Path) -> list[tuple[str, str]]:
     return pairs
 
 
+def recall_from(entries: Callable[[str], Iterable[Example]]) -> Recall:
+    """A recall function over a connection's stored examples (``entries(connection)``)."""
+    def recall(connection: str, question: str, k: int) -> list[ScoredExample]:
+        return rank(question, entries(connection), k) if k > 0 else []
+    return recall
+
+
 def in_memory(examples: list[Example]) -> Recall:
     """A recall function over a fixed list (evaluation seeds one from a training split)."""
     def recall(connection: str, question: str, k: int) -> list[ScoredExample]:
         return rank(question, (e for e in examples if e.connection == connection), k)
     return recall
 
-
-def example_dict(e: Example) -> dict[str, Any]:
-    return asdict(e)

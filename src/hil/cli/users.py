@@ -8,25 +8,21 @@ import json
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from hil.store.tables import DEFAULT_TENANT
+from hil.cli.common import TENANT, err, escape, out, plain, store
 
 users_app = typer.Typer(no_args_is_help=True, help="Users of the server: their tenant and role.")
 keys_app = typer.Typer(no_args_is_help=True, help="API keys: create (shown once), list, revoke.")
-out = Console()
-err = Console(stderr=True)
 
 ROLE_HELP = "viewer (reads), operator (asks), approver (decides approvals), admin (configures)."
 TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="Tenant; created when a user is first added to it.")]
 
 
-def _repo() -> Any:
-    from hil.store import open_store
-    from hil.store.auth_repo import AuthRepo
+def _service() -> Any:
+    from hil.services.users import UserService
 
-    return AuthRepo(open_store())
+    return UserService(store())
 
 
 def _when(ts: float | None) -> str:
@@ -37,7 +33,7 @@ def _print_key(key: Any, secret: str, as_json: bool) -> None:
     if as_json:
         print(json.dumps({"id": key.id, "user": key.user, "tenant": key.tenant, "key": secret}))
         return
-    err.print(f"API key for {key.user} in tenant {key.tenant} (id {key.id}); it is shown only now:")
+    plain(err, f"API key for {key.user} in tenant {key.tenant} (id {key.id}); it is shown only now:")
     print(secret)
     err.print("[dim]send it as `Authorization: Bearer KEY`; revoke it with `hil keys revoke ID`[/]")
 
@@ -45,13 +41,13 @@ def _print_key(key: Any, secret: str, as_json: bool) -> None:
 @users_app.command("add")
 def users_add(name: Annotated[str, typer.Argument(help="User name, e.g. an e-mail address.")],
               role: Annotated[str, typer.Option("--role", "-r", help=ROLE_HELP)] = "operator",
-              tenant: TenantOption = DEFAULT_TENANT,
+              tenant: TenantOption = TENANT,
               key: Annotated[bool, typer.Option("--key/--no-key", help="Also create an API key for them.")] = True,
               as_json: Annotated[bool, typer.Option("--json", help="Print the key as JSON.")] = False) -> None:
     """Add a user to a tenant and, by default, give them an API key."""
-    repo = _repo()
+    repo = _service()
     user = repo.add_user(name, role, tenant)
-    err.print(f"added {user.name} ({user.role}) to tenant {user.tenant}")
+    plain(err, f"added {user.name} ({user.role}) to tenant {user.tenant}")
     if key:
         created, secret = repo.create_key(name, tenant)
         _print_key(created, secret, as_json)
@@ -61,22 +57,22 @@ def users_add(name: Annotated[str, typer.Argument(help="User name, e.g. an e-mai
 def users_list(tenant: Annotated[str | None, typer.Option("--tenant", "-t", help="Only this tenant.")] = None,
                as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List users, their roles and how many live keys they hold."""
-    rows = _repo().users(tenant)
+    rows = _service().users(tenant)
     if as_json:
         print(json.dumps([u.__dict__ for u in rows], indent=2))
         return
     table = Table("tenant", "user", "role", "keys", "added")
     for u in rows:
-        table.add_row(u.tenant, u.name, u.role, str(u.keys), _when(u.created_at))
+        table.add_row(escape(u.tenant), escape(u.name), u.role, str(u.keys), _when(u.created_at))
     out.print(table if rows else "no users yet; add one with `hil users add NAME --role operator`")
 
 
 @keys_app.command("create")
 def keys_create(user: Annotated[str, typer.Argument(help="The user the key belongs to.")],
-                tenant: TenantOption = DEFAULT_TENANT,
+                tenant: TenantOption = TENANT,
                 as_json: Annotated[bool, typer.Option("--json", help="Print the key as JSON.")] = False) -> None:
     """Create an API key; it is printed once and only its hash is stored."""
-    created, secret = _repo().create_key(user, tenant)
+    created, secret = _service().create_key(user, tenant)
     _print_key(created, secret, as_json)
 
 
@@ -84,18 +80,18 @@ def keys_create(user: Annotated[str, typer.Argument(help="The user the key belon
 def keys_list(tenant: Annotated[str | None, typer.Option("--tenant", "-t", help="Only this tenant.")] = None,
               as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List keys by id and prefix (never the key)."""
-    rows = _repo().keys(tenant)
+    rows = _service().keys(tenant)
     if as_json:
         print(json.dumps([k.__dict__ for k in rows], indent=2))
         return
     table = Table("id", "key", "tenant", "user", "created", "revoked")
     for k in rows:
-        table.add_row(k.id[:8], k.prefix + "…", k.tenant, k.user, _when(k.created_at), _when(k.revoked_at))
+        table.add_row(k.id[:8], escape(k.prefix) + "…", escape(k.tenant), escape(k.user), _when(k.created_at), _when(k.revoked_at))
     out.print(table if rows else "no keys yet; create one with `hil keys create USER`")
 
 
 @keys_app.command("revoke")
 def keys_revoke(key: Annotated[str, typer.Argument(help="The key's id (or its first 8 characters, as listed) or its prefix.")]) -> None:
     """Revoke a key: requests that carry it get 401 from now on."""
-    revoked = _repo().revoke(key)
-    err.print(f"revoked key {revoked.id} of {revoked.user} (tenant {revoked.tenant})")
+    revoked = _service().revoke(key)
+    plain(err, f"revoked key {revoked.id} of {revoked.user} (tenant {revoked.tenant})")

@@ -12,25 +12,27 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from hil import fewshot, settings
+from hil import settings
 from hil.agents.base import Agent, Draft, Feedback, Redraft, StepContext
-from hil.connectors import connect
-from hil.connectors.base import Connector, Table, render_schema
-from hil.connectors.evidence import rows_behind
-from hil.connectors.guard import check_read_only, check_write, is_write
-from hil.connectors.linking import select_tables, value_mentions
-from hil.connectors.result_check import (
+from hil.agents.sql import fewshot
+from hil.agents.sql.evidence import rows_behind
+from hil.agents.sql.linking import select_tables, value_mentions
+from hil.agents.sql.result_check import (
     align_literals,
     drop_unordered_limit,
     empty_result_hint,
     expects_rows,
     shape_problem,
 )
-from hil.connectors.schema_check import runtime_hint, schema_problems
-from hil.connectors.values import ValueIndex
+from hil.agents.sql.schema_check import runtime_hint, schema_problems
+from hil.agents.sql.values import ValueIndex
+from hil.connectors import connect
+from hil.connectors.base import Connector, Table, render_schema
+from hil.connectors.guard import check_read_only, check_write, is_write
 from hil.connectors.writes import estimate_impact, execute_write
 from hil.errors import InvalidDecision, QueryFailed, QueryRefused
 from hil.events import EventType
+from hil.examples import ScoredExample
 from hil.workflows import SqlConnection, Workflow
 
 SAMPLE_ROWS = 20
@@ -116,7 +118,7 @@ class SqlAgent(Agent):
                      needs_approval=ctx.workflow.approval.sql_read,
                      extra={**extra, "adjustments": adjustments})
 
-    def _prompt(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table], shots: list[fewshot.ScoredExample],
+    def _prompt(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table], shots: list[ScoredExample],
                 feedback: Feedback | None) -> str:
         dialect = dialect_of(cfg)
         # The tables the examples used are likely the ones this question needs too.
@@ -157,7 +159,7 @@ class SqlAgent(Agent):
         return "\n\n".join(base)
 
     def _generate(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table],
-                  shots: list[fewshot.ScoredExample], feedback: Feedback | None) -> tuple[bool, str]:
+                  shots: list[ScoredExample], feedback: Feedback | None) -> tuple[bool, str]:
         """A draft that parses, passes the guard and fits the schema: (is it a write, the SQL).
         Each invalid try is a ``step.retried`` event and the next try is told why."""
         dialect = dialect_of(cfg)
@@ -196,13 +198,13 @@ class SqlAgent(Agent):
         return sql, adjustments + ([dropped] if dropped else [])
 
     def _consensus(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table],
-                   shots: list[fewshot.ScoredExample], with_examples: str
-                   ) -> tuple[str, list[fewshot.ScoredExample], dict[str, Any]]:
+                   shots: list[ScoredExample], with_examples: str
+                   ) -> tuple[str, list[ScoredExample], dict[str, Any]]:
         """When reads run unattended, let the results decide between drafts made from different
         evidence: without the examples, with them, and with only the closest one. The result
         most drafts agree on wins; with no majority, the draft without examples does, so one
         misleading example cannot override what the model writes without it."""
-        candidates: list[tuple[str, str | None, list[fewshot.ScoredExample]]] = [("no examples", None, []),
+        candidates: list[tuple[str, str | None, list[ScoredExample]]] = [("no examples", None, []),
                                                                                ("examples", with_examples, shots)]
         if len(shots) > 1:
             candidates.append(("closest example", None, shots[:1]))

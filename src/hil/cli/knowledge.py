@@ -9,23 +9,21 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from hil.cli.common import TENANT, err, escape, out, plain, store
+
 knowledge_app = typer.Typer(no_args_is_help=True, help="Document collections: ingest, inspect, search.")
-out = Console()
-err = Console(stderr=True)
 
 STATUS_STYLE = {"indexed": "green", "embedding": "yellow", "parsing": "yellow", "queued": "dim", "failed": "red",
                 "unchanged": "dim"}
 
 
 def _service() -> Any:
-    from hil.knowledge import KnowledgeService
-    from hil.store import open_store
+    from hil.services.knowledge import KnowledgeService
 
-    return KnowledgeService(open_store())
+    return KnowledgeService(store(), TENANT)
 
 
 def _progress(quiet: bool) -> Progress:
@@ -67,12 +65,13 @@ def knowledge_add(
                 progress.update(files, total=(progress.tasks[files].total or 0) + 1)
             elif e.source not in seen and e.status in ("embedding", "indexed", "failed", "unchanged"):
                 seen.add(e.source)
-                progress.update(files, advance=1, description=f"reading {Path(e.source).name}")
+                progress.update(files, advance=1, description=f"reading {escape(Path(e.source).name)}")
             if e.tables and not as_json:
-                progress.console.print(f"{Path(e.source).name}: offered to SQL as {', '.join(e.tables)} in connection "
-                                       f"{connection_name(collection)}", highlight=False, soft_wrap=True)
+                plain(progress.console, f"{Path(e.source).name}: offered to SQL as {', '.join(e.tables)} in connection "
+                                        f"{connection_name(collection)}", soft_wrap=True)
             if e.status == "failed" and not as_json:
-                progress.console.print(f"[red]failed[/] {e.source}: {e.reason}", highlight=False, soft_wrap=True)
+                progress.console.print(f"[red]failed[/] {escape(e.source)}: {escape(e.reason or '')}", highlight=False,
+                                       soft_wrap=True)
 
         report = service.add(collection, [str(p) for p in paths], on_event=on_event, embed=False)
         progress.update(files, description="reading")
@@ -89,7 +88,7 @@ def knowledge_add(
         counts: dict[str, int] = {}
         for e in final.values():
             counts[e.status] = counts.get(e.status, 0) + 1
-        out.print(f"{collection}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())), highlight=False)
+        plain(out, f"{collection}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     if any(e.status == "failed" for e in final.values()):
         raise typer.Exit(2)
 
@@ -100,7 +99,7 @@ def knowledge_embed(collection: str) -> None:
     service = _service()
     with _progress(False) as progress:
         _embed(service, collection, progress)
-    out.print(f"{collection}: {service.pending(collection)} chunks left to embed")
+    plain(out, f"{collection}: {service.pending(collection)} chunks left to embed")
 
 
 @knowledge_app.command("list")
@@ -115,7 +114,7 @@ def knowledge_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> 
         table.add_column(col)
     for r in rows:
         docs = ", ".join(f"{n} {s}" for s, n in sorted(r["documents"].items())) or "empty"
-        table.add_row(r["name"], r["embedder"], docs, str(r["chunks"]),
+        table.add_row(escape(r["name"]), escape(r["embedder"]), docs, str(r["chunks"]),
                       dt.datetime.fromtimestamp(r["created_at"]).strftime("%Y-%m-%d %H:%M"))
     out.print(table)
     if not rows:
@@ -130,12 +129,13 @@ def knowledge_status(collection: str, as_json: Annotated[bool, typer.Option("--j
     if as_json:
         sys.stdout.write(json.dumps(docs, indent=2, default=str) + "\n")
         return
-    table = Table(title=f"{collection}: {len(docs)} documents, {service.pending(collection)} chunks to embed")
+    table = Table(title=f"{escape(collection)}: {len(docs)} documents, {service.pending(collection)} chunks to embed")
     for col in ("status", "document", "type", "chunks", "note"):
         table.add_column(col, overflow="fold")
     for d in docs:
         style = STATUS_STYLE.get(d["status"], "")
-        table.add_row(f"[{style}]{d['status']}[/]", d["source"], d["kind"], str(d["chunks"]), d["reason"] or "")
+        table.add_row(f"[{style}]{d['status']}[/]", escape(d["source"]), escape(d["kind"]), str(d["chunks"]),
+                      escape(d["reason"] or ""))
     out.print(table)
 
 
@@ -150,7 +150,7 @@ def knowledge_remove(
     if documents:
         for d in documents:
             removed = service.remove_document(collection, d)
-            out.print(f"removed {removed['source']}", highlight=False)
+            plain(out, f"removed {removed['source']}")
         return
     if not yes and not (sys.stdin.isatty() and typer.confirm(f"remove the whole collection {collection!r}?")):
         from hil.errors import ConfigError
@@ -158,7 +158,7 @@ def knowledge_remove(
         raise ConfigError(f"not removing collection {collection!r} without confirmation",
                           hint="pass --yes, or name the documents to remove")
     n = service.remove_collection(collection)
-    out.print(f"removed collection {collection} ({n} documents)")
+    plain(out, f"removed collection {collection} ({n} documents)")
 
 
 @knowledge_app.command("search")
@@ -182,8 +182,9 @@ def knowledge_search(
     if not snippets:
         out.print("[dim]nothing found[/]")
     for i, s in enumerate(snippets, 1):
-        out.print(f"[bold][{i}][/] {citation(s.to_dict())}  [dim]score {s.score:.4f}[/]", highlight=False, soft_wrap=True)
-        out.print("    " + " ".join(s.text.split())[:400], highlight=False, soft_wrap=True)
+        out.print(f"[bold]\\[{i}][/] {escape(citation(s.to_dict()))}  [dim]score {s.score:.4f}[/]", highlight=False,
+                  soft_wrap=True)
+        plain(out, "    " + " ".join(s.text.split())[:400], soft_wrap=True)
 
 
 def citation(s: dict[str, Any]) -> str:

@@ -1,0 +1,3 @@
+from hil.cli.app import main
+
+main()

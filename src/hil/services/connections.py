@@ -1,0 +1,98 @@
+"""Named SQL connections of one tenant, and ad-hoc read-only queries on them through exactly the
+guard and read-only modes the SQL agent uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hil import settings
+from hil.connectors import connect
+from hil.connectors.base import QueryResult
+from hil.connectors.guard import check_read_only
+from hil.errors import ConfigError, Conflict, HilError, NotFound
+from hil.services.paths import check_paths
+from hil.store.connection_repo import ConnectionRepo, StoredConnection
+from hil.store.db import Store
+from hil.store.scoped import TenantScoped
+from hil.workflows import SqlConnection
+
+
+def _timeout() -> float:
+    return float(settings.get_int("HIL_QUERY_TIMEOUT"))
+
+
+class ConnectionService(TenantScoped):
+    """``restrict_paths`` keeps database files under the data directories (on with authentication)."""
+
+    def __init__(self, store: Store, tenant: str, *, restrict_paths: bool = False):
+        super().__init__(store, tenant)
+        self._repo = ConnectionRepo(store, tenant)
+        self.restrict_paths = restrict_paths
+
+    @staticmethod
+    def parse(data: dict[str, Any]) -> SqlConnection:
+        try:
+            return SqlConnection.model_validate(data)
+        except ValueError as err:
+            raise ConfigError(f"invalid connection: {str(err).splitlines()[-1].strip()}") from None
+
+    def add(self, cfg: SqlConnection, *, replace: bool = False, test: bool = False) -> StoredConnection:
+        """Save a connection (its DSN encrypted); ``test`` connects once first."""
+        if self.restrict_paths:
+            check_paths(conn=cfg)
+        if not replace:
+            try:
+                self._repo.get(cfg.name)
+            except NotFound:
+                pass
+            else:
+                raise Conflict(f"a connection named {cfg.name!r} already exists",
+                               hint="remove it first, or add it again with --replace")
+        if test:
+            connect(cfg, timeout_s=_timeout()).close()
+        return self._repo.add(cfg, replace=replace)
+
+    def get(self, name_or_id: str) -> StoredConnection:
+        return self._repo.get(name_or_id)
+
+    def list_all(self) -> list[StoredConnection]:
+        return self._repo.list_all()
+
+    def remove(self, name_or_id: str) -> None:
+        self._repo.remove(name_or_id)
+
+    def engine(self, name: str, default: str = "sqlite") -> str:
+        """The saved connection's engine (its SQL dialect), or ``default`` for an unsaved name."""
+        try:
+            return self._repo.get(name).engine
+        except NotFound:
+            return default
+
+    def validate(self, name_or_id: str) -> dict[str, Any]:
+        """Connect, run a trivial query and introspect; a failure raises the connector's own error."""
+        conn = connect(self._repo.config(name_or_id), timeout_s=_timeout())
+        try:
+            return conn.validate()
+        finally:
+            conn.close()
+
+    def test(self, name_or_id: str) -> dict[str, Any]:
+        """``{ok, tables}``, or ``{ok: false, error}`` with the connector's specific cause."""
+        try:
+            return {"ok": True, "tables": self.validate(name_or_id)["tables"]}
+        except NotFound:
+            raise
+        except HilError as err:
+            return {"ok": False, "error": err.to_dict()["error"]}
+
+    def query(self, name: str, sql: str, limit: int | None = None) -> QueryResult:
+        """One read-only statement on a saved connection."""
+        conn = connect(self._repo.config(name), timeout_s=_timeout())
+        try:
+            return conn.execute_read(sql, limit=limit or settings.get_int("HIL_ROW_LIMIT"))
+        finally:
+            conn.close()
+
+    def check_read_only(self, sql: str, connection: str) -> str:
+        """The statement as the guard accepts it for the connection's dialect; refused otherwise."""
+        return check_read_only(sql, self.engine(connection))

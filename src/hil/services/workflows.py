@@ -1,0 +1,108 @@
+"""Workflow definitions of one tenant: validated (including that every step names a registered
+agent), stored as versions, listed, archived."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from hil import secrets
+from hil.agents import registry
+from hil.errors import ConfigError, Conflict, NotFound
+from hil.services.paths import check_paths
+from hil.store.db import Store
+from hil.store.scoped import TenantScoped
+from hil.store.workflow_repo import StoredWorkflow, WorkflowRepo
+from hil.workflows import Workflow, describe_errors, load_workflow_file, parse_workflow
+
+
+def step_errors(steps: Any) -> list[dict[str, Any]]:
+    """An error per step that names no registered step agent."""
+    if not isinstance(steps, list):
+        return []
+    known = registry.step_agent_names()
+    return [{"loc": ("steps",), "msg": f"unknown step {s!r}; known steps: {', '.join(sorted(known))}"}
+            for s in steps if isinstance(s, str) and s not in known]
+
+
+def public(wf: StoredWorkflow) -> dict[str, Any]:
+    """A stored workflow as clients see it: connection passwords redacted."""
+    definition = wf.definition.model_dump(mode="json")
+    for c in definition.get("connections") or []:
+        if c.get("dsn"):
+            c["dsn"] = secrets.redact_url(c["dsn"])
+    return {"id": wf.id, "name": wf.name, "version": wf.version, "content_hash": wf.content_hash,
+            "created_at": wf.created_at, "definition": definition}
+
+
+class WorkflowService(TenantScoped):
+    """``restrict_paths`` (on when the server authenticates callers) keeps every file a workflow
+    names under the data directories."""
+
+    def __init__(self, store: Store, tenant: str, *, restrict_paths: bool = False):
+        super().__init__(store, tenant)
+        self._repo = WorkflowRepo(store, tenant)
+        self.restrict_paths = restrict_paths
+
+    # -- validation --
+    @staticmethod
+    def validate(data: Any, source: str | None = None, loc: tuple[str, ...] = ()) -> Workflow:
+        """A definition from parsed JSON or YAML; every problem is named with its field path
+        (under ``loc``, e.g. ``("body",)``), unknown steps included, in one error."""
+        errors: list[dict[str, Any]] = []
+        wf: Workflow | None = None
+        try:
+            wf = parse_workflow(data, source or "<workflow>") if not isinstance(data, dict) else Workflow.model_validate(data)
+        except ValidationError as err:
+            errors = [dict(e) for e in err.errors()]
+        errors += step_errors(data.get("steps") if isinstance(data, dict) else None)
+        if errors or wf is None:
+            raise describe_errors(source, [{**e, "loc": (*loc, *e["loc"])} for e in errors])
+        return wf
+
+    @staticmethod
+    def load_file(path: str | Path) -> Workflow:
+        """A workflow file (YAML or JSON), paths made absolute, steps checked against the registry."""
+        wf = load_workflow_file(path)
+        if problems := step_errors(wf.steps):
+            raise describe_errors(str(path), problems)
+        return wf
+
+    # -- storing --
+    def apply(self, wf: Workflow) -> tuple[StoredWorkflow, bool]:
+        """Store ``wf``; a changed definition becomes a new version. Returns (stored, changed)."""
+        if problems := step_errors(wf.steps):
+            raise describe_errors(None, problems)
+        if self.restrict_paths:
+            check_paths(wf)
+        return self._repo.apply(wf)
+
+    def create(self, wf: Workflow) -> StoredWorkflow:
+        """Version 1 of a new workflow; a name in use is a conflict."""
+        try:
+            self._repo.get(wf.name)
+        except NotFound:
+            return self.apply(wf)[0]
+        raise Conflict(f"a workflow named {wf.name!r} exists", hint="PUT /workflows/{id} makes a new version")
+
+    def update(self, name_or_id: str, wf: Workflow) -> tuple[StoredWorkflow, bool]:
+        current = self._repo.get(name_or_id)
+        if wf.name != current.name:
+            raise ConfigError(f"name: the workflow is named {current.name!r}, not {wf.name!r}",
+                              details={"errors": [{"loc": "name", "msg": "cannot be changed by PUT"}]})
+        return self.apply(wf)
+
+    def archive(self, name_or_id: str) -> StoredWorkflow:
+        return self._repo.archive(name_or_id)
+
+    # -- reading --
+    def get(self, name_or_id: str, version: int | None = None) -> StoredWorkflow:
+        return self._repo.get(name_or_id, version)
+
+    def list_all(self) -> list[StoredWorkflow]:
+        return self._repo.list_all()
+
+    def versions(self, name_or_id: str) -> list[tuple[int, str, float]]:
+        return self._repo.versions(name_or_id)
