@@ -7,7 +7,7 @@ HIL_MODELS_DIR ?= $(HIL_HOME)/models
 export HIL_HOME HIL_MODELS_DIR
 PG_BIN ?= /usr/lib/postgresql/15/bin
 
-.PHONY: setup demo test lint typecheck unit postgres clean bench
+.PHONY: setup demo test lint typecheck contracts unit postgres clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,10 +36,13 @@ lint: $(VENV)/.deps
 typecheck: $(VENV)/.deps
 	$(BIN)/mypy src
 
+contracts: $(VENV)/.deps ## the layer contracts in pyproject.toml (import-linter)
+	$(BIN)/lint-imports --no-cache
+
 unit: setup postgres
 	HIL_PG_BIN=$(PG_BIN) $(BIN)/pytest -q
 
-test: setup postgres lint typecheck unit ## everything CI runs
+test: setup postgres lint typecheck contracts unit ## everything CI runs
 
 bench: setup postgres
 	HIL_PG_BIN=$(PG_BIN) $(BIN)/python bench/engine.py

@@ -78,3 +78,38 @@ def test_workflow_versions(workspace: Path) -> None:
     assert "stored as version 2" in hil("workflows", "apply", str(workspace)).stdout
     assert "Fleet Analyst" in hil("workflows", "show", "fleet").stdout
     assert "Analyst" in hil("workflows", "show", "fleet", "--version", "1").stdout
+
+
+def test_ask_json_is_the_api_run_detail(workspace: Path, tmp_path: Path) -> None:
+    """`hil ask --json` and GET /api/v1/runs/{id} are one projection: every field they share agrees."""
+    from fastapi.testclient import TestClient
+
+    from hil.server.app import create_app
+    from hil.services import open_store
+
+    model = write_script_file(tmp_path / "s.json", {"plan": DEFAULT_RESPONSES["plan"],
+                                                    "sql": {"sql": "SELECT depot, count(*) AS n FROM vehicles "
+                                                            "GROUP BY depot ORDER BY n DESC"},
+                                                    "answer": "North has the most vehicles [1]."})
+    assert hil("workflows", "apply", str(workspace)).returncode == 0
+    result = hil("ask", "--workflow", "fleet", "--model", model, "--yes", "--json", "Vehicles per depot?")
+    assert result.returncode == 0, result.stderr
+    cli = json.loads(result.stdout)
+    store = open_store()
+    with TestClient(create_app(store, workers=0)) as client:
+        api = client.get(f"/api/v1/runs/{cli['run_id']}").json()
+    shared = set(cli) & set(api)
+    assert {"run_id", "status", "answer", "sql", "rows", "columns", "citations", "approvals", "plan", "drafts",
+            "queries", "verified_numbers", "unverified_numbers"} <= shared
+    assert {k: cli[k] for k in shared} == {k: api[k] for k in shared}
+    assert cli["status"] == "succeeded" and cli["rows"] and cli["answer"]["text"].startswith("North")
+
+
+def test_messages_print_as_written_with_every_problem(tmp_path: Path) -> None:
+    """Text that is not markup keeps its brackets; a naming rule is said in words; every problem is listed."""
+    bad = tmp_path / "[draft] flow.yaml"
+    bad.write_text("name: Bad Name\nsteps: [sql, nope]\nconnections: [{name: db, engine: sqlite, path: x.db}]\n")
+    result = hil("workflows", "apply", str(bad))
+    assert_clean_error(result, "[draft] flow.yaml", "name: names use lower-case letters, digits, '-' and '_'")
+    assert "steps: unknown step 'nope'; known steps: rag, sql" in result.stderr
+    assert "^[" not in result.stderr

@@ -49,6 +49,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HIL_AUTH", "auto", "API keys for `hil serve`: on, off (loopback only), or auto (on once any key exists)."),
     Setting("HIL_DATA_DIRS", "", "With authentication on, the only directories (comma-separated) whose files API callers "
             "may name in workflows and connections; empty means $HIL_HOME/data."),
+    Setting("HIL_LOG_FORMAT", "text", "Log lines on standard error: text, or json (one object per line, with the "
+            "run id of the run being worked on)."),
+    Setting("HIL_LOG_LEVEL", "WARNING", "Least severity logged: DEBUG, INFO, WARNING or ERROR."),
 )
 
 

@@ -14,6 +14,7 @@ from hil.errors import WorkflowInvalid
 from hil.hashing import content_hash
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+NAME_RULE = "lower-case letters, digits, '-' and '_', up to 64 characters, starting with a letter or digit"
 BUILTIN_STEPS = ("sql", "rag")
 
 
@@ -119,16 +120,23 @@ def location(loc: tuple[int | str, ...]) -> str:
     return _location(loc)
 
 
+def error_message(error: dict[str, Any]) -> str:
+    """A validation error's message in words: a name that breaks the naming rule says the rule, not
+    the regular expression."""
+    if error.get("type") == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == NAME_PATTERN:
+        return f"names use {NAME_RULE}"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
 def describe_errors(source: str | None, errors: list[dict[str, Any]]) -> WorkflowInvalid:
     """One error naming the first problem (and how many more), with every field path in details;
     ``source`` (a file name) starts the message when there is one."""
     first = errors[0]
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    msg = str(first["msg"]).removeprefix("Value error, ")
+    msg = error_message(first)
     return WorkflowInvalid(
         f"{source + ': ' if source else ''}{_location(tuple(first['loc']))}: {msg}{more}",
-        details={"errors": [{"loc": _location(tuple(e["loc"])), "msg": str(e["msg"]).removeprefix("Value error, ")}
-                            for e in errors]},
+        details={"errors": [{"loc": _location(tuple(e["loc"])), "msg": error_message(e)} for e in errors]},
     )
 
 
@@ -143,10 +151,10 @@ def parse_workflow(data: Any, source: str = "<workflow>", base_dir: Path | None 
         wf = Workflow.model_validate(data)
     except ValidationError as err:
         raise describe_validation_error(source, err) from None
-    return _resolve_paths(wf, base_dir) if base_dir else wf
+    return resolve_paths(wf, base_dir) if base_dir else wf
 
 
-def _resolve_paths(wf: Workflow, base: Path) -> Workflow:
+def resolve_paths(wf: Workflow, base: Path) -> Workflow:
     """Make file paths absolute so a stored version does not depend on the caller's directory."""
 
     def resolve(p: str) -> str:
@@ -162,6 +170,12 @@ def _resolve_paths(wf: Workflow, base: Path) -> Workflow:
 
 
 def load_workflow_file(path: str | Path) -> Workflow:
+    data, base = read_workflow_file(path)
+    return parse_workflow(data, str(path), base)
+
+
+def read_workflow_file(path: str | Path) -> tuple[Any, Path]:
+    """The parsed YAML or JSON of a workflow file, and the folder its relative paths start from."""
     p = Path(path)
     if not p.is_file():
         raise WorkflowInvalid(f"{p}: no such file", hint="give the path of a .yaml or .json workflow file")
@@ -173,4 +187,4 @@ def load_workflow_file(path: str | Path) -> Workflow:
         where = f" line {mark.line + 1}" if mark is not None else (f" line {err.lineno}" if isinstance(err, json.JSONDecodeError) else "")
         raise WorkflowInvalid(f"{p}:{where}: not valid {'JSON' if p.suffix == '.json' else 'YAML'}: "
                               f"{getattr(err, 'problem', None) or getattr(err, 'msg', err)}") from None
-    return parse_workflow(data, str(p), p.parent.resolve())
+    return data, p.parent.resolve()

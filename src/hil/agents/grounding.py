@@ -23,7 +23,7 @@ STOPWORDS = frozenset({
     "itself", "just", "more", "most", "must", "only", "other", "over", "same", "should", "some", "such",
     "than", "that", "their", "them", "then", "there", "these", "they", "this", "those", "through", "under",
     "until", "very", "were", "what", "when", "where", "which", "while", "will", "with", "would", "your",
-    "first", "check", "vehicle", "vehicles",
+    "first",
 })
 
 
@@ -99,6 +99,15 @@ def attach_citations(answer: str, passages: list[dict[str, Any]], data: str = ""
     vocab = [(p["ref"], content_words(p["text"])) for p in passages]
     if not vocab:
         return answer
+    # Words most passages share are the corpus's topic (every fleet manual says "vehicle"), not
+    # evidence that one passage supports a sentence: they do not count.
+    if len(vocab) >= 3:
+        seen: dict[str, int] = {}
+        for _ref, words in vocab:
+            for w in words:
+                seen[w] = seen.get(w, 0) + 1
+        topic = {w for w, n in seen.items() if n > len(vocab) / 2}
+        vocab = [(ref, words - topic) for ref, words in vocab]
     pieces, pos = [], 0
     for match in SENTENCE.finditer(answer):
         sentence = match.group(0)

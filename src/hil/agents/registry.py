@@ -1,7 +1,10 @@
-"""Agents registered by name. Built-in agents use the same registration as plug-ins."""
+"""Agents registered by name. Built-in agents use the same registration as plug-ins: they are
+named here as ``module:Class`` and imported on first use, so the registry imports none of the
+agents it registers (and an agent may ask the registry about the others)."""
 
 from __future__ import annotations
 
+import importlib
 import threading
 
 from hil.agents.base import Agent
@@ -10,6 +13,9 @@ from hil.errors import NotFound
 _agents: dict[str, type[Agent]] = {}
 _lock = threading.Lock()
 _builtins_loaded = False
+_load_lock = threading.Lock()
+BUILTIN_AGENTS = ("hil.agents.planner:PlannerAgent", "hil.agents.sql.agent:SqlAgent", "hil.agents.rag:RagAgent",
+                  "hil.agents.reasoner:ReasonerAgent", "hil.agents.responder:ResponderAgent")
 
 
 def register(cls: type[Agent]) -> type[Agent]:
@@ -20,9 +26,14 @@ def register(cls: type[Agent]) -> type[Agent]:
 
 def _load_builtins() -> None:
     global _builtins_loaded
-    if not _builtins_loaded:
-        _builtins_loaded = True
-        from hil.agents import builtin  # noqa: F401 - registers on import
+    if _builtins_loaded:
+        return
+    with _load_lock:  # a second thread waits until every built-in is registered
+        if not _builtins_loaded:
+            for spec in BUILTIN_AGENTS:
+                module, name = spec.split(":")
+                register(getattr(importlib.import_module(module), name))
+            _builtins_loaded = True
 
 
 def get(name: str) -> Agent:

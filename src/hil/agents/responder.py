@@ -60,7 +60,7 @@ class ResponderAgent(Agent):
                   "Write the answer in plain sentences, at most 120 words. The SQL result already answers the "
                   "data part of the question: name its items (ids, names) with their values exactly as shown. "
                   "After each sentence that uses a document passage, write the passage's number in brackets, "
-                  "e.g. \"Check the coolant level first [2].\"")
+                  "e.g. \"The policy sets a limit of ten days [2].\"")
         documents = "\n".join(s.get("text", "") for s in sources)
         text = self._write(ctx, system, prompt, revision=0)
         report = grounding.check(text, brief, ctx.question, rows, documents)

@@ -105,11 +105,17 @@ def show_settings() -> None:
 
 def main() -> None:
     try:
+        from hil.observe.logs import configure
+
+        configure()
         code = app(standalone_mode=False)  # click returns typer.Exit's code instead of exiting
         if isinstance(code, int) and code:
             sys.exit(code)
     except HilError as e:
         err.print(f"[red]error:[/] {escape(e.message)}", highlight=False, soft_wrap=True)
+        problems = e.details.get("errors") or []
+        for problem in problems[1:] if len(problems) > 1 else []:  # the first one is the message
+            plain(err, f"  {problem.get('loc')}: {problem.get('msg')}", soft_wrap=True)
         if e.hint:
             err.print(f"[dim]hint:[/] {escape(e.hint)}", highlight=False, soft_wrap=True)
         sys.exit(1)

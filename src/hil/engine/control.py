@@ -17,7 +17,7 @@ from hil.hashing import content_hash
 from hil.store.db import Store
 from hil.store.example_repo import ExampleRepo
 from hil.store.run_repo import TERMINAL_STATUSES, Approval, RunRepo
-from hil.store.scoped import ALL_TENANTS, TenantScoped, _AllTenants
+from hil.store.scoped import TenantScoped, _AllTenants
 from hil.store.workflow_repo import WorkflowRepo
 
 Decision = Literal["approve", "edit", "reject", "respond"]
@@ -64,7 +64,7 @@ class RunControl(TenantScoped):
             if content is None:
                 raise InvalidDecision("an edit needs the edited content")
             run = self.runs.get(approval.run_id)
-            wf = WorkflowRepo(self.store, ALL_TENANTS).get(run.workflow_id, run.workflow_version).definition
+            wf = WorkflowRepo(self.store, run.tenant_id).get(run.workflow_id, run.workflow_version).definition
             edited = registry.get(approval.step).validate_edit(wf, approval.kind, content)
         if decision in ("reject", "respond") and not (message or "").strip():
             raise InvalidDecision(f"{decision} needs a message", hint="say what should change")

@@ -6,6 +6,7 @@ from its last finished step."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable
@@ -18,6 +19,8 @@ from hil.store.db import Store
 from hil.store.run_repo import RunRepo
 from hil.store.scoped import ALL_TENANTS
 from hil.store.workflow_repo import StoredWorkflow
+
+log = logging.getLogger(__name__)
 
 
 def default_llm_factory(model_override: str | None = None) -> Callable[[StoredWorkflow], LLM]:
@@ -86,7 +89,8 @@ class Worker:
             generation = self.store.generation()
             try:
                 worked = self.run_once()
-            except Exception:  # noqa: BLE001 - keep the pool alive; the run itself records failures
+            except Exception:
+                log.exception("worker %s: leasing or driving a run failed", self.worker_id)
                 worked = False
             if not worked:
                 self.store.wait_for_change(generation, poll_seconds)

@@ -23,7 +23,7 @@ from hil.server.hub import EventHub
 from hil.server.schemas import ErrorOut
 from hil.services import ALL_TENANTS, Store
 from hil.services.runs import RunService
-from hil.workflows import Workflow, location
+from hil.workflows import Workflow, error_message, location
 
 API = "/api/v1"
 log = logging.getLogger("hil.server")
@@ -70,8 +70,7 @@ def create_app(store: Store, workers: int = 2, model: str | None = None, *, auth
 
     @app.exception_handler(RequestValidationError)
     def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        found = [{"loc": location(tuple(e["loc"])), "msg": str(e["msg"]).removeprefix("Value error, ")}
-                 for e in exc.errors()]
+        found = [{"loc": location(tuple(e["loc"])), "msg": error_message(e)} for e in exc.errors()]
         first = found[0] if found else {"loc": "(request)", "msg": "invalid"}
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
         return error_response(422, "invalid_request", f"{first['loc']}: {first['msg']}{more}", {"errors": found})

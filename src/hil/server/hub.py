@@ -14,6 +14,7 @@ that reconnects with Last-Event-ID gets every later event exactly once, in order
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from dataclasses import dataclass, field
 
@@ -23,6 +24,8 @@ from hil import events as ev
 from hil.events import Event
 from hil.services import ALL_TENANTS, Store
 from hil.services.runs import RunService
+
+log = logging.getLogger(__name__)
 
 TENANT_SLACK = 2.0  # seconds: events may commit out of timestamp order by this much (a write's length)
 
@@ -112,7 +115,8 @@ class EventHub:
             self._wake.clear()
             try:
                 await self._dispatch()
-            except Exception:  # noqa: BLE001 - a failed read (store restarting) is retried on the next wake
+            except Exception:
+                log.warning("reading new events failed; retrying", exc_info=True)
                 await asyncio.sleep(self.poll_seconds)
                 self._wake.set()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from hil import settings
 from hil.connectors import connect
 from hil.connectors.base import QueryResult
@@ -14,7 +16,7 @@ from hil.services.paths import check_paths
 from hil.store.connection_repo import ConnectionRepo, StoredConnection
 from hil.store.db import Store
 from hil.store.scoped import TenantScoped
-from hil.workflows import SqlConnection
+from hil.workflows import SqlConnection, error_message, location
 
 
 def _timeout() -> float:
@@ -31,10 +33,13 @@ class ConnectionService(TenantScoped):
 
     @staticmethod
     def parse(data: dict[str, Any]) -> SqlConnection:
+        """A connection from its fields; every problem is named with its field."""
         try:
             return SqlConnection.model_validate(data)
-        except ValueError as err:
-            raise ConfigError(f"invalid connection: {str(err).splitlines()[-1].strip()}") from None
+        except ValidationError as err:
+            errors = [{"loc": location(tuple(e["loc"])), "msg": error_message(dict(e))} for e in err.errors()]
+            raise ConfigError(f"invalid connection: {errors[0]['loc']}: {errors[0]['msg']}",
+                              details={"errors": errors}) from None
 
     def add(self, cfg: SqlConnection, *, replace: bool = False, test: bool = False) -> StoredConnection:
         """Save a connection (its DSN encrypted); ``test`` connects once first."""

@@ -15,7 +15,7 @@ from hil.services.paths import check_paths
 from hil.store.db import Store
 from hil.store.scoped import TenantScoped
 from hil.store.workflow_repo import StoredWorkflow, WorkflowRepo
-from hil.workflows import Workflow, describe_errors, load_workflow_file, parse_workflow
+from hil.workflows import Workflow, describe_errors, parse_workflow, read_workflow_file, resolve_paths
 
 
 def step_errors(steps: Any) -> list[dict[str, Any]]:
@@ -65,10 +65,8 @@ class WorkflowService(TenantScoped):
     @staticmethod
     def load_file(path: str | Path) -> Workflow:
         """A workflow file (YAML or JSON), paths made absolute, steps checked against the registry."""
-        wf = load_workflow_file(path)
-        if problems := step_errors(wf.steps):
-            raise describe_errors(str(path), problems)
-        return wf
+        data, base = read_workflow_file(path)
+        return resolve_paths(WorkflowService.validate(data, str(path)), base)
 
     # -- storing --
     def apply(self, wf: Workflow) -> tuple[StoredWorkflow, bool]:

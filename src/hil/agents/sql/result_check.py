@@ -9,6 +9,7 @@ feedback a model can act on, or None.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -17,6 +18,8 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from hil.connectors.base import Connector, Table
+
+log = logging.getLogger(__name__)
 
 _EXPECTS_EMPTY = re.compile(r"\b(any|is there|are there|whether|if any|ever|exist|exists)\b", re.I)
 _COUNT_QUESTION = re.compile(r"\b(how many|number of|count of|total number)\b", re.I)
@@ -84,7 +87,8 @@ def align_literals(conn: Connector, sql: str, tables: list[Table]) -> tuple[str,
                 continue
             same = conn.execute_read(f"SELECT DISTINCT {col} FROM {tab} WHERE lower(trim(CAST({col} AS TEXT))) = "
                                      f"{_quote(value.strip().lower())} LIMIT 2", limit=2).rows
-        except Exception:  # noqa: BLE001 - best effort; the query runs as drafted
+        except Exception:
+            log.debug("aligning %r in %s.%s failed", value, table, column, exc_info=True)
             continue
         if len(same) == 1 and isinstance(same[0][0], str):
             fixes[value] = same[0][0]
@@ -135,7 +139,8 @@ def empty_result_hint(conn: Connector, sql: str, tables: list[Table]) -> str:
             like = conn.execute_read(
                 f"SELECT DISTINCT {col} FROM {tab} WHERE lower(CAST({col} AS TEXT)) LIKE {_quote('%' + core.lower() + '%')} "
                 f"LIMIT 5", limit=5)
-        except Exception:  # noqa: BLE001 - the hint is best effort; the redraft happens anyway
+        except Exception:
+            log.debug("looking up values like %r in %s.%s failed", value, table, column, exc_info=True)
             continue
         similar = [str(r[0]) for r in like.rows]
         if similar:

@@ -1,0 +1,1 @@
+"""Observability: structured logs that carry the run being worked on."""
