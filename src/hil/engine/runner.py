@@ -4,6 +4,7 @@ run can be resumed by any worker from the log alone."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -30,6 +31,7 @@ from hil.store.scoped import ALL_TENANTS
 from hil.store.workflow_repo import StoredWorkflow, WorkflowRepo
 
 FINAL_STEPS = ("reasoner", "responder")
+log = logging.getLogger(__name__)
 
 
 class LeaseLost(Exception):
@@ -124,11 +126,15 @@ class StepRunner:
                 outputs[name] = st.output or {}
                 index += 1
             self._finish(run_id, outputs.get("responder", {}))
-        except (LeaseLost, Parked):
-            return
+        except Parked:
+            log.info("run %s waits for a human", run_id)
+        except LeaseLost:
+            log.info("run %s was cancelled, expired or taken over; this worker lets go", run_id)
         except HilError as err:
+            log.warning("run %s failed: %s: %s", run_id, err.code, err.message)
             self._fail(run_id, state, err.code, err.message)
-        except Exception as err:  # noqa: BLE001 - a bug in an agent must fail the run, not the worker
+        except Exception as err:
+            log.exception("run %s failed unexpectedly", run_id)
             self._fail(run_id, state, "internal_error", f"{type(err).__name__}: {err}")
 
     def _drive_step(self, run_id: str, stored: StoredWorkflow, agent: Agent, st: StepState,

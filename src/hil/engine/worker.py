@@ -15,6 +15,7 @@ from hil import settings
 from hil.engine.control import RunControl
 from hil.engine.runner import StepRunner
 from hil.models.llm import LLM, resolve
+from hil.observe.logs import run_context
 from hil.store.db import Store
 from hil.store.run_repo import RunRepo
 from hil.store.scoped import ALL_TENANTS
@@ -54,7 +55,8 @@ class Worker:
         renewer = threading.Thread(target=self._renew_until, args=(run.id, done, cancelled), daemon=True)
         renewer.start()
         try:
-            self.runner.execute(run.id, recovered=recovered, cancelled=cancelled)
+            with run_context(run.id):
+                self.runner.execute(run.id, recovered=recovered, cancelled=cancelled)
         finally:
             done.set()
             renewer.join()

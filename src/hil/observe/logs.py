@@ -64,6 +64,17 @@ class TextFormatter(logging.Formatter):
         return line.replace(": ", f" [run {run_id}]: ", 1) if run_id else line
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is emitted (a server or a test may swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def configure(fmt: str | None = None, level: str | None = None) -> None:
     """Send hil's records to standard error in the chosen format (idempotent)."""
     fmt = (fmt or settings.get_str("HIL_LOG_FORMAT")).lower()
@@ -75,7 +86,7 @@ def configure(fmt: str | None = None, level: str | None = None) -> None:
     logger = logging.getLogger("hil")
     for old in [h for h in logger.handlers if h.get_name() == _HANDLER_NAME]:
         logger.removeHandler(old)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.set_name(_HANDLER_NAME)
     handler.addFilter(RunIdFilter())
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
