@@ -41,17 +41,18 @@ def make_tenant(store: Store, name: str) -> Tenant:
 
 @pytest.fixture
 def secured(store: Store, script: Script, hil_home: Path, fleet_db: Path) -> Iterator[TestClient]:
-    data = hil_home / "data"
-    data.mkdir(parents=True, exist_ok=True)
-    (data / "fleet.duckdb").write_bytes(fleet_db.read_bytes())
+    for tenant in ("acme", "globex"):  # each tenant's files live in its own data folder
+        data = hil_home / "data" / tenant
+        data.mkdir(parents=True, exist_ok=True)
+        (data / "fleet.duckdb").write_bytes(fleet_db.read_bytes())
     with TestClient(create_app(store, workers=1, model="scripted:test", auth=True)) as c:
         yield c
 
 
-def allowed_workflow(workspace: Path, hil_home: Path) -> dict[str, Any]:
-    """The workspace workflow, with its files under $HIL_HOME/data (the only place API callers may name)."""
+def allowed_workflow(workspace: Path, hil_home: Path, tenant: str) -> dict[str, Any]:
+    """The workspace workflow, with its files under $HIL_HOME/data/TENANT (the only place its callers may name)."""
     body = workflow_json(workspace)
-    body["connections"][0]["path"] = str(hil_home / "data" / "fleet.duckdb")
+    body["connections"][0]["path"] = str(hil_home / "data" / tenant / "fleet.duckdb")
     body["knowledge"][0]["paths"] = []
     return body
 
@@ -59,10 +60,10 @@ def allowed_workflow(workspace: Path, hil_home: Path) -> dict[str, Any]:
 def populate(client: TestClient, t: Tenant, workspace: Path, hil_home: Path) -> dict[str, str]:
     """Every kind of resource in tenant ``t``; returns the value of each path parameter."""
     admin = t.as_("admin")
-    wf = client.post("/api/v1/workflows", json=allowed_workflow(workspace, hil_home), headers=admin)
+    wf = client.post("/api/v1/workflows", json=allowed_workflow(workspace, hil_home, t.name), headers=admin)
     assert wf.status_code == 201, wf.text
     conn = client.post("/api/v1/connections", headers=admin,
-                       json={"name": "fleet", "engine": "duckdb", "path": str(hil_home / "data" / "fleet.duckdb")})
+                       json={"name": "fleet", "engine": "duckdb", "path": str(hil_home / "data" / t.name / "fleet.duckdb")})
     assert conn.status_code == 201, conn.text
     col = client.post("/api/v1/collections", json={"name": "docs"}, headers=admin).json()
     doc = client.post(f"/api/v1/collections/{col['id']}/documents", headers=admin,
@@ -132,7 +133,7 @@ def test_roles_keys_and_decisions(secured: TestClient, store: Store, workspace: 
     assert secured.get("/api/v1/runs", headers={"X-API-Key": t.keys["viewer"]}).status_code == 200
     assert secured.get("/healthz").status_code == 200  # health needs no key
 
-    body = allowed_workflow(workspace, hil_home)
+    body = allowed_workflow(workspace, hil_home, "acme")
     assert secured.post("/api/v1/workflows", json=body, headers=t.as_("operator")).status_code == 403
     assert secured.post("/api/v1/workflows", json=body, headers=t.as_("admin")).status_code == 201
     outside = dict(body, name="outside")
@@ -178,7 +179,7 @@ def test_a_run_in_one_tenant_learns_only_for_that_tenant(secured: TestClient, st
                                                          hil_home: Path) -> None:
     a, b = make_tenant(store, "acme"), make_tenant(store, "globex")
     for t in (a, b):
-        secured.post("/api/v1/workflows", json=allowed_workflow(workspace, hil_home), headers=t.as_("admin"))
+        secured.post("/api/v1/workflows", json=allowed_workflow(workspace, hil_home, t.name), headers=t.as_("admin"))
     secured.post("/api/v1/collections", json={"name": "docs"}, headers=a.as_("admin"))
     secured.post("/api/v1/collections/docs/documents", headers=a.as_("admin"),
                  files=[("file", ("cooling.md", b"# Cooling\n\nCheck the coolant level first."))])

@@ -20,10 +20,79 @@ from hil.errors import ConfigError
 _lock = threading.Lock()
 
 
-def redact_url(url: str) -> str:
-    """The URL or DSN without its password, for messages."""
-    url = re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
-    return re.sub(r"(password\s*=\s*)\S+", r"\1***", url, flags=re.I)  # key=value DSNs
+HIDDEN = "***"
+_SECRET_KEYS = ("password", "sslpassword")  # libpq parameters that carry a secret
+
+
+def redact_url(dsn: str) -> str:
+    """The DSN or store URL without its password, re-rendered from its parsed parts (URL form and
+    libpq's key=value form); one that cannot be parsed is hidden whole rather than guessed at."""
+    text = dsn.strip()
+    if not text:
+        return text
+    return _redact_url_form(text) if "://" in text else _redact_key_values(text)
+
+
+def _redact_url_form(url: str) -> str:
+    scheme, rest = url.split("://", 1)
+    query_at = rest.find("?")
+    # The userinfo ends at the last '@' before the query; a password may itself hold '@', '/' or '?'.
+    end = query_at if query_at >= 0 and "@" in rest[:query_at] else len(rest)
+    at = rest.rfind("@", 0, end)
+    if at >= 0:
+        user, has_password, _password = rest[:at].partition(":")
+        rest = f"{user}{':' + HIDDEN if has_password else ''}@{rest[at + 1:]}"
+    base, has_query, query = rest.partition("?")
+    if has_query:
+        params = [(k, HIDDEN if k.lower() in _SECRET_KEYS else v)
+                  for k, _eq, v in (p.partition("=") for p in query.split("&"))]
+        base += "?" + "&".join(f"{k}={v}" for k, v in params)
+    return f"{scheme}://{base}"
+
+
+def _redact_key_values(conninfo: str) -> str:
+    from psycopg import conninfo as libpq  # imported here: only DSNs in key=value form need it
+
+    try:
+        parts = libpq.conninfo_to_dict(conninfo)
+    except Exception:  # noqa: BLE001 - any parse failure: show nothing of it
+        return f"{HIDDEN} (a DSN that could not be parsed)"
+    return " ".join(f"{k}={HIDDEN if k in _SECRET_KEYS else _quote(str(v))}" for k, v in parts.items())
+
+
+def _quote(value: str) -> str:
+    if value and not any(c in value for c in " '\\="):
+        return value
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def dsn_secrets(dsn: str) -> list[str]:
+    """What must never be shown of a DSN: the DSN itself and its password, raw and decoded."""
+    from urllib.parse import unquote
+
+    found = [dsn.strip()]
+    if "://" in dsn:
+        rest = dsn.split("://", 1)[1]
+        query_at = rest.find("?")
+        end = query_at if query_at >= 0 and "@" in rest[:query_at] else len(rest)
+        at = rest.rfind("@", 0, end)
+        if at >= 0 and ":" in rest[:at]:
+            password = rest[:at].split(":", 1)[1]
+            found += [password, unquote(password)]
+    for key in _SECRET_KEYS:
+        for match in re.finditer(rf"{key}\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", dsn, flags=re.I):
+            value = match.group(1)
+            found += [value, value.strip("'")]
+    return sorted({f for f in found if len(f) >= 2}, key=len, reverse=True)
+
+
+def scrub(text: str, dsn: str | None) -> str:
+    """``text`` (a driver's error, say) with the DSN and its password taken out."""
+    if not dsn:
+        return text
+    for secret in dsn_secrets(dsn):
+        text = text.replace(secret, HIDDEN)
+    return text
 
 
 def _key() -> bytes:

@@ -47,8 +47,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HIL_HOST", "127.0.0.1", "Address `hil serve` binds."),
     Setting("HIL_PORT", "8321", "Port `hil serve` binds."),
     Setting("HIL_AUTH", "auto", "API keys for `hil serve`: on, off (loopback only), or auto (on once any key exists)."),
-    Setting("HIL_DATA_DIRS", "", "With authentication on, the only directories (comma-separated) whose files API callers "
-            "may name in workflows and connections; empty means $HIL_HOME/data."),
+    Setting("HIL_DATA_DIRS", "", "With authentication on, the directories (comma-separated) whose files a tenant may "
+            "name in workflows and connections; {tenant} stands for the tenant's name and {home} for HIL_HOME. "
+            "Empty means {home}/data/{tenant}."),
+    Setting("HIL_ALLOWED_MODELS", "", "Model providers a workflow may name (comma-separated: local, openai, ollama, "
+            "anthropic); empty means local plus the API providers configured here (a key or base URL is set)."),
+    Setting("HIL_TEST_MODE", "", "Set to 1 only in tests: lets workflows name the scripted: test models."),
     Setting("HIL_LOG_FORMAT", "text", "Log lines on standard error: text, or json (one object per line, with the "
             "run id of the run being worked on)."),
     Setting("HIL_LOG_LEVEL", "WARNING", "Least severity logged: DEBUG, INFO, WARNING or ERROR."),

@@ -99,6 +99,12 @@ class Workflow(_Strict):
     def content_hash(self) -> str:
         return content_hash(self.model_dump(mode="json"))
 
+    def files(self) -> list[tuple[str, str]]:
+        """Every file the definition names, as (field path, file path)."""
+        found = [(f"connections[{i}].path", c.path) for i, c in enumerate(self.connections) if c.path]
+        return found + [(f"knowledge[{i}].paths[{j}]", p) for i, k in enumerate(self.knowledge)
+                        for j, p in enumerate(k.paths)]
+
     def connection(self, name: str | None = None) -> SqlConnection:
         if name is None:
             return self.connections[0]

@@ -11,6 +11,7 @@ import psycopg
 from hil.connectors.base import Column, Connector, Table
 from hil.errors import ConnectionFailed, QueryFailed
 from hil.secrets import redact_url as redact_dsn
+from hil.secrets import scrub
 from hil.workflows import SqlConnection
 
 # (cause, pattern in libpq's message, hint); the first match wins, so order matters.
@@ -80,10 +81,11 @@ class PostgresConnector(Connector):
             self.conn = psycopg.connect(cfg.dsn or "", connect_timeout=5, autocommit=False)
         except psycopg.OperationalError as err:
             cause, message, hint = describe_connect_error(err)
-            raise ConnectionFailed(f"connection {cfg.name!r}: {message}", hint=hint,
+            raise ConnectionFailed(f"connection {cfg.name!r}: {scrub(message, cfg.dsn)}", hint=hint,
                                    details={"cause": cause, "dsn": redact_dsn(cfg.dsn or "")}) from None
         except psycopg.ProgrammingError as err:  # a malformed DSN
-            raise ConnectionFailed(f"connection {cfg.name!r}: invalid DSN: {err}", hint="use postgresql://user:"
+            raise ConnectionFailed(f"connection {cfg.name!r}: invalid DSN: {scrub(str(err), cfg.dsn)}",
+                                   hint="use postgresql://user:"
                                    "password@host:port/database", details={"cause": "invalid_dsn"}) from None
         self.conn.read_only = True
         self._lock = threading.Lock()

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from hil import settings
+from hil import datadirs, settings
 from hil.agents import registry
 from hil.agents.base import Agent, Draft, StepContext
 from hil.agents.sql.fewshot import recall_from
@@ -24,6 +24,7 @@ from hil.events import EventType
 from hil.hashing import content_hash
 from hil.knowledge.service import KnowledgeService
 from hil.models.llm import LLM
+from hil.store.auth_repo import AuthRepo
 from hil.store.db import Store
 from hil.store.example_repo import ExampleRepo
 from hil.store.run_repo import Run, RunRepo
@@ -43,8 +44,10 @@ class Parked(Exception):
 
 
 class StepRunner:
-    def __init__(self, store: Store, worker_id: str, llm_factory: Callable[[StoredWorkflow], LLM]):
+    def __init__(self, store: Store, worker_id: str, llm_factory: Callable[[StoredWorkflow], LLM],
+                 restrict_paths: bool = False):
         self.store = store
+        self.restrict_paths = restrict_paths  # files must lie in the run's tenant's data roots (server with auth)
         self.repo = RunRepo(store, ALL_TENANTS)  # every tenant's runs: what a tenant sees is scoped by the run's tenant
         self.workflows = WorkflowRepo(store, ALL_TENANTS)
         self.worker_id = worker_id
@@ -91,6 +94,8 @@ class StepRunner:
         try:
             self._emit(run_id, EventType.RUN_RESUMED if state.started else EventType.RUN_STARTED,
                        {"worker": self.worker_id, "recovered": recovered})
+            if self.restrict_paths:  # checked again where the files are opened: a symlink may have moved
+                datadirs.check(stored.definition.files(), AuthRepo(self.store).tenant_name(run.tenant_id))
             history = self._thread_history(run)
             llm_cache: list[LLM] = []
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from hil import settings
 from hil.engine.control import RunControl
 from hil.engine.runner import StepRunner
+from hil.models.allowed import check_model
 from hil.models.llm import LLM, resolve
 from hil.observe.logs import run_context
 from hil.store.db import Store
@@ -27,19 +28,21 @@ log = logging.getLogger(__name__)
 def default_llm_factory(model_override: str | None = None) -> Callable[[StoredWorkflow], LLM]:
     def factory(stored: StoredWorkflow) -> LLM:
         m = stored.definition.model
+        if not model_override:  # the workflow's own choice is checked again where it runs
+            check_model(m.model)
         return resolve(model_override or m.model, temperature=m.temperature, max_tokens=m.max_tokens)
     return factory
 
 
 class Worker:
     def __init__(self, store: Store, *, model: str | None = None, lease_seconds: float | None = None,
-                 worker_id: str | None = None):
+                 worker_id: str | None = None, restrict_paths: bool = False):
         self.store = store
         self.repo = RunRepo(store, ALL_TENANTS)
         self.control = RunControl(store, ALL_TENANTS)
         self.worker_id = worker_id or f"w-{uuid.uuid4().hex[:12]}"
         self.lease_seconds = lease_seconds or settings.get_int("HIL_LEASE_SECONDS")
-        self.runner = StepRunner(store, self.worker_id, default_llm_factory(model))
+        self.runner = StepRunner(store, self.worker_id, default_llm_factory(model), restrict_paths)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 

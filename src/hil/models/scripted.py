@@ -30,11 +30,18 @@ def unregister(name: str) -> None:
         _scripts.pop(name, None)
 
 
+MAX_SCRIPT_BYTES = 1024 * 1024
+
+
 class FileScript:
     def __init__(self, path: Path):
         try:
-            self.responses: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as err:
+            with path.open("rb") as f:
+                raw = f.read(MAX_SCRIPT_BYTES + 1)  # a script is small: never read without a bound
+            if len(raw) > MAX_SCRIPT_BYTES:
+                raise ModelUnavailable(f"model script {path} is over {MAX_SCRIPT_BYTES // 1024} KB")
+            self.responses: dict[str, Any] = json.loads(raw.decode("utf-8"))
+        except (OSError, ValueError) as err:
             raise ModelUnavailable(f"cannot read model script {path}: {err}") from None
         self.calls: dict[str, int] = {}
         self.lock = threading.Lock()

@@ -45,7 +45,7 @@ def error_response(status: int, code: str, message: str, details: dict[str, Any]
 def create_app(store: Store, workers: int = 2, model: str | None = None, *, auth: bool = False,
                heartbeat_seconds: float = 15.0, poll_seconds: float = 1.0) -> FastAPI:
     """``auth=False`` makes every caller the local admin; `hil serve` allows that on loopback only."""
-    worker = Worker(store, model=model)
+    worker = Worker(store, model=model, restrict_paths=auth)
     embedder = BackgroundEmbedder(store)
     hub = EventHub(store, poll_seconds=poll_seconds)
 

@@ -25,6 +25,7 @@ class ServerState:
     hub: EventHub
     auth: bool  # False only on loopback: every caller is the local admin
     heartbeat_seconds: float = 15.0
+    recheck_seconds: float = 2.0  # how often an open event stream re-checks its caller's key
 
 
 def server(request: Request) -> ServerState:
@@ -32,13 +33,15 @@ def server(request: Request) -> ServerState:
     return state
 
 
-def caller(request: Request,
-           bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-           header: Annotated[str | None, Depends(_header)]) -> Principal:
+def api_key(bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+            header: Annotated[str | None, Depends(_header)]) -> str | None:
+    return bearer.credentials if bearer else header
+
+
+def caller(request: Request, key: Annotated[str | None, Depends(api_key)]) -> Principal:
     state = server(request)
     if not state.auth:
         return LOCAL_ADMIN
-    key = bearer.credentials if bearer else header
     if not key:
         raise Unauthorized("this server needs an API key", hint="send `Authorization: Bearer KEY`; "
                            "create a key with `hil keys create USER`")
@@ -57,8 +60,24 @@ def role(least: str) -> Callable[[Principal], Principal]:
     return check
 
 
+def still_allowed(state: ServerState, key: str | None, who: Principal, least: str) -> Callable[[], str | None]:
+    """For a long-lived response (an event stream): a check that says why the caller may no longer
+    read (the key was revoked, the user moved or lost the role), or None while they still may."""
+    def check() -> str | None:
+        if not state.auth:
+            return None
+        now = UserService(state.store).authenticate(key) if key else None
+        if now is None:
+            return "the API key was revoked"
+        if now.tenant != who.tenant or not now.may(least):
+            return f"{now.user} may no longer read this stream"
+        return None
+    return check
+
+
 Viewer = Annotated[Principal, Depends(role("viewer"))]
 Operator = Annotated[Principal, Depends(role("operator"))]
 Approver = Annotated[Principal, Depends(role("approver"))]
 Admin = Annotated[Principal, Depends(role("admin"))]
 State = Annotated[ServerState, Depends(server)]
+ApiKey = Annotated[str | None, Depends(api_key)]

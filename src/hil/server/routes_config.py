@@ -34,7 +34,7 @@ WorkflowBody = Annotated[dict[str, Any], Body()]
 
 
 def _workflows(state: State, who: Principal) -> WorkflowService:
-    return WorkflowService(state.store, who.tenant, restrict_paths=state.auth)
+    return WorkflowService(state.store, who.tenant, restrict_paths=state.auth, check_models=True)
 
 
 def _parse(body: Any) -> Workflow:

@@ -9,8 +9,9 @@ whenever nothing else was sent for a while, so proxies keep the connection open.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
@@ -20,7 +21,7 @@ from fastapi.responses import StreamingResponse
 from hil import events
 from hil.errors import InvalidRequest
 from hil.events import TERMINAL_TYPES, Event
-from hil.server.deps import ServerState, State, Viewer
+from hil.server.deps import ApiKey, ServerState, State, Viewer, still_allowed
 from hil.server.hub import Subscription, frame
 from hil.server.schemas import errors
 from hil.services.runs import TERMINAL_STATUSES, RunService
@@ -43,19 +44,46 @@ def _resume_point(after: int | None, last_event_id: str | None) -> int:
     return after or 0
 
 
-async def _follow(state: ServerState, sub: Subscription, last: int | None) -> AsyncIterator[bytes]:
-    """Frames from the hub; ``last`` is the seq already sent (None on the tenant stream: no dedupe by seq)."""
+def closing(reason: str) -> bytes:
+    """The last frame of a stream whose caller may no longer read it; it has no id, so a client's
+    Last-Event-ID still points at the last event it got."""
+    return f"event: stream.closed\ndata: {json.dumps({'reason': reason})}\n\n".encode()
+
+
+async def _follow(state: ServerState, sub: Subscription, last: int | None,
+                  allowed: Callable[[], str | None]) -> AsyncIterator[bytes]:
+    """Frames from the hub; ``last`` is the seq already sent (None on the tenant stream: no dedupe by seq).
+    The caller's key is checked again every ``recheck_seconds`` and before each batch is sent, so a
+    revoked key's stream closes within seconds."""
+    loop = asyncio.get_running_loop()
+
+    async def refused() -> str | None:
+        return await run_in_threadpool(allowed) if state.auth else None
+
     try:
         yield b": stream open\n\n"
+        sent_at = checked_at = loop.time()
         while True:
             if sub.queue.empty():
+                wait = min(state.recheck_seconds, max(state.heartbeat_seconds - (loop.time() - sent_at), 0.01))
                 try:
-                    first = await asyncio.wait_for(sub.queue.get(), timeout=state.heartbeat_seconds)
+                    first = await asyncio.wait_for(sub.queue.get(), timeout=wait)
                 except TimeoutError:
-                    yield b": heartbeat\n\n"
+                    if loop.time() - checked_at >= state.recheck_seconds:
+                        checked_at = loop.time()
+                        if reason := await refused():
+                            yield closing(reason)
+                            return
+                    if loop.time() - sent_at >= state.heartbeat_seconds:
+                        sent_at = loop.time()
+                        yield b": heartbeat\n\n"
                     continue
             else:
                 first = sub.queue.get_nowait()
+            if reason := await refused():
+                yield closing(reason)
+                return
+            checked_at = loop.time()
             batch, ended = [], False
             for event, data in [first, *_drain(sub)]:  # what is queued goes out in one write
                 if last is not None:
@@ -67,6 +95,7 @@ async def _follow(state: ServerState, sub: Subscription, last: int | None) -> As
                     ended = True
                     break
             if batch:
+                sent_at = loop.time()
                 yield b"".join(batch)
             if ended:
                 return
@@ -82,7 +111,7 @@ def _drain(sub: Subscription) -> list[tuple[Event, bytes]]:
 
 
 @router.get("/runs/{run_id}/events", response_class=StreamingResponse, responses={**SSE_RESPONSE, **errors(401, 404, 422)})
-async def run_events(run_id: str, who: Viewer, state: State,
+async def run_events(run_id: str, who: Viewer, state: State, key: ApiKey,
                      after: Annotated[int | None, Query(ge=0, description="Send events after this seq.")] = None,
                      last_event_id: Annotated[str | None, Header(description="Resume after this event id.")] = None
                      ) -> StreamingResponse:
@@ -98,11 +127,12 @@ async def run_events(run_id: str, who: Viewer, state: State,
                 yield frame(e)
         return StreamingResponse(replay(), media_type="text/event-stream", headers=HEADERS)
     sub = state.hub.subscribe_run(run_id, min(start, run.last_seq))  # a seq past the log would wait forever
-    return StreamingResponse(_follow(state, sub, min(start, run.last_seq)), media_type="text/event-stream", headers=HEADERS)
+    return StreamingResponse(_follow(state, sub, min(start, run.last_seq), still_allowed(state, key, who, "viewer")),
+                             media_type="text/event-stream", headers=HEADERS)
 
 
 @router.get("/events", response_class=StreamingResponse, responses={**SSE_RESPONSE, **errors(401)})
-async def tenant_events(who: Viewer, state: State,
+async def tenant_events(who: Viewer, state: State, key: ApiKey,
                         since: Annotated[float | None, Query(description="Also send events since this time "
                                                              "(epoch seconds, at most an hour back).")] = None
                         ) -> StreamingResponse:
@@ -111,7 +141,8 @@ async def tenant_events(who: Viewer, state: State,
     now = time.time()
     start = max(since if since is not None else now, now - 3600)
     sub = state.hub.subscribe_tenant(who.tenant, start)
-    return StreamingResponse(_follow(state, sub, None), media_type="text/event-stream", headers=HEADERS)
+    return StreamingResponse(_follow(state, sub, None, still_allowed(state, key, who, "viewer")),
+                             media_type="text/event-stream", headers=HEADERS)
 
 
 @router.get("/schema/events.json", tags=["events"])

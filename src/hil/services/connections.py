@@ -7,12 +7,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hil import settings
+from hil import datadirs, settings
 from hil.connectors import connect
 from hil.connectors.base import QueryResult
 from hil.connectors.guard import check_read_only
 from hil.errors import ConfigError, Conflict, HilError, NotFound
-from hil.services.paths import check_paths
+from hil.store.auth_repo import AuthRepo
 from hil.store.connection_repo import ConnectionRepo, StoredConnection
 from hil.store.db import Store
 from hil.store.scoped import TenantScoped
@@ -44,7 +44,7 @@ class ConnectionService(TenantScoped):
     def add(self, cfg: SqlConnection, *, replace: bool = False, test: bool = False) -> StoredConnection:
         """Save a connection (its DSN encrypted); ``test`` connects once first."""
         if self.restrict_paths:
-            check_paths(conn=cfg)
+            datadirs.check([("path", cfg.path)] if cfg.path else [], AuthRepo(self.store).tenant_name(self.owner))
         if not replace:
             try:
                 self._repo.get(cfg.name)

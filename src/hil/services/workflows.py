@@ -8,10 +8,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hil import secrets
+from hil import datadirs, secrets
 from hil.agents import registry
 from hil.errors import ConfigError, Conflict, NotFound
-from hil.services.paths import check_paths
+from hil.models.allowed import check_model
+from hil.store.auth_repo import AuthRepo
 from hil.store.db import Store
 from hil.store.scoped import TenantScoped
 from hil.store.workflow_repo import StoredWorkflow, WorkflowRepo
@@ -39,12 +40,14 @@ def public(wf: StoredWorkflow) -> dict[str, Any]:
 
 class WorkflowService(TenantScoped):
     """``restrict_paths`` (on when the server authenticates callers) keeps every file a workflow
-    names under the data directories."""
+    names under the tenant's data directories; ``check_models`` (on for API callers) allows only the
+    model providers the server allows."""
 
-    def __init__(self, store: Store, tenant: str, *, restrict_paths: bool = False):
+    def __init__(self, store: Store, tenant: str, *, restrict_paths: bool = False, check_models: bool = False):
         super().__init__(store, tenant)
         self._repo = WorkflowRepo(store, tenant)
         self.restrict_paths = restrict_paths
+        self.check_models = check_models
 
     # -- validation --
     @staticmethod
@@ -73,8 +76,10 @@ class WorkflowService(TenantScoped):
         """Store ``wf``; a changed definition becomes a new version. Returns (stored, changed)."""
         if problems := step_errors(wf.steps):
             raise describe_errors(None, problems)
+        if self.check_models:
+            check_model(wf.model.model)
         if self.restrict_paths:
-            check_paths(wf)
+            datadirs.check(wf.files(), AuthRepo(self.store).tenant_name(self.owner))
         return self._repo.apply(wf)
 
     def create(self, wf: Workflow) -> StoredWorkflow:

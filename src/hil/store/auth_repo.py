@@ -150,6 +150,12 @@ class AuthRepo:
             row = conn.execute(q).first()
         return Principal(row.tenant_id, row.name, row.role) if row else None
 
+    def tenant_name(self, tenant_id: str) -> str:
+        """The tenant's name (its data folder is named after it); the id itself for a tenant with no row."""
+        with self.store.read() as conn:
+            name = conn.execute(sa.select(tenants.c.name).where(tenants.c.id == tenant_id)).scalar()
+        return str(name) if name else tenant_id
+
     def any_keys(self) -> bool:
         with self.store.read() as conn:
             return conn.execute(sa.select(api_keys.c.id).where(api_keys.c.revoked_at.is_(None)).limit(1)).first() is not None
