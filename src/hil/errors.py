@@ -33,6 +33,11 @@ class HilError(Exception):
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message} ({self.hint})"
 
+    @property
+    def public_message(self) -> str:
+        """What every reader of a run's events may see (the message, unless a subclass says less)."""
+        return self.message
+
 
 class ConfigError(HilError):
     code = "config_error"
@@ -80,6 +85,18 @@ class StoreUnavailable(HilError):
 class ConnectionFailed(HilError):
     code = "connection_failed"
     http_status = 422
+
+    def __init__(self, message: str, *, subject: str = "the connection", hint: str | None = None,
+                 details: dict[str, Any] | None = None):
+        super().__init__(message, hint=hint, details=details)
+        self.subject = subject
+
+    @property
+    def public_message(self) -> str:
+        """Only the cause class: a driver's words can tell which hosts and ports exist; the admin's
+        connection test shows them in full."""
+        cause = str(self.details.get("cause") or "connection failed").replace("_", " ")
+        return f"{self.subject}: {cause}"
 
 
 class QueryRefused(HilError):

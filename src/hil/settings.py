@@ -50,9 +50,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HIL_DATA_DIRS", "", "With authentication on, the directories (comma-separated) whose files a tenant may "
             "name in workflows and connections; {tenant} stands for the tenant's name and {home} for HIL_HOME. "
             "Empty means {home}/data/{tenant}."),
+    Setting("HIL_DB_HOSTS", "", "Database hosts (names, IP addresses, CIDR networks; `unix` for sockets) a PostgreSQL "
+            "connection may reach; empty allows any TCP host. With authentication on, Unix sockets need `unix`."),
     Setting("HIL_ALLOWED_MODELS", "", "Model providers a workflow may name (comma-separated: local, openai, ollama, "
             "anthropic); empty means local plus the API providers configured here (a key or base URL is set)."),
     Setting("HIL_TEST_MODE", "", "Set to 1 only in tests: lets workflows name the scripted: test models."),
+    Setting("HIL_MAX_BODY_BYTES", "2097152", "Largest request body `hil serve` reads (document uploads have "
+            "HIL_KNOWLEDGE_MAX_MB instead)."),
+    Setting("HIL_ALLOWED_HOSTS", "", "Extra host names `hil serve` answers to (comma-separated), e.g. behind a "
+            "reverse proxy; it always answers to the address it binds (and localhost on loopback)."),
     Setting("HIL_LOG_FORMAT", "text", "Log lines on standard error: text, or json (one object per line, with the "
             "run id of the run being worked on)."),
     Setting("HIL_LOG_LEVEL", "WARNING", "Least severity logged: DEBUG, INFO, WARNING or ERROR."),

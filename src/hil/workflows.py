@@ -22,6 +22,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _no_control(value: str) -> str:
+    """A path or DSN with a NUL or another control character cannot be opened: refuse it here."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("contains a control character (NUL, newline, ...)")
+    return value
+
+
 class Persona(_Strict):
     name: str = "Analyst"
     tone: str = "concise and factual"
@@ -34,6 +41,11 @@ class KnowledgeSource(_Strict):
                              "each run (unchanged files are skipped); relative to the workflow file. Leave empty "
                              "for a collection filled with `hil knowledge add`.")
 
+    @field_validator("paths")
+    @classmethod
+    def _plain(cls, paths: list[str]) -> list[str]:
+        return [_no_control(p) for p in paths]
+
 
 class SqlConnection(_Strict):
     name: str = Field(pattern=NAME_PATTERN)
@@ -41,6 +53,11 @@ class SqlConnection(_Strict):
     path: str | None = Field(default=None, description="Database file (duckdb, sqlite).")
     dsn: str | None = Field(default=None, description="postgresql:// DSN (postgres).")
     read_only: bool = True
+
+    @field_validator("path", "dsn")
+    @classmethod
+    def _plain(cls, value: str | None) -> str | None:
+        return _no_control(value) if value is not None else None
 
     @model_validator(mode="after")
     def _location(self) -> SqlConnection:
@@ -57,7 +74,7 @@ class ApprovalPolicy(_Strict):
     plan: bool = True
     sql_read: bool = True
     sql_write: Literal[True] = Field(default=True, description="Writes always need a human; cannot be turned off.")
-    expire_after_seconds: int | None = Field(default=None, ge=1)
+    expire_after_seconds: int | None = Field(default=None, ge=1, le=366 * 24 * 3600)
     on_expiry: Literal["reject", "approve"] = "reject"
 
 
@@ -104,6 +121,10 @@ class Workflow(_Strict):
         found = [(f"connections[{i}].path", c.path) for i, c in enumerate(self.connections) if c.path]
         return found + [(f"knowledge[{i}].paths[{j}]", p) for i, k in enumerate(self.knowledge)
                         for j, p in enumerate(k.paths)]
+
+    def dsns(self) -> list[tuple[str, str]]:
+        """Every PostgreSQL DSN the definition names, as (field path, DSN)."""
+        return [(f"connections[{i}].dsn", c.dsn) for i, c in enumerate(self.connections) if c.dsn]
 
     def connection(self, name: str | None = None) -> SqlConnection:
         if name is None:

@@ -58,6 +58,7 @@ def serve(host: Annotated[str, typer.Option(help="Address to bind.")] = "",
     import uvicorn
 
     from hil.server.app import create_app
+    from hil.server.guards import allowed_hosts
     from hil.services.users import UserService
 
     host = host or settings.get_str("HIL_HOST")
@@ -74,7 +75,9 @@ def serve(host: Annotated[str, typer.Option(help="Address to bind.")] = "",
     if not required and not _is_loopback(host):
         raise HilError(f"refusing to bind {host} without authentication: only loopback may run without API keys",
                        hint="create a key with `hil users add NAME --role admin`, then serve with --auth on")
-    application = create_app(db, workers=workers or settings.get_int("HIL_WORKERS"), auth=required)
+    names = settings.get_str("HIL_ALLOWED_HOSTS").split(",")
+    application = create_app(db, workers=workers or settings.get_int("HIL_WORKERS"), auth=required,
+                             hosts=allowed_hosts(host, names))
     note = ("API keys are required" if required else
             "authentication is OFF (bound to loopback): every caller is the local admin")
     plain(err, f"hil serving on http://{host}:{port} (store: {settings.database_url().split('@')[-1]}); {note}")

@@ -22,14 +22,16 @@ class DuckDBConnector(Connector):
         super().__init__(cfg, timeout_s)
         path = Path(cfg.path or "")
         if not path.is_file():
-            raise ConnectionFailed(f"connection {cfg.name!r}: DuckDB file not found: {path}")
+            raise ConnectionFailed(f"connection {cfg.name!r}: DuckDB file not found: {path}",
+                                   subject=f"connection {cfg.name!r}", details={"cause": "file_not_found"})
         try:
             self.conn = duckdb.connect(str(path), read_only=True,
                                        config={"enable_external_access": False, "autoload_known_extensions": False,
                                                "autoinstall_known_extensions": False})
             self.conn.execute("SET lock_configuration = true")
         except duckdb.Error as err:
-            raise ConnectionFailed(f"connection {cfg.name!r}: cannot open {path}: {err}") from None
+            raise ConnectionFailed(f"connection {cfg.name!r}: cannot open {path}: {err}",
+                                   subject=f"connection {cfg.name!r}", details={"cause": "cannot_open"}) from None
         self._lock = threading.Lock()
 
     def tables(self) -> list[Table]:

@@ -82,9 +82,11 @@ class PostgresConnector(Connector):
         except psycopg.OperationalError as err:
             cause, message, hint = describe_connect_error(err)
             raise ConnectionFailed(f"connection {cfg.name!r}: {scrub(message, cfg.dsn)}", hint=hint,
+                                   subject=f"connection {cfg.name!r}",
                                    details={"cause": cause, "dsn": redact_dsn(cfg.dsn or "")}) from None
         except psycopg.ProgrammingError as err:  # a malformed DSN
             raise ConnectionFailed(f"connection {cfg.name!r}: invalid DSN: {scrub(str(err), cfg.dsn)}",
+                                   subject=f"connection {cfg.name!r}",
                                    hint="use postgresql://user:"
                                    "password@host:port/database", details={"cause": "invalid_dsn"}) from None
         self.conn.read_only = True

@@ -34,12 +34,14 @@ class SQLiteConnector(Connector):
         super().__init__(cfg, timeout_s)
         path = Path(cfg.path or "")
         if not path.is_file():
-            raise ConnectionFailed(f"connection {cfg.name!r}: SQLite file not found: {path}")
+            raise ConnectionFailed(f"connection {cfg.name!r}: SQLite file not found: {path}",
+                                   subject=f"connection {cfg.name!r}", details={"cause": "file_not_found"})
         try:
             self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
             self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.Error as err:
-            raise ConnectionFailed(f"connection {cfg.name!r}: cannot open {path}: {err}") from None
+            raise ConnectionFailed(f"connection {cfg.name!r}: cannot open {path}: {err}",
+                                   subject=f"connection {cfg.name!r}", details={"cause": "cannot_open"}) from None
         self.conn.set_authorizer(_authorizer)
         self._lock = threading.Lock()
 

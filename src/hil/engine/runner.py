@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from hil import datadirs, settings
+from hil import datadirs, dbhosts, settings
 from hil.agents import registry
 from hil.agents.base import Agent, Draft, StepContext
 from hil.agents.sql.fewshot import recall_from
@@ -45,9 +45,9 @@ class Parked(Exception):
 
 class StepRunner:
     def __init__(self, store: Store, worker_id: str, llm_factory: Callable[[StoredWorkflow], LLM],
-                 restrict_paths: bool = False):
+                 restricted: bool = False):
         self.store = store
-        self.restrict_paths = restrict_paths  # files must lie in the run's tenant's data roots (server with auth)
+        self.restricted = restricted  # files must lie in the run's tenant's data roots (server with auth)
         self.repo = RunRepo(store, ALL_TENANTS)  # every tenant's runs: what a tenant sees is scoped by the run's tenant
         self.workflows = WorkflowRepo(store, ALL_TENANTS)
         self.worker_id = worker_id
@@ -94,7 +94,8 @@ class StepRunner:
         try:
             self._emit(run_id, EventType.RUN_RESUMED if state.started else EventType.RUN_STARTED,
                        {"worker": self.worker_id, "recovered": recovered})
-            if self.restrict_paths:  # checked again where the files are opened: a symlink may have moved
+            dbhosts.check(stored.definition.dsns(), self.restricted)
+            if self.restricted:  # checked again where the files are opened: a symlink may have moved
                 datadirs.check(stored.definition.files(), AuthRepo(self.store).tenant_name(run.tenant_id))
             history = self._thread_history(run)
             llm_cache: list[LLM] = []
@@ -137,7 +138,7 @@ class StepRunner:
             log.info("run %s was cancelled, expired or taken over; this worker lets go", run_id)
         except HilError as err:
             log.warning("run %s failed: %s: %s", run_id, err.code, err.message)
-            self._fail(run_id, state, err.code, err.message)
+            self._fail(run_id, state, err.code, err.public_message)
         except Exception as err:
             log.exception("run %s failed unexpectedly", run_id)
             self._fail(run_id, state, "internal_error", f"{type(err).__name__}: {err}")

@@ -36,13 +36,13 @@ def default_llm_factory(model_override: str | None = None) -> Callable[[StoredWo
 
 class Worker:
     def __init__(self, store: Store, *, model: str | None = None, lease_seconds: float | None = None,
-                 worker_id: str | None = None, restrict_paths: bool = False):
+                 worker_id: str | None = None, restricted: bool = False):
         self.store = store
         self.repo = RunRepo(store, ALL_TENANTS)
         self.control = RunControl(store, ALL_TENANTS)
         self.worker_id = worker_id or f"w-{uuid.uuid4().hex[:12]}"
         self.lease_seconds = lease_seconds or settings.get_int("HIL_LEASE_SECONDS")
-        self.runner = StepRunner(store, self.worker_id, default_llm_factory(model), restrict_paths)
+        self.runner = StepRunner(store, self.worker_id, default_llm_factory(model), restricted)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 

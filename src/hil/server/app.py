@@ -14,11 +14,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from hil import settings
 from hil.engine.worker import Worker
 from hil.errors import HilError, NotFound
 from hil.knowledge.background import BackgroundEmbedder
 from hil.server import routes_config, routes_events, routes_knowledge, routes_runs
 from hil.server.deps import ServerState
+from hil.server.guards import RequestGuard
 from hil.server.hub import EventHub
 from hil.server.schemas import ErrorOut
 from hil.services import ALL_TENANTS, Store
@@ -43,9 +45,11 @@ def error_response(status: int, code: str, message: str, details: dict[str, Any]
 
 
 def create_app(store: Store, workers: int = 2, model: str | None = None, *, auth: bool = False,
-               heartbeat_seconds: float = 15.0, poll_seconds: float = 1.0) -> FastAPI:
-    """``auth=False`` makes every caller the local admin; `hil serve` allows that on loopback only."""
-    worker = Worker(store, model=model, restrict_paths=auth)
+               heartbeat_seconds: float = 15.0, poll_seconds: float = 1.0, recheck_seconds: float = 2.0,
+               hosts: set[str] | None = None) -> FastAPI:
+    """``auth=False`` makes every caller the local admin; `hil serve` allows that on loopback only.
+    ``hosts`` are the Host header values answered (None: any); `hil serve` passes its bind address."""
+    worker = Worker(store, model=model, restricted=auth)
     embedder = BackgroundEmbedder(store)
     hub = EventHub(store, poll_seconds=poll_seconds)
 
@@ -62,7 +66,8 @@ def create_app(store: Store, workers: int = 2, model: str | None = None, *, auth
 
     app = FastAPI(title="hil", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
                   responses={500: {"model": ErrorOut, "description": "Unexpected failure (logged)"}})
-    app.state.hil = ServerState(store, hub, auth, heartbeat_seconds)
+    app.state.hil = ServerState(store, hub, auth, heartbeat_seconds, recheck_seconds)
+    app.add_middleware(RequestGuard, max_body=settings.get_int("HIL_MAX_BODY_BYTES"), hosts=hosts)
 
     @app.exception_handler(HilError)
     def _hil_error(_request: Request, exc: HilError) -> JSONResponse:

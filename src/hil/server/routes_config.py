@@ -9,7 +9,15 @@ from fastapi.concurrency import run_in_threadpool
 
 from hil.errors import InvalidRequest, WorkflowInvalid
 from hil.server.deps import Admin, State, Viewer
-from hil.server.schemas import ConnectionIn, ConnectionOut, ConnectionTest, WorkflowOut, WorkflowVersion, errors
+from hil.server.schemas import (
+    MAX_INT,
+    ConnectionIn,
+    ConnectionOut,
+    ConnectionTest,
+    WorkflowOut,
+    WorkflowVersion,
+    errors,
+)
 from hil.services.connections import ConnectionService
 from hil.services.users import Principal
 from hil.services.workflows import WorkflowService, public
@@ -34,7 +42,7 @@ WorkflowBody = Annotated[dict[str, Any], Body()]
 
 
 def _workflows(state: State, who: Principal) -> WorkflowService:
-    return WorkflowService(state.store, who.tenant, restrict_paths=state.auth, check_models=True)
+    return WorkflowService(state.store, who.tenant, restricted=state.auth, check_models=True)
 
 
 def _parse(body: Any) -> Workflow:
@@ -59,7 +67,8 @@ def list_workflows(who: Viewer, state: State) -> list[dict[str, Any]]:
 
 @router.get("/workflows/{workflow_id}", response_model=WorkflowOut, tags=["workflows"], responses=errors(401, 404))
 def get_workflow(workflow_id: str, who: Viewer, state: State,
-                 version: Annotated[int | None, Query(ge=1, description="A past version; the latest when empty.")] = None
+                 version: Annotated[int | None, Query(ge=1, le=MAX_INT, description="A past version; the latest when "
+                                                                                "empty.")] = None
                  ) -> dict[str, Any]:
     return public(_workflows(state, who).get(workflow_id, version))
 
@@ -90,7 +99,7 @@ def archive_workflow(workflow_id: str, who: Admin, state: State) -> Response:
 
 # -- connections --
 def _connections(state: State, who: Principal) -> ConnectionService:
-    return ConnectionService(state.store, who.tenant, restrict_paths=state.auth)
+    return ConnectionService(state.store, who.tenant, restricted=state.auth)
 
 
 @router.post("/connections", status_code=201, response_model=ConnectionOut, tags=["connections"],

@@ -23,7 +23,7 @@ from hil.errors import InvalidRequest
 from hil.events import TERMINAL_TYPES, Event
 from hil.server.deps import ApiKey, ServerState, State, Viewer, still_allowed
 from hil.server.hub import Subscription, frame
-from hil.server.schemas import errors
+from hil.server.schemas import MAX_INT, errors
 from hil.services.runs import TERMINAL_STATUSES, RunService
 
 router = APIRouter(tags=["events"])
@@ -37,7 +37,10 @@ HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 def _resume_point(after: int | None, last_event_id: str | None) -> int:
     if last_event_id:
         try:
-            return max(int(last_event_id.rsplit(":", 1)[-1]), 0)
+            seq = int(last_event_id.rsplit(":", 1)[-1])
+            if not 0 <= seq <= MAX_INT:
+                raise ValueError(seq)
+            return seq
         except ValueError:
             raise InvalidRequest("Last-Event-ID must be the id of an event of this stream (its seq)",
                                  details={"errors": [{"loc": "header.last-event-id", "msg": "not a number"}]}) from None
@@ -112,7 +115,7 @@ def _drain(sub: Subscription) -> list[tuple[Event, bytes]]:
 
 @router.get("/runs/{run_id}/events", response_class=StreamingResponse, responses={**SSE_RESPONSE, **errors(401, 404, 422)})
 async def run_events(run_id: str, who: Viewer, state: State, key: ApiKey,
-                     after: Annotated[int | None, Query(ge=0, description="Send events after this seq.")] = None,
+                     after: Annotated[int | None, Query(ge=0, le=MAX_INT, description="Send events after this seq.")] = None,
                      last_event_id: Annotated[str | None, Header(description="Resume after this event id.")] = None
                      ) -> StreamingResponse:
     """The run's events as SSE, from `after` (or Last-Event-ID) on; ends after the terminal event."""
@@ -133,7 +136,8 @@ async def run_events(run_id: str, who: Viewer, state: State, key: ApiKey,
 
 @router.get("/events", response_class=StreamingResponse, responses={**SSE_RESPONSE, **errors(401)})
 async def tenant_events(who: Viewer, state: State, key: ApiKey,
-                        since: Annotated[float | None, Query(description="Also send events since this time "
+                        since: Annotated[float | None, Query(ge=0, le=1e11, allow_inf_nan=False,
+                                                             description="Also send events since this time "
                                                              "(epoch seconds, at most an hour back).")] = None
                         ) -> StreamingResponse:
     """Every run's events in your tenant, live (for inbox views); `id:` is RUN_ID:SEQ. To catch up on

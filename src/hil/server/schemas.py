@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hil.workflows import NAME_PATTERN
 
+MAX_INT = 2**31 - 1  # versions, seqs and counts are 32-bit integers in the store
+
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="allow")

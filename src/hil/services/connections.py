@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hil import datadirs, settings
+from hil import datadirs, dbhosts, settings
 from hil.connectors import connect
 from hil.connectors.base import QueryResult
 from hil.connectors.guard import check_read_only
@@ -24,12 +24,13 @@ def _timeout() -> float:
 
 
 class ConnectionService(TenantScoped):
-    """``restrict_paths`` keeps database files under the data directories (on with authentication)."""
+    """``restricted`` (on with authentication) keeps database files under the tenant's data
+    directories and DSNs off Unix sockets; HIL_DB_HOSTS applies to everyone."""
 
-    def __init__(self, store: Store, tenant: str, *, restrict_paths: bool = False):
+    def __init__(self, store: Store, tenant: str, *, restricted: bool = False):
         super().__init__(store, tenant)
         self._repo = ConnectionRepo(store, tenant)
-        self.restrict_paths = restrict_paths
+        self.restricted = restricted
 
     @staticmethod
     def parse(data: dict[str, Any]) -> SqlConnection:
@@ -43,7 +44,8 @@ class ConnectionService(TenantScoped):
 
     def add(self, cfg: SqlConnection, *, replace: bool = False, test: bool = False) -> StoredConnection:
         """Save a connection (its DSN encrypted); ``test`` connects once first."""
-        if self.restrict_paths:
+        dbhosts.check([("dsn", cfg.dsn)] if cfg.dsn else [], self.restricted)
+        if self.restricted:
             datadirs.check([("path", cfg.path)] if cfg.path else [], AuthRepo(self.store).tenant_name(self.owner))
         if not replace:
             try:
@@ -73,9 +75,15 @@ class ConnectionService(TenantScoped):
         except NotFound:
             return default
 
+    def _config(self, name_or_id: str) -> SqlConnection:
+        """The stored connection, checked again against the host list (it may predate it)."""
+        cfg = self._repo.config(name_or_id)
+        dbhosts.check([("dsn", cfg.dsn)] if cfg.dsn else [], self.restricted)
+        return cfg
+
     def validate(self, name_or_id: str) -> dict[str, Any]:
         """Connect, run a trivial query and introspect; a failure raises the connector's own error."""
-        conn = connect(self._repo.config(name_or_id), timeout_s=_timeout())
+        conn = connect(self._config(name_or_id), timeout_s=_timeout())
         try:
             return conn.validate()
         finally:
@@ -92,7 +100,7 @@ class ConnectionService(TenantScoped):
 
     def query(self, name: str, sql: str, limit: int | None = None) -> QueryResult:
         """One read-only statement on a saved connection."""
-        conn = connect(self._repo.config(name), timeout_s=_timeout())
+        conn = connect(self._config(name), timeout_s=_timeout())
         try:
             return conn.execute_read(sql, limit=limit or settings.get_int("HIL_ROW_LIMIT"))
         finally:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hil import datadirs, secrets
+from hil import datadirs, dbhosts, secrets
 from hil.agents import registry
 from hil.errors import ConfigError, Conflict, NotFound
 from hil.models.allowed import check_model
@@ -39,14 +39,14 @@ def public(wf: StoredWorkflow) -> dict[str, Any]:
 
 
 class WorkflowService(TenantScoped):
-    """``restrict_paths`` (on when the server authenticates callers) keeps every file a workflow
-    names under the tenant's data directories; ``check_models`` (on for API callers) allows only the
-    model providers the server allows."""
+    """``restricted`` (on when the server authenticates callers) keeps every file a workflow names
+    under the tenant's data directories and its DSNs off Unix sockets; ``check_models`` (on for API
+    callers) allows only the model providers the server allows. HIL_DB_HOSTS applies to everyone."""
 
-    def __init__(self, store: Store, tenant: str, *, restrict_paths: bool = False, check_models: bool = False):
+    def __init__(self, store: Store, tenant: str, *, restricted: bool = False, check_models: bool = False):
         super().__init__(store, tenant)
         self._repo = WorkflowRepo(store, tenant)
-        self.restrict_paths = restrict_paths
+        self.restricted = restricted
         self.check_models = check_models
 
     # -- validation --
@@ -78,7 +78,8 @@ class WorkflowService(TenantScoped):
             raise describe_errors(None, problems)
         if self.check_models:
             check_model(wf.model.model)
-        if self.restrict_paths:
+        dbhosts.check(wf.dsns(), self.restricted)
+        if self.restricted:
             datadirs.check(wf.files(), AuthRepo(self.store).tenant_name(self.owner))
         return self._repo.apply(wf)
 
