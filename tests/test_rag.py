@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hil.events import EventType
-from hil.knowledge import KnowledgeService
+from hil.services.knowledge import KnowledgeService
 from hil.store import Store
 from tests.conftest import Script
 from tests.helpers import approve_all, setup_run
@@ -19,7 +19,7 @@ def test_answer_citations_point_at_the_exact_passage(store: Store, workspace: Pa
     retrieved = next(e.payload for e in events if e.type == EventType.RETRIEVAL_RESULTS)["snippets"]
     answer = next(e.payload for e in events if e.type == EventType.ANSWER_FINAL)
     assert answer["citations"], answer
-    knowledge = KnowledgeService(store)
+    knowledge = KnowledgeService(store, "default")
     for cite in answer["citations"]:
         assert cite["collection"] == "docs" and cite["ref"] >= 1
         snippet = next(s for s in retrieved if s["ref"] == cite["ref"])
@@ -33,7 +33,7 @@ def test_a_collection_filled_outside_the_workflow_is_searched(store: Store, work
                                                               tmp_path: Path) -> None:
     extra = tmp_path / "extra.md"
     extra.write_text("# Winter Guide\n\n## Antifreeze\n\nTop up antifreeze to a 50 percent mix before winter.\n")
-    KnowledgeService(store).add("winter", [extra])
+    KnowledgeService(store, "default").add("winter", [extra])
     workflow = workspace.read_text().replace("knowledge: [{name: docs, paths: [docs]}]",
                                              "knowledge: [{name: docs, paths: [docs]}, {name: winter}]")
     workspace.write_text(workflow)
@@ -60,4 +60,4 @@ def test_edited_documents_are_picked_up_by_the_next_run(store: Store, workspace:
     policy.unlink()  # a file deleted from a workflow's folder leaves its collection at the next run
     run3 = service.create_run("fleet", "What happens to a vehicle with a critical code?")
     assert approve_all(service, worker, run3) == "succeeded"
-    assert [Path(d["source"]).name for d in KnowledgeService(store).documents("docs")] == ["cooling.md"]
+    assert [Path(d["source"]).name for d in KnowledgeService(store, "default").documents("docs")] == ["cooling.md"]

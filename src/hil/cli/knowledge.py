@@ -48,7 +48,7 @@ def knowledge_add(
         as_json: Annotated[bool, typer.Option("--json", help="Print each document's outcome as JSON.")] = False) -> None:
     """Ingest files: unchanged ones are skipped, changed ones replaced, unreadable ones marked failed."""
     from hil.knowledge import IngestEvent
-    from hil.knowledge.service import collect_files
+    from hil.knowledge.ingest import collect_files
     from hil.knowledge.tables import connection_name
 
     service = _service()

@@ -22,7 +22,7 @@ from hil.engine.state import DraftState, RunState, StepState, fold
 from hil.errors import HilError, IdempotencyConflict
 from hil.events import EventType
 from hil.hashing import content_hash
-from hil.knowledge.service import KnowledgeService
+from hil.knowledge.retrieval import Retriever
 from hil.models.llm import LLM
 from hil.store.auth_repo import AuthRepo
 from hil.store.db import Store
@@ -90,7 +90,7 @@ class StepRunner:
         run = self.repo.get(run_id)
         stored = self.workflows.get(run.workflow_id, run.workflow_version)
         state = fold(run_id, self.repo.events(run_id))
-        examples, knowledge = ExampleRepo(self.store, run.tenant_id), KnowledgeService(self.store, run.tenant_id)
+        examples, knowledge = ExampleRepo(self.store, run.tenant_id), Retriever(self.store, run.tenant_id)
         try:
             self._emit(run_id, EventType.RUN_RESUMED if state.started else EventType.RUN_STARTED,
                        {"worker": self.worker_id, "recovered": recovered})

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from hil import settings
 from hil.errors import ConfigError
 from hil.knowledge.index import MODES, Mode
-from hil.knowledge.service import KnowledgeService
+from hil.services.knowledge import KnowledgeService
 from hil.store.db import Store, open_store
 from hil.store.tables import knowledge_documents
 

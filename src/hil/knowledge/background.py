@@ -1,5 +1,10 @@
 """Embeds pending chunks in the background of `hil serve`, so large uploads answer by full text at
-once and gain vectors as they are made."""
+once and gain vectors as they are made.
+
+The embedder serves every tenant, so it works like the workers: it finds the collections with
+chunks waiting across tenants, then embeds each one within that collection's own tenant (a name
+is only unique per tenant, and looking it up in another tenant finds the wrong collection or none).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import threading
 import sqlalchemy as sa
 
 from hil.errors import HilError
-from hil.knowledge.service import KnowledgeService
+from hil.knowledge.embedding import EmbeddingQueue
 from hil.store.db import Store
 from hil.store.tables import knowledge_chunks, knowledge_collections
 
@@ -21,7 +26,8 @@ BACKOFF_SECONDS = 30.0  # after an embedder failed (an HTTP embedder down, say)
 
 class BackgroundEmbedder:
     def __init__(self, store: Store):
-        self.service = KnowledgeService(store)
+        self.store = store
+        self._queues: dict[str, EmbeddingQueue] = {}  # one per tenant seen, so each keeps its index's checks
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -34,24 +40,30 @@ class BackgroundEmbedder:
         if self._thread is not None:
             self._thread.join(timeout=30)
 
-    def pending_collections(self) -> list[str]:
+    def pending_collections(self) -> list[tuple[str, str]]:
+        """(tenant, collection name) of every collection with an embedder and chunks without vectors."""
         c, k = knowledge_chunks, knowledge_collections
-        with self.service.store.read() as conn:
-            return [r[0] for r in conn.execute(
-                sa.select(k.c.name).where(k.c.embedder != "none", sa.exists().where(
-                    c.c.collection_id == k.c.id, c.c.embedded.is_(False))))]
+        with self.store.read() as conn:
+            return [(r[0], r[1]) for r in conn.execute(
+                sa.select(k.c.tenant_id, k.c.name).where(k.c.embedder != "none", sa.exists().where(
+                    c.c.collection_id == k.c.id, c.c.embedded.is_(False))).order_by(k.c.tenant_id, k.c.name))]
 
     def run_once(self) -> int:
         done = 0
-        for name in self.pending_collections():
+        for tenant, name in self.pending_collections():
             if self._stop.is_set():
                 break
             try:
-                done += self.service.embed_pending(name, limit=SLICE)
+                done += self._queue(tenant).embed_pending(name, limit=SLICE)
             except (HilError, sa.exc.DBAPIError) as err:  # another server embedding the same chunks, or a
-                log.warning("embedding %s failed: %s", name, err)  # down embedder: try again later
+                log.warning("embedding %s (tenant %s) failed: %s", name, tenant, err)  # down embedder: retry later
                 self._stop.wait(BACKOFF_SECONDS)
         return done
+
+    def _queue(self, tenant: str) -> EmbeddingQueue:
+        if tenant not in self._queues:
+            self._queues[tenant] = EmbeddingQueue(self.store, tenant)
+        return self._queues[tenant]
 
     def _loop(self) -> None:
         while not self._stop.is_set():

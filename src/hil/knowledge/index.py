@@ -19,7 +19,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from hil.store.db import Store
-from hil.store.tables import knowledge_chunks, knowledge_collections, knowledge_documents
+from hil.store.tables import knowledge_chunks, knowledge_documents
 
 Mode = Literal["bm25", "vector", "hybrid"]
 MODES: tuple[Mode, ...] = ("bm25", "vector", "hybrid")
@@ -253,13 +253,6 @@ def _pg_vector(vector: np.ndarray) -> str:
 
 def _compiled(conn: sa.Connection, select: Any) -> str:
     return str(select.compile(conn, compile_kwargs={"literal_binds": True}))
-
-
-def collection_row(conn: sa.Connection, name: str, tenant: str) -> dict[str, Any] | None:
-    """A tenant's collection by name or id."""
-    k = knowledge_collections
-    row = conn.execute(sa.select(k).where(sa.or_(k.c.name == name, k.c.id == name), k.c.tenant_id == tenant)).first()
-    return dict(row._mapping) if row else None
 
 
 _matrices: dict[tuple[str, str], tuple[int, np.ndarray, np.ndarray]] = {}

@@ -17,13 +17,13 @@ from starlette.exceptions import HTTPException
 from hil import settings
 from hil.engine.worker import Worker
 from hil.errors import HilError, NotFound
-from hil.knowledge.background import BackgroundEmbedder
 from hil.server import routes_config, routes_events, routes_knowledge, routes_runs
 from hil.server.deps import ServerState
 from hil.server.guards import RequestGuard
 from hil.server.hub import EventHub
 from hil.server.schemas import ErrorOut
 from hil.services import ALL_TENANTS, Store
+from hil.services.knowledge import BackgroundEmbedder
 from hil.services.runs import RunService
 from hil.workflows import Workflow, error_message, location
 
