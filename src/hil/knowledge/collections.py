@@ -8,7 +8,6 @@ its vectors are :mod:`hil.knowledge.embedding`.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
 import uuid
@@ -113,9 +112,9 @@ class Collections(TenantScoped):
                 self.index.delete_document(conn, doc)
             conn.execute(knowledge_documents.delete().where(knowledge_documents.c.collection_id == row["id"]))
             conn.execute(knowledge_collections.delete().where(knowledge_collections.c.id == row["id"]))
-        tables.database_path(row["name"], self.owner).unlink(missing_ok=True)
-        with contextlib.suppress(NotFound):
+        if tables.owns_connection(self.store, row["name"], self.owner):  # never someone else's of that name
             ConnectionRepo(self.store, self.scope).remove(tables.connection_name(row["name"]))
+        tables.database_path(row["name"], self.owner).unlink(missing_ok=True)
         return len(ids)
 
     # -- documents --

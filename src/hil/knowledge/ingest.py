@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from hil import settings
-from hil.errors import NotFound
+from hil.errors import Conflict, NotFound
 from hil.knowledge import tables
 from hil.knowledge.chunking import Chunk, chunk_text
 from hil.knowledge.collections import Collections, bump_revision
@@ -186,7 +186,9 @@ class Ingester(TenantScoped):
         try:
             names = tables.offer(self.store, collection, self.owner, parsed.tables)
         except duckdb.Error as err:  # e.g. the file is open in another process: the text is indexed all the same
-            names, note = [], f"not offered to SQL: {str(err).splitlines()[0]}"
+            names, note = [], f"not offered to SQL: {str(err).splitlines()[0].replace(str(settings.home()), '$HIL_HOME')}"
+        except Conflict as err:
+            names, note = [], f"not offered to SQL: {err.message}"
         else:
             note = f"tables {', '.join(names)} in connection {tables.connection_name(collection)}"
         with self.store.write() as conn:

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from hil import settings
+from hil.errors import Conflict, NotFound
 from hil.knowledge.parsers import Table
 from hil.store.connection_repo import ConnectionRepo
 from hil.store.db import Store
@@ -34,10 +35,30 @@ def database_path(collection: str, tenant: str = DEFAULT_TENANT) -> Path:
     return folder / f"{collection}-tables.duckdb"
 
 
+def owns_connection(store: Store, collection: str, tenant: str) -> bool | None:
+    """Whether the connection named after the collection is the collection's own (its DuckDB file);
+    None when there is none. Somebody else's connection of that name is never replaced or removed."""
+    try:
+        cfg = ConnectionRepo(store, tenant).config(connection_name(collection))
+    except NotFound:
+        return None
+    return cfg.engine == "duckdb" and cfg.path == str(database_path(collection, tenant))
+
+
+def check_connection_free(store: Store, collection: str, tenant: str) -> None:
+    """Refuse (409) to offer tables when the connection name is taken by a connection uploads did not make."""
+    if owns_connection(store, collection, tenant) is False:
+        name = connection_name(collection)
+        raise Conflict(f"a connection named {name!r} exists and was not made by uploads to collection {collection!r}",
+                       hint="rename or remove that connection, or upload the tables to another collection",
+                       details={"connection": name})
+
+
 def offer(store: Store, collection: str, tenant: str, tables: list[Table]) -> list[str]:
     """Create or replace the tables (column types inferred by DuckDB); returns their names."""
     import duckdb
 
+    check_connection_free(store, collection, tenant)
     path = database_path(collection, tenant)
     names = []
     with duckdb.connect(str(path)) as db, tempfile.TemporaryDirectory() as tmp:

@@ -16,6 +16,7 @@ from hil.server.views import refuse_taken
 from hil.services.knowledge import KnowledgeService
 
 router = APIRouter(tags=["knowledge"])
+TABULAR = (".csv", ".xlsx")  # their tables are offered to SQL in the collection's own connection
 
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],
@@ -57,7 +58,7 @@ def delete_collection(collection_id: str, who: Admin, state: State) -> Response:
 
 
 @router.post("/collections/{collection_id}/documents", status_code=201, response_model=list[UploadResult],
-             responses=errors(401, 403, 404, 413, 422), openapi_extra=UPLOAD_BODY)
+             responses=errors(401, 403, 404, 409, 413, 422), openapi_extra=UPLOAD_BODY)
 async def upload_documents(collection_id: str, request: Request, who: Operator, state: State) -> list[dict[str, Any]]:
     """Upload documents (multipart, field `file`, repeatable). Each is streamed to disk, refused past
     HIL_KNOWLEDGE_MAX_MB, then parsed, chunked and indexed for full text; embedding follows in the
@@ -69,6 +70,8 @@ async def upload_documents(collection_id: str, request: Request, who: Operator, 
     uploads.mkdir(exist_ok=True)
     with scratch_folder(uploads) as folder:
         files = await receive_files(request.headers.get("content-type", ""), request.stream(), folder, limit)
+        if any(f.filename.lower().endswith(TABULAR) for f in files):  # before anything is ingested
+            await run_in_threadpool(service.check_tables_connection, row["name"])
         results = []
         for f in files:
             event = await run_in_threadpool(service.ingest_bytes, row["name"], f.filename, f.path.read_bytes())

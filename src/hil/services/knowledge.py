@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from hil.knowledge import tables
 from hil.knowledge.background import BackgroundEmbedder
 from hil.knowledge.collections import Collections
 from hil.knowledge.embedding import EmbeddingQueue
@@ -74,6 +75,10 @@ class KnowledgeService(TenantScoped):
         if embed:
             self._embedding.embed_pending(name, on_progress, on_event=report.recorder(on_event), limit=embed_limit)
         return report
+
+    def check_tables_connection(self, name: str) -> None:
+        """409 when the connection that would hold the collection's CSV/XLSX tables is somebody else's."""
+        tables.check_connection_free(self.store, self.collection(name)["name"], self.owner)
 
     def ingest_bytes(self, name: str, source: str, data: bytes, on_event: OnEvent = noop,
                      modified_at: float | None = None) -> IngestEvent:
