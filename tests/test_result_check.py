@@ -153,9 +153,13 @@ def test_a_limit_without_order_is_dropped_unless_the_question_asks_for_that_many
 
 
 def test_stored_values_are_found_and_masked(geo: Path) -> None:
-    from hil.agents.sql.agent import _knowledge
+    from hil.agents.sql.knowledge import knowledge
 
-    _tables, values = _knowledge(cfg(geo))
+    conn = connect(cfg(geo))
+    try:
+        _tables, values = knowledge(conn)
+    finally:
+        conn.close()
     found = {(m.text, m.table, m.column) for m in values.find("Which cities are in New Mexico or in Texas?")}
     assert ("new mexico", "state", "state_name") in found and ("texas", "city", "state_name") in found
     # a word that names a table or column is not taken for a value, even if a column holds it

@@ -12,16 +12,19 @@ with the approved (or edited) content. An agent with nothing to approve returns 
 
 from __future__ import annotations
 
+import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar, cast
 
 from hil.examples import Recall, no_examples
 from hil.models.llm import LLM
 from hil.workflows import Workflow
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 Role = Literal["planner", "step", "reasoner", "responder"]
 # Searches the workflow's knowledge collections: (workflow, query, k) -> snippets with citations.
 Retrieve = Callable[[Workflow, str, int], list[dict[str, Any]]]
@@ -75,12 +78,39 @@ class StepContext:
     notes: dict[str, Any] = field(default_factory=dict)  # an agent's memory across its drafts in this step
     cancelled: threading.Event = field(default_factory=threading.Event)  # set when the run is cancelled
     _llm: LLM | None = None
+    # what the step holds until it ends: key -> (resource, how to close it); see ``hold``
+    _held: dict[str, tuple[Any, Callable[[], None]]] = field(default_factory=dict, repr=False)
 
     @property
     def llm(self) -> LLM:
         if self._llm is None:
             self._llm = self.llm_factory()
         return self._llm
+
+    def hold(self, key: str, make: Callable[[], T], close: Callable[[T], None]) -> T:
+        """A resource the step keeps across its drafts and its execution (a database connection):
+        ``make`` runs on the first call with ``key``, later calls get the same object, and
+        ``close`` runs when the step ends (:meth:`close`) or the resource is released."""
+        if key not in self._held:
+            value = make()
+            self._held[key] = (value, lambda: close(value))
+        return cast(T, self._held[key][0])
+
+    def release(self, key: str) -> None:
+        """Close one held resource now; the next ``hold`` of its key opens a fresh one."""
+        held = self._held.pop(key, None)
+        if held is not None:
+            held[1]()
+
+    def close(self) -> None:
+        """The step ended (finished, parked, failed or cancelled): close what it holds, newest first.
+        Called from a ``finally``, so a failing close is logged rather than raised: it must not
+        hide the step's own outcome, nor keep the other resources open."""
+        for key in reversed(list(self._held)):
+            try:
+                self.release(key)
+            except Exception:  # logged with its traceback, see the docstring
+                log.warning("closing %s of step %s failed", key, self.step, exc_info=True)
 
 
 class Agent(ABC):

@@ -9,6 +9,7 @@ import time
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hil.connectors.guard import check_read_only
@@ -60,6 +61,20 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+def file_stamp(*files: Path) -> str:
+    """Size and modification time of a database file and its write-ahead log: they change when
+    rows are written, which a schema signature alone does not show."""
+    parts = []
+    for f in files:
+        try:
+            st = f.stat()
+        except OSError:  # no log file: nothing to stamp
+            parts.append("-")
+            continue
+        parts.append(f"{st.st_size}.{st.st_mtime_ns}")
+    return "/".join(parts)
+
+
 def render_schema(tables: list[Table]) -> str:
     """CREATE TABLE statements, with sample values of low-cardinality text columns as comments."""
     out = []
@@ -96,7 +111,17 @@ class Connector(ABC):
     def tables(self) -> list[Table]: ...
 
     @abstractmethod
+    def fingerprint(self) -> str:
+        """A cheap signature (a few ms, one query) of what :meth:`tables` describes: it changes when
+        the schema changes, so whatever is cached from ``tables()`` can be keyed on it."""
+
+    @abstractmethod
     def _execute(self, sql: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]], bool]: ...
+
+    def alive(self) -> bool:
+        """Whether the link still works, checked before an open connection is used again: engines
+        on a server override it; a local file's connection does not go away."""
+        return True
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass

@@ -8,11 +8,27 @@ from typing import Any
 
 import duckdb
 
-from hil.connectors.base import Column, Connector, Table
+from hil.connectors.base import Column, Connector, Table, file_stamp
 from hil.errors import ConnectionFailed, QueryFailed
 from hil.workflows import SqlConnection
 
 TEXT_TYPES = ("VARCHAR", "TEXT")
+# One row over the catalog that ``tables()`` reads: columns, comments, keys and each table's
+# estimated size (which follows inserts and deletes).
+_FINGERPRINT = """
+SELECT md5(coalesce(string_agg(x, '|' ORDER BY x), '')) FROM (
+  SELECT concat_ws(':', 'c', table_name, column_index, column_name, data_type, coalesce(comment, '')) AS x
+  FROM duckdb_columns() WHERE schema_name = 'main' AND NOT internal
+  UNION ALL
+  SELECT concat_ws(':', 't', table_name, estimated_size, coalesce(comment, ''))
+  FROM duckdb_tables() WHERE schema_name = 'main'
+  UNION ALL
+  SELECT concat_ws(':', 'v', view_name, coalesce(comment, ''))
+  FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal
+  UNION ALL
+  SELECT concat_ws(':', 'k', table_name, constraint_type, constraint_column_names::VARCHAR,
+                   coalesce(referenced_table, ''), coalesce(referenced_column_names::VARCHAR, ''))
+  FROM duckdb_constraints() WHERE constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY'))"""
 
 
 class DuckDBConnector(Connector):
@@ -33,6 +49,17 @@ class DuckDBConnector(Connector):
             raise ConnectionFailed(f"connection {cfg.name!r}: cannot open {path}: {err}",
                                    subject=f"connection {cfg.name!r}", details={"cause": "cannot_open"}) from None
         self._lock = threading.Lock()
+        self.path = path
+
+    def fingerprint(self) -> str:
+        """A hash over the catalog, plus the file's and its log's size and time (an UPDATE changes
+        values without changing any size the catalog shows)."""
+        with self._lock:
+            try:
+                row = self.conn.execute(_FINGERPRINT).fetchone()
+            except duckdb.Error as err:
+                raise QueryFailed(str(err).splitlines()[0]) from None
+        return f"{row[0] if row else ''}:{file_stamp(self.path, self.path.with_name(self.path.name + '.wal'))}"
 
     def tables(self) -> list[Table]:
         with self._lock:

@@ -71,6 +71,26 @@ SELECT cl.relname, obj_description(cl.oid, 'pg_class'),
 FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace
 WHERE n.nspname = 'public' AND cl.relkind IN ('r', 'p', 'v', 'm')"""
 
+# One query over the catalog rows that ``tables()`` reads for the public schema: every column with
+# its type and whether this user may see it (information_schema shows only those), the keys,
+# and the comments. Row estimates are left out: they move with every ANALYZE of a busy table,
+# and rebuilding the value index that often would cost more than slightly stale samples.
+_FINGERPRINT = """
+SELECT md5(coalesce(string_agg(x, '|' ORDER BY x), '')) FROM (
+  SELECT format('c:%s:%s:%s:%s:%s:%s', cl.relname, cl.relkind, a.attnum, a.attname,
+                format_type(a.atttypid, a.atttypmod),
+                has_column_privilege(cl.oid, a.attnum, 'SELECT, INSERT, UPDATE, REFERENCES')) AS x
+  FROM pg_attribute a JOIN pg_class cl ON cl.oid = a.attrelid JOIN pg_namespace n ON n.oid = cl.relnamespace
+  WHERE n.nspname = 'public' AND cl.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT format('k:%s:%s:%s:%s:%s', cl.relname, con.contype, con.conkey, con.confrelid::regclass, con.confkey)
+  FROM pg_constraint con JOIN pg_class cl ON cl.oid = con.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace
+  WHERE n.nspname = 'public' AND con.contype IN ('p', 'f')
+  UNION ALL
+  SELECT format('d:%s:%s:%s', cl.relname, d.objsubid, md5(d.description))
+  FROM pg_description d JOIN pg_class cl ON cl.oid = d.objoid JOIN pg_namespace n ON n.oid = cl.relnamespace
+  WHERE d.classoid = 'pg_class'::regclass AND n.nspname = 'public') s"""
+
 
 class PostgresConnector(Connector):
     dialect = "postgres"
@@ -92,6 +112,36 @@ class PostgresConnector(Connector):
         self.conn.read_only = True
         self._lock = threading.Lock()
 
+    def fingerprint(self) -> str:
+        with self._lock:
+            try:
+                row = self.conn.execute(_FINGERPRINT).fetchone()
+            except psycopg.Error as err:
+                raise QueryFailed(str(err).strip().splitlines()[0]) from None
+            finally:
+                self._end()
+        return str(row[0]) if row else ""
+
+    def alive(self) -> bool:
+        """One round trip, as a pool's pre-ping: an idle link may have been dropped while the model
+        drafted (idle_session_timeout, a restarted server, a NAT that forgot the connection)."""
+        if self.conn.broken or self.conn.closed:
+            return False
+        with self._lock:
+            try:
+                self.conn.execute("SELECT 1")
+            except psycopg.Error:
+                return False
+            finally:
+                self._end()
+        return True
+
+    def _end(self) -> None:
+        """End the read's transaction. A lost link has none to end; the error that lost it is the
+        one to report (a QueryFailed, so the step redrafts on a new connection)."""
+        if not self.conn.broken and not self.conn.closed:
+            self.conn.rollback()
+
     def tables(self) -> list[Table]:
         """Tables and views of the public schema: columns, foreign keys, comments, row counts
         (the planner's estimate when the table was analysed, else an exact count)."""
@@ -102,7 +152,7 @@ class PostgresConnector(Connector):
                 keys = {(t, c) for t, c in self.conn.execute(_PRIMARY_KEYS)}
                 about = {name: (comment, estimate) for name, comment, estimate in self.conn.execute(_RELATIONS)}
             finally:
-                self.conn.rollback()
+                self._end()
         refs = {(t, c): f"{rt}({rc})" for t, c, rt, rc in fks}
         by_table: dict[str, list[Column]] = {}
         for t, c, ty, comment in rows:
@@ -139,7 +189,7 @@ class PostgresConnector(Connector):
             except psycopg.Error as err:
                 raise QueryFailed(str(err).strip().splitlines()[0]) from None
             finally:
-                self.conn.rollback()
+                self._end()
         return columns, rows[:limit], len(rows) > limit
 
     def interrupt(self) -> None:

@@ -8,12 +8,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hil.connectors.base import Column, Connector, Table
+from hil.connectors.base import Column, Connector, Table, file_stamp
 from hil.errors import ConnectionFailed, QueryFailed
 from hil.workflows import SqlConnection
 
 # Pragmas that only describe the schema; the introspection needs them, and they change nothing.
 _READ_PRAGMAS = {"table_info", "table_xinfo", "table_list", "foreign_key_list", "index_list", "index_info"}
+# Read without a value (``PRAGMA schema_version``) it is the schema's change counter; with one it
+# would set it, which the authorizer denies (arg2 holds the value).
+_COUNTER_PRAGMAS = {"schema_version"}
 _ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
 
 
@@ -23,6 +26,8 @@ def _authorizer(action: int, arg1: str | None, arg2: str | None, db: str | None,
             return sqlite3.SQLITE_DENY
         return sqlite3.SQLITE_OK
     if action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() in _READ_PRAGMAS:
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() in _COUNTER_PRAGMAS and arg2 is None:
         return sqlite3.SQLITE_OK
     return sqlite3.SQLITE_DENY
 
@@ -44,6 +49,17 @@ class SQLiteConnector(Connector):
                                    subject=f"connection {cfg.name!r}", details={"cause": "cannot_open"}) from None
         self.conn.set_authorizer(_authorizer)
         self._lock = threading.Lock()
+        self.path = path
+
+    def fingerprint(self) -> str:
+        """The schema's change counter (every CREATE, ALTER or DROP bumps it), plus the file's and
+        its write-ahead log's size and time, so that row counts and sample values follow written rows."""
+        with self._lock:
+            try:
+                version = self.conn.execute("PRAGMA schema_version").fetchone()[0]
+            except sqlite3.Error as err:
+                raise QueryFailed(str(err)) from None
+        return f"{version}:{file_stamp(self.path, self.path.with_name(self.path.name + '-wal'))}"
 
     def tables(self) -> list[Table]:
         with self._lock:

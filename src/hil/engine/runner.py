@@ -126,7 +126,10 @@ class StepRunner:
                         self._emit(run_id, EventType.STEP_STARTED, {"index": index, "purpose": purpose},
                                    step=name, agent=name)
                         st.started = True
-                    output = self._drive_step(run_id, stored, registry.get(name), st, ctx)
+                    try:
+                        output = self._drive_step(run_id, stored, registry.get(name), st, ctx)
+                    finally:  # whatever the step held (an agent's database connection) ends with it
+                        ctx.close()
                     self._emit(run_id, EventType.STEP_FINISHED, {"output": output}, step=name, agent=name)
                     st.finished, st.output = True, output
                 outputs[name] = st.output or {}

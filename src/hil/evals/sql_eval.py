@@ -152,6 +152,8 @@ def ask_agent(workflow: Workflow, question: str, llm: LLM, recall: Recall, max_d
         return hooks.sql, None, hooks.calls, failed or err.message, hooks.examples
     except HilError as err:  # no valid draft at all: the failed attempt counts as a call
         return hooks.sql, None, hooks.calls + 1, err.message, hooks.examples
+    finally:  # the step's database connection, as the runner closes it
+        ctx.close()
     return hooks.sql, [tuple(r) for r in out["rows"]], hooks.calls, None, hooks.examples
 
 

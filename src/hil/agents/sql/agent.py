@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import threading
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -16,6 +14,7 @@ from hil import settings
 from hil.agents.base import Agent, Draft, Feedback, Redraft, StepContext
 from hil.agents.sql import fewshot
 from hil.agents.sql.evidence import rows_behind
+from hil.agents.sql.knowledge import introspect, knowledge, release_step_connection, step_connection
 from hil.agents.sql.linking import select_tables, value_mentions
 from hil.agents.sql.result_check import (
     align_literals,
@@ -25,7 +24,6 @@ from hil.agents.sql.result_check import (
     shape_problem,
 )
 from hil.agents.sql.schema_check import runtime_hint, schema_problems
-from hil.agents.sql.values import ValueIndex
 from hil.connectors import connect
 from hil.connectors.base import Connector, Table, render_schema
 from hil.connectors.guard import check_read_only, check_write, is_write
@@ -44,33 +42,10 @@ DATE_HINTS = {
     "sqlite": "Date arithmetic: date('now', '-90 days').",
     "postgres": "Date arithmetic: CURRENT_DATE - INTERVAL '90 days'.",
 }
-_cache: dict[tuple[str, int], tuple[list[Table], ValueIndex]] = {}
-_cache_lock = threading.Lock()
 
 
 class SqlDraft(BaseModel):
     sql: str = Field(min_length=1, description="One read-only SQL query.")
-
-
-def _knowledge(cfg: SqlConnection) -> tuple[list[Table], ValueIndex]:
-    """The connection's tables and value index, cached until the database file changes."""
-    key = (cfg.path or cfg.dsn or "", Path(cfg.path).stat().st_mtime_ns if cfg.path else 0)
-    with _cache_lock:
-        if key in _cache:
-            return _cache[key]
-    conn = connect(cfg)
-    try:
-        tables = conn.tables()
-        values = ValueIndex.build(conn, tables)
-    finally:
-        conn.close()
-    with _cache_lock:
-        _cache[key] = (tables, values)
-    return tables, values
-
-
-def introspect(cfg: SqlConnection) -> list[Table]:
-    return _knowledge(cfg)[0]
 
 
 def _result_key(conn: Connector, sql: str, limit: int) -> tuple[tuple[str, int], ...] | None:
@@ -99,19 +74,20 @@ class SqlAgent(Agent):
     def draft(self, ctx: StepContext, feedback: Feedback | None) -> Draft:
         cfg = ctx.workflow.connection()
         dialect = dialect_of(cfg)
-        tables, values = _knowledge(cfg)
+        conn = step_connection(ctx, cfg)  # the one connection of this step, until the runner closes it
+        tables, values = knowledge(conn)
         # Compared as "how big is <state_name>": the shape of the question, not its values.
         shots = ctx.recall(cfg.name, values.mask(ctx.question), settings.get_int("HIL_FEWSHOT_K"))
         write, checked = self._generate(ctx, cfg, tables, shots, feedback)
         extra: dict[str, Any] = {"dialect": dialect, "feedback": feedback.message if feedback else None,
                                  "examples": [shot.to_dict() for shot in shots]}
         if write:  # always behind a human: the exact statement and what it would touch
-            content = self._write_content(cfg, checked)
+            content = self._write_content(conn, checked)
             return Draft("sql_write", EventType.SQL_DRAFTED, content, content["impact"]["summary"],
                          needs_approval=True, extra=extra)
-        checked, adjustments = self._polish(cfg, tables, checked, ctx.question)
+        checked, adjustments = self._polish(conn, tables, checked, ctx.question)
         if shots and feedback is None and not ctx.workflow.approval.sql_read:
-            checked, basis, consensus = self._consensus(ctx, cfg, tables, shots, checked)
+            checked, basis, consensus = self._consensus(ctx, conn, tables, shots, checked)
             extra.update(examples=[shot.to_dict() for shot in basis], consensus=consensus)
         content = {"sql": checked, "connection": cfg.name}
         return Draft("sql_read", EventType.SQL_DRAFTED, content, checked,
@@ -191,13 +167,14 @@ class SqlAgent(Agent):
         raise QueryRefused(f"the model produced no valid read-only SQL in {self.MAX_SELF_FIXES + 1} tries: "
                            f"{attempts[-1]['error']}")
 
-    def _polish(self, cfg: SqlConnection, tables: list[Table], sql: str, question: str) -> tuple[str, list[str]]:
+    @staticmethod
+    def _polish(conn: Connector, tables: list[Table], sql: str, question: str) -> tuple[str, list[str]]:
         """Values aligned with their stored spelling; an arbitrary LIMIT dropped."""
-        sql, adjustments = self._align_values(cfg, sql, tables)
-        sql, dropped = drop_unordered_limit(sql, dialect_of(cfg), question)
+        sql, adjustments = align_literals(conn, sql, tables)
+        sql, dropped = drop_unordered_limit(sql, conn.dialect, question)
         return sql, adjustments + ([dropped] if dropped else [])
 
-    def _consensus(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table],
+    def _consensus(self, ctx: StepContext, conn: Connector, tables: list[Table],
                    shots: list[ScoredExample], with_examples: str
                    ) -> tuple[str, list[ScoredExample], dict[str, Any]]:
         """When reads run unattended, let the results decide between drafts made from different
@@ -212,16 +189,12 @@ class SqlAgent(Agent):
         for label, sql, basis in candidates:
             if sql is None:
                 try:
-                    _write, raw = self._generate(ctx, cfg, tables, basis, None)
+                    _write, raw = self._generate(ctx, conn.cfg, tables, basis, None)
                 except QueryRefused:
                     continue
-                sql = self._polish(cfg, tables, raw, ctx.question)[0]
+                sql = self._polish(conn, tables, raw, ctx.question)[0]
             drafted.append((label, sql, basis))
-        conn = connect(cfg)
-        try:
-            outcomes = [_result_key(conn, sql, ctx.workflow.row_limit) for _, sql, _ in drafted]
-        finally:
-            conn.close()
+        outcomes = [_result_key(conn, sql, ctx.workflow.row_limit) for _, sql, _ in drafted]
         votes = Counter(o for o in outcomes if o is not None)
         best = max(votes.values(), default=0)
         # Within the majority, the draft that used the examples (what a reviewer would have seen);
@@ -238,21 +211,8 @@ class SqlAgent(Agent):
         return sql, basis, consensus
 
     @staticmethod
-    def _write_content(cfg: SqlConnection, sql: str) -> dict[str, Any]:
-        conn = connect(cfg)
-        try:
-            impact = estimate_impact(conn, sql)
-        finally:
-            conn.close()
-        return {"sql": sql, "connection": cfg.name, "write": True, "impact": impact}
-
-    @staticmethod
-    def _align_values(cfg: SqlConnection, sql: str, tables: list[Table]) -> tuple[str, list[str]]:
-        conn = connect(cfg)
-        try:
-            return align_literals(conn, sql, tables)
-        finally:
-            conn.close()
+    def _write_content(conn: Connector, sql: str) -> dict[str, Any]:
+        return {"sql": sql, "connection": conn.cfg.name, "write": True, "impact": estimate_impact(conn, sql)}
 
     def validate_edit(self, workflow: Workflow, kind: str, content: dict[str, Any]) -> dict[str, Any]:
         sql = content.get("sql")
@@ -263,7 +223,12 @@ class SqlAgent(Agent):
             if kind == "sql_write":
                 if cfg.read_only:
                     raise QueryRefused(f"connection {cfg.name!r} is read-only")
-                return self._write_content(cfg, check_write(sql, dialect_of(cfg))[0])
+                checked_write = check_write(sql, dialect_of(cfg))[0]
+                conn = connect(cfg)  # a reviewer's edit, outside any step: a connection of its own
+                try:
+                    return self._write_content(conn, checked_write)
+                finally:
+                    conn.close()
             checked = check_read_only(sql, dialect_of(cfg))
         except QueryRefused as err:
             raise InvalidDecision(f"the edited SQL is refused: {err.message}") from None
@@ -273,25 +238,24 @@ class SqlAgent(Agent):
         assert content is not None
         cfg = ctx.workflow.connection(content.get("connection"))
         if content.get("write"):
+            release_step_connection(ctx, cfg)
             return self._execute_write(ctx, cfg, content["sql"])
-        conn = connect(cfg)
+        conn = step_connection(ctx, cfg)  # the one the drafts used, or (a resumed step) a new one
         try:
-            try:
-                result = conn.execute_read(content["sql"], limit=ctx.workflow.row_limit, cancel=ctx.cancelled)
-            except (QueryFailed, QueryRefused) as err:
-                hint = runtime_hint(err.message, content["sql"], dialect_of(cfg), introspect(cfg))
-                raise Redraft(f"{err.message} (hint: {hint})" if hint else err.message) from None
-            data = result.to_dict()
-            ctx.emit(EventType.SQL_EXECUTED, {"sql": content["sql"], "connection": cfg.name,
-                                              "columns": data["columns"], "row_count": data["row_count"],
-                                              "sample_rows": data["rows"][:SAMPLE_ROWS],
-                                              "truncated": data["truncated"], "elapsed_ms": data["elapsed_ms"]})
-            self._check_result(ctx, conn, content["sql"], data)
-            evidence = rows_behind(conn, content["sql"], data["columns"], data["rows"])
-            if evidence:
-                ctx.emit(EventType.SQL_ROWS_BEHIND_AGGREGATE, {"sql": content["sql"], "groups": evidence})
-        finally:
-            conn.close()
+            result = conn.execute_read(content["sql"], limit=ctx.workflow.row_limit, cancel=ctx.cancelled)
+        except (QueryFailed, QueryRefused) as err:
+            # no hint when the link itself was lost: the redraft's step_connection replaces it
+            hint = runtime_hint(err.message, content["sql"], dialect_of(cfg), introspect(conn)) if conn.alive() else None
+            raise Redraft(f"{err.message} (hint: {hint})" if hint else err.message) from None
+        data = result.to_dict()
+        ctx.emit(EventType.SQL_EXECUTED, {"sql": content["sql"], "connection": cfg.name,
+                                          "columns": data["columns"], "row_count": data["row_count"],
+                                          "sample_rows": data["rows"][:SAMPLE_ROWS],
+                                          "truncated": data["truncated"], "elapsed_ms": data["elapsed_ms"]})
+        self._check_result(ctx, conn, content["sql"], data)
+        evidence = rows_behind(conn, content["sql"], data["columns"], data["rows"])
+        if evidence:
+            ctx.emit(EventType.SQL_ROWS_BEHIND_AGGREGATE, {"sql": content["sql"], "groups": evidence})
         return {"sql": content["sql"], **data, "evidence": evidence}
 
     @staticmethod
@@ -313,7 +277,7 @@ class SqlAgent(Agent):
         from the event log), so a resumed step does not ask twice."""
         failures: list[str] = ctx.notes.setdefault("failures", [])
         if not data["rows"] and expects_rows(ctx.question) and not any(f.startswith(EMPTY) for f in failures):
-            hint = empty_result_hint(conn, sql, introspect(conn.cfg))
+            hint = empty_result_hint(conn, sql, introspect(conn))
             failures.append(EMPTY)
             raise Redraft(f"{EMPTY}, but the question expects an answer"
                           + (f" (hint: {hint})" if hint else "; check the filters and joins"))
