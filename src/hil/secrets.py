@@ -33,21 +33,24 @@ def redact_url(dsn: str) -> str:
     return _redact_url_form(text) if "://" in text else _redact_key_values(text)
 
 
+def _userinfo(rest: str) -> tuple[str | None, str]:
+    """(userinfo or None, the rest) of what follows ``scheme://``. The userinfo ends at the last
+    '@': a password may itself hold '@', '/' or '?'. (An '@' in a query parameter makes more of the
+    URL count as userinfo: shown less, never more.)"""
+    at = rest.rfind("@")
+    return (rest[:at], rest[at + 1:]) if at >= 0 else (None, rest)
+
+
+_PASSWORD_PARAM = re.compile(r"((?:^|[?&])(?:ssl)?password=)[^&]*", re.I)
+
+
 def _redact_url_form(url: str) -> str:
     scheme, rest = url.split("://", 1)
-    query_at = rest.find("?")
-    # The userinfo ends at the last '@' before the query; a password may itself hold '@', '/' or '?'.
-    end = query_at if query_at >= 0 and "@" in rest[:query_at] else len(rest)
-    at = rest.rfind("@", 0, end)
-    if at >= 0:
-        user, has_password, _password = rest[:at].partition(":")
-        rest = f"{user}{':' + HIDDEN if has_password else ''}@{rest[at + 1:]}"
-    base, has_query, query = rest.partition("?")
-    if has_query:
-        params = [(k, HIDDEN if k.lower() in _SECRET_KEYS else v)
-                  for k, _eq, v in (p.partition("=") for p in query.split("&"))]
-        base += "?" + "&".join(f"{k}={v}" for k, v in params)
-    return f"{scheme}://{base}"
+    userinfo, rest = _userinfo(rest)
+    if userinfo is not None:
+        user, has_password, _password = userinfo.partition(":")
+        rest = f"{user}{':' + HIDDEN if has_password else ''}@{rest}"
+    return _PASSWORD_PARAM.sub(rf"\1{HIDDEN}", f"{scheme}://{rest}")
 
 
 def _redact_key_values(conninfo: str) -> str:
@@ -72,12 +75,9 @@ def dsn_secrets(dsn: str) -> list[str]:
 
     found = [dsn.strip()]
     if "://" in dsn:
-        rest = dsn.split("://", 1)[1]
-        query_at = rest.find("?")
-        end = query_at if query_at >= 0 and "@" in rest[:query_at] else len(rest)
-        at = rest.rfind("@", 0, end)
-        if at >= 0 and ":" in rest[:at]:
-            password = rest[:at].split(":", 1)[1]
+        userinfo, _rest = _userinfo(dsn.split("://", 1)[1])
+        if userinfo and ":" in userinfo:
+            password = userinfo.split(":", 1)[1]
             found += [password, unquote(password)]
     for key in _SECRET_KEYS:
         for match in re.finditer(rf"{key}\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", dsn, flags=re.I):
