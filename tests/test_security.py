@@ -101,7 +101,7 @@ def test_a_tenant_reaches_only_its_own_data_folder(secure: tuple[TestClient, Ten
 DSNS = [  # (DSN, what of it must never be shown)
     ("postgresql://analyst:Pw1-url@127.0.0.1:1/fleet", ["Pw1-url"]),
     ("postgresql://:Pw2-nouser@127.0.0.1:1/fleet", ["Pw2-nouser"]),
-    ("postgresql://analyst:Pw3@at@127.0.0.1:1/fleet", ["Pw3@at", "Pw3"]),
+    ("postgresql://analyst:Pw3@Xq7@127.0.0.1:1/fleet", ["Pw3@Xq7", "Pw3", "Xq7"]),
     ("host=127.0.0.1 port=1 user=analyst password='Pw4 Zq9sp' dbname=fleet", ["Pw4", "Zq9sp"]),
     ("host=127.0.0.1 port=1 user=analyst password=Pw5-kv dbname=fleet", ["Pw5-kv"]),
     ("postgresql://analyst@127.0.0.1:1/fleet?password=Pw6-query", ["Pw6-query"]),
