@@ -59,6 +59,10 @@ SETTINGS: tuple[Setting, ...] = (
             "HIL_KNOWLEDGE_MAX_MB instead)."),
     Setting("HIL_ALLOWED_HOSTS", "", "Extra host names `hil serve` answers to (comma-separated), e.g. behind a "
             "reverse proxy; it always answers to the address it binds (and localhost on loopback)."),
+    Setting("HIL_AUDIT_KEY", "", "Key that signs audit checkpoints; empty means $HIL_HOME/audit.key (keep it out of "
+            "the store's backups)."),
+    Setting("HIL_AUDIT_CHECKPOINTS", "", "File the signed audit checkpoints are appended to; empty means "
+            "$HIL_HOME/audit/checkpoints.jsonl. Put it where the store's admin cannot rewrite it."),
     Setting("HIL_LOG_FORMAT", "text", "Log lines on standard error: text, or json (one object per line, with the "
             "run id of the run being worked on)."),
     Setting("HIL_LOG_LEVEL", "WARNING", "Least severity logged: DEBUG, INFO, WARNING or ERROR."),

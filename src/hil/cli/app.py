@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from hil import settings
+from hil.cli.audit import audit_app
 from hil.cli.common import err, escape, out, plain, store
 from hil.cli.eval import eval_app
 from hil.cli.examples import examples_app
@@ -28,7 +29,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="hil: governed, human-in-the-loop agentic data workflows.")
 for _sub, _name in ((workflows_app, "workflows"), (runs_app, "runs"), (models_app, "models"),
                     (connections_app, "connections"), (eval_app, "eval"), (examples_app, "examples"),
-                    (knowledge_app, "knowledge"), (users_app, "users"), (keys_app, "keys")):
+                    (knowledge_app, "knowledge"), (users_app, "users"), (keys_app, "keys"),
+                    (audit_app, "audit")):
     app.add_typer(_sub, name=_name)
 app.command("sql")(sql)
 app.command("ask")(ask)

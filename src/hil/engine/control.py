@@ -14,6 +14,8 @@ from hil.engine.state import fold
 from hil.errors import ApprovalConflict, InvalidDecision
 from hil.events import EventType
 from hil.hashing import content_hash
+from hil.policy import audit
+from hil.store.audit_repo import AuditRepo
 from hil.store.db import Store
 from hil.store.example_repo import ExampleRepo
 from hil.store.run_repo import TERMINAL_STATUSES, Approval, RunRepo
@@ -89,7 +91,13 @@ class RunControl(TenantScoped):
                 payload["edited_hash"] = content_hash(edited)
             self.runs.append(conn, current.run_id, EventType.APPROVAL_DECIDED, payload, step=current.step)
             self.runs.set_status(conn, current.run_id, "queued", only_if=("awaiting_approval",))
-            return self.runs.get_approval(approval_id, conn)
+            tenant = self.runs.get(current.run_id, conn).tenant_id
+            AuditRepo(self.store, tenant).append(conn, user, f"approval.{decision}", f"run {current.run_id}", {
+                "approval_id": approval_id, "kind": current.kind, "role": role, "content_hash": current.content_hash,
+                "edited_hash": payload.get("edited_hash"), "message": message})
+            decided = self.runs.get_approval(approval_id, conn)
+        audit.checkpoint(AuditRepo(self.store, tenant))  # a signed head after every decision
+        return decided
 
     def feedback(self, run_id: str, correct: bool, comment: str | None = None, user: str = "local") -> dict[str, Any]:
         """Record a user's verdict on a finished run's answer and update the SQL few-shot memory:
@@ -113,6 +121,7 @@ class RunControl(TenantScoped):
                    "examples_removed": removed}
         with self.store.write() as conn:
             self.runs.append(conn, run_id, EventType.RUN_FEEDBACK, payload)
+            AuditRepo(self.store, run.tenant_id).append(conn, user, "run.feedback", f"run {run_id}", payload)
         return payload
 
     def cancel(self, run_id: str, user: str = "local") -> bool:
@@ -125,6 +134,7 @@ class RunControl(TenantScoped):
                                           message=None, user=user, role=None)
             self.runs.append(conn, run_id, EventType.RUN_CANCELLED, {"user": user})
             self.runs.set_status(conn, run_id, "cancelled", release=True)
+            AuditRepo(self.store, run.tenant_id).append(conn, user, "run.cancel", f"run {run_id}")
             return True
 
     def expire_approvals(self, now: float | None = None) -> int:
@@ -144,5 +154,8 @@ class RunControl(TenantScoped):
                     self.runs.append(conn, a.run_id, EventType.APPROVAL_EXPIRED, {"approval_id": a.id}, step=a.step)
                     self.runs.append(conn, a.run_id, EventType.RUN_EXPIRED, {"reason": "approval expired"})
                     self.runs.set_status(conn, a.run_id, "expired", release=True)
+                    tenant = self.runs.get(a.run_id, conn).tenant_id
+                    AuditRepo(self.store, tenant).append(conn, "system:expiry", "approval.expire", f"run {a.run_id}",
+                                                         {"approval_id": a.id, "kind": a.kind})
             count += 1
         return count

@@ -24,6 +24,7 @@ from hil.events import EventType
 from hil.hashing import content_hash
 from hil.knowledge.retrieval import Retriever
 from hil.models.llm import LLM
+from hil.store.audit_repo import AuditRepo
 from hil.store.auth_repo import AuthRepo
 from hil.store.db import Store
 from hil.store.example_repo import ExampleRepo
@@ -32,6 +33,7 @@ from hil.store.scoped import ALL_TENANTS
 from hil.store.workflow_repo import StoredWorkflow, WorkflowRepo
 
 FINAL_STEPS = ("reasoner", "responder")
+AUDITED_EVENTS = (EventType.SQL_EXECUTED, EventType.SQL_WRITE_EXECUTED)
 log = logging.getLogger(__name__)
 
 
@@ -60,6 +62,10 @@ class StepRunner:
             if not self.repo.owns(conn, run_id, self.worker_id):
                 raise LeaseLost(run_id)
             self.repo.append(conn, run_id, type, payload, step=step, agent=agent)
+            if type in AUDITED_EVENTS:  # what ran against a database is audited with its event
+                tenant = self.repo.get(run_id, conn).tenant_id
+                AuditRepo(self.store, tenant).append(conn, f"run:{run_id}", f"sql.{type.split('.')[-1]}",
+                                                     str(payload.get("connection")), _audited(payload))
 
     def _emitter(self, run_id: str, step: str) -> Callable[[str, dict[str, Any]], None]:
         def emit(type: str, payload: dict[str, Any]) -> None:
@@ -238,3 +244,8 @@ class _RunHooks:
 
     def retried(self, st: StepState, d: DraftState, message: str) -> None:
         self.runner._retried(self.run_id, st, d, message)
+
+
+def _audited(payload: dict[str, Any]) -> dict[str, Any]:
+    """The audit keeps what ran and how much it touched, not the rows it returned."""
+    return {k: payload.get(k) for k in ("sql", "row_count", "rows_affected", "verb", "elapsed_ms") if k in payload}

@@ -42,7 +42,7 @@ WorkflowBody = Annotated[dict[str, Any], Body()]
 
 
 def _workflows(state: State, who: Principal) -> WorkflowService:
-    return WorkflowService(state.store, who.tenant, restricted=state.auth, check_models=True)
+    return WorkflowService(state.store, who.tenant, restricted=state.auth, check_models=True, actor=who.user)
 
 
 def _parse(body: Any) -> Workflow:
@@ -99,7 +99,7 @@ def archive_workflow(workflow_id: str, who: Admin, state: State) -> Response:
 
 # -- connections --
 def _connections(state: State, who: Principal) -> ConnectionService:
-    return ConnectionService(state.store, who.tenant, restricted=state.auth)
+    return ConnectionService(state.store, who.tenant, restricted=state.auth, actor=who.user)
 
 
 @router.post("/connections", status_code=201, response_model=ConnectionOut, tags=["connections"],

@@ -12,6 +12,7 @@ from hil.connectors import connect
 from hil.connectors.base import QueryResult
 from hil.connectors.guard import check_read_only
 from hil.errors import ConfigError, Conflict, HilError, NotFound
+from hil.store.audit_repo import AuditRepo
 from hil.store.auth_repo import AuthRepo
 from hil.store.connection_repo import ConnectionRepo, StoredConnection
 from hil.store.db import Store
@@ -27,8 +28,9 @@ class ConnectionService(TenantScoped):
     """``restricted`` (on with authentication) keeps database files under the tenant's data
     directories and DSNs off Unix sockets; HIL_DB_HOSTS applies to everyone."""
 
-    def __init__(self, store: Store, tenant: str, *, restricted: bool = False):
+    def __init__(self, store: Store, tenant: str, *, restricted: bool = False, actor: str = "local"):
         super().__init__(store, tenant)
+        self.actor = actor  # who changes the configuration, for the audit log
         self._repo = ConnectionRepo(store, tenant)
         self.restricted = restricted
 
@@ -57,7 +59,10 @@ class ConnectionService(TenantScoped):
                                hint="remove it first, or add it again with --replace")
         if test:
             connect(cfg, timeout_s=_timeout()).close()
-        return self._repo.add(cfg, replace=replace)
+        stored = self._repo.add(cfg, replace=replace)
+        AuditRepo(self.store, self.owner).record(self.actor, "connection.add", f"connection {stored.name}", {
+            "engine": stored.engine, "location": stored.location, "replaced": replace})
+        return stored
 
     def get(self, name_or_id: str) -> StoredConnection:
         return self._repo.get(name_or_id)
@@ -66,7 +71,9 @@ class ConnectionService(TenantScoped):
         return self._repo.list_all()
 
     def remove(self, name_or_id: str) -> None:
+        gone = self._repo.get(name_or_id)
         self._repo.remove(name_or_id)
+        AuditRepo(self.store, self.owner).record(self.actor, "connection.remove", f"connection {gone.name}")
 
     def engine(self, name: str, default: str = "sqlite") -> str:
         """The saved connection's engine (its SQL dialect), or ``default`` for an unsaved name."""

@@ -14,21 +14,24 @@ class UserService:
     def __init__(self, store: Store):
         self._repo = AuthRepo(store)
 
-    def add_user(self, name: str, role: str, tenant: str) -> User:
-        return self._repo.add_user(name, role, tenant)
+    def add_user(self, name: str, role: str, tenant: str, actor: str = "cli") -> User:
+        return self._repo.add_user(name, role, tenant, actor)
 
     def users(self, tenant: str | None = None) -> list[User]:
         return self._repo.users(tenant)
 
-    def create_key(self, user: str, tenant: str) -> tuple[ApiKey, str]:
+    def create_key(self, user: str, tenant: str, actor: str = "cli") -> tuple[ApiKey, str]:
         """A new key; its secret is returned once and only its hash is stored."""
-        return self._repo.create_key(user, tenant)
+        return self._repo.create_key(user, tenant, actor)
 
     def keys(self, tenant: str | None = None) -> list[ApiKey]:
         return self._repo.keys(tenant)
 
-    def revoke(self, key: str) -> ApiKey:
-        return self._repo.revoke(key)
+    def revoke(self, key: str, actor: str = "cli") -> ApiKey:
+        return self._repo.revoke(key, actor)
+
+    def tenant_id(self, name: str) -> str:
+        return self._repo.tenant_id(name)
 
     def authenticate(self, secret: str) -> Principal | None:
         return self._repo.authenticate(secret)

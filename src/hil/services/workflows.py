@@ -12,6 +12,7 @@ from hil import datadirs, dbhosts, secrets
 from hil.agents import registry
 from hil.errors import ConfigError, Conflict, NotFound
 from hil.models.allowed import check_model
+from hil.store.audit_repo import AuditRepo
 from hil.store.auth_repo import AuthRepo
 from hil.store.db import Store
 from hil.store.scoped import TenantScoped
@@ -43,8 +44,10 @@ class WorkflowService(TenantScoped):
     under the tenant's data directories and its DSNs off Unix sockets; ``check_models`` (on for API
     callers) allows only the model providers the server allows. HIL_DB_HOSTS applies to everyone."""
 
-    def __init__(self, store: Store, tenant: str, *, restricted: bool = False, check_models: bool = False):
+    def __init__(self, store: Store, tenant: str, *, restricted: bool = False, check_models: bool = False,
+                 actor: str = "local"):
         super().__init__(store, tenant)
+        self.actor = actor  # who changes the configuration, for the audit log
         self._repo = WorkflowRepo(store, tenant)
         self.restricted = restricted
         self.check_models = check_models
@@ -81,7 +84,11 @@ class WorkflowService(TenantScoped):
         dbhosts.check(wf.dsns(), self.restricted)
         if self.restricted:
             datadirs.check(wf.files(), AuthRepo(self.store).tenant_name(self.owner))
-        return self._repo.apply(wf)
+        stored, changed = self._repo.apply(wf)
+        if changed:
+            AuditRepo(self.store, self.owner).record(self.actor, "workflow.apply", f"workflow {stored.name}", {
+                "workflow_id": stored.id, "version": stored.version, "content_hash": stored.content_hash})
+        return stored, changed
 
     def create(self, wf: Workflow) -> StoredWorkflow:
         """Version 1 of a new workflow; a name in use is a conflict."""
@@ -99,7 +106,10 @@ class WorkflowService(TenantScoped):
         return self.apply(wf)
 
     def archive(self, name_or_id: str) -> StoredWorkflow:
-        return self._repo.archive(name_or_id)
+        archived = self._repo.archive(name_or_id)
+        AuditRepo(self.store, self.owner).record(self.actor, "workflow.archive", f"workflow {archived.name}",
+                                                 {"workflow_id": archived.id})
+        return archived
 
     # -- reading --
     def get(self, name_or_id: str, version: int | None = None) -> StoredWorkflow:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from hil.errors import ConfigError, NotFound
+from hil.store.audit_repo import AuditRepo
 from hil.store.db import Store
 from hil.store.tables import DEFAULT_TENANT, api_keys, tenants, users
 
@@ -76,7 +77,7 @@ class AuthRepo:
         conn.execute(tenants.insert().values(id=tenant_id, name=name, created_at=time.time()))
         return tenant_id
 
-    def add_user(self, name: str, role: str, tenant: str) -> User:
+    def add_user(self, name: str, role: str, tenant: str, actor: str = "cli") -> User:
         if role not in ROLES:
             raise ConfigError(f"unknown role {role!r}", hint=f"roles: {', '.join(ROLES)}")
         if not NAME.match(name):
@@ -91,6 +92,7 @@ class AuthRepo:
             user_id = str(uuid.uuid4())
             now = time.time()
             conn.execute(users.insert().values(id=user_id, tenant_id=tenant_id, name=name, role=role, created_at=now))
+            AuditRepo(self.store, tenant_id).append(conn, actor, "user.add", f"user {name}", {"role": role})
         return User(user_id, tenant, name, role, now)
 
     def users(self, tenant: str | None = None) -> list[User]:
@@ -104,7 +106,7 @@ class AuthRepo:
         with self.store.read() as conn:
             return [User(r.id, r.tenant_name, r.name, r.role, r.created_at, int(r.keys or 0)) for r in conn.execute(q)]
 
-    def create_key(self, user: str, tenant: str) -> tuple[ApiKey, str]:
+    def create_key(self, user: str, tenant: str, actor: str = "cli") -> tuple[ApiKey, str]:
         """A new key for ``user``; returns it with its secret, which is never stored."""
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
         with self.store.write() as conn:
@@ -117,6 +119,8 @@ class AuthRepo:
             key = ApiKey(str(uuid.uuid4()), secret[:12], user, tenant, time.time(), None)
             conn.execute(api_keys.insert().values(id=key.id, user_id=row.id, prefix=key.prefix,
                                                   key_hash=_hash(secret), created_at=key.created_at))
+            AuditRepo(self.store, tenant_id).append(conn, actor, "key.create", f"user {user}",
+                                                    {"key_id": key.id, "prefix": key.prefix})
         return key, secret
 
     def keys(self, tenant: str | None = None) -> list[ApiKey]:
@@ -129,7 +133,7 @@ class AuthRepo:
             return [ApiKey(r.id, r.prefix, r.user_name, r.tenant_name, r.created_at, r.revoked_at)
                     for r in conn.execute(q)]
 
-    def revoke(self, key: str) -> ApiKey:
+    def revoke(self, key: str, actor: str = "cli") -> ApiKey:
         """Revoke a key named by its id, its prefix (as listed) or the key itself."""
         with self.store.write() as conn:
             by_id = api_keys.c.id.startswith(key) if len(key) >= 8 else api_keys.c.id == key
@@ -138,8 +142,13 @@ class AuthRepo:
             if len(rows) != 1:
                 raise NotFound(f"{'several keys match' if rows else 'no key matches'} {key!r}",
                                hint="see `hil keys list`; give the key's id")
-            conn.execute(api_keys.update().where(api_keys.c.id == rows[0].id, api_keys.c.revoked_at.is_(None))
-                         .values(revoked_at=time.time()))
+            changed = conn.execute(api_keys.update().where(api_keys.c.id == rows[0].id, api_keys.c.revoked_at.is_(None))
+                                   .values(revoked_at=time.time())).rowcount
+            if changed:
+                owner = conn.execute(sa.select(users.c.tenant_id, users.c.name).join(
+                    api_keys, api_keys.c.user_id == users.c.id).where(api_keys.c.id == rows[0].id)).one()
+                AuditRepo(self.store, owner.tenant_id).append(conn, actor, "key.revoke", f"user {owner.name}",
+                                                              {"key_id": rows[0].id})
         return next(k for k in self.keys() if k.id == rows[0].id)
 
     def authenticate(self, secret: str) -> Principal | None:
@@ -149,6 +158,11 @@ class AuthRepo:
         with self.store.read() as conn:
             row = conn.execute(q).first()
         return Principal(row.tenant_id, row.name, row.role) if row else None
+
+    def tenant_id(self, name: str) -> str:
+        """The id of the tenant named ``name`` (404 when there is none)."""
+        with self.store.read() as conn:
+            return self._tenant_id(conn, name, create=False)
 
     def tenant_name(self, tenant_id: str) -> str:
         """The tenant's name (its data folder is named after it); the id itself for a tenant with no row."""

@@ -1,0 +1,1 @@
+"""Governance: the audit log's verification and checkpoints."""
