@@ -32,8 +32,12 @@ def _listed(host: str, entries: list[str]) -> bool:
 
 
 def problem(dsn: str, restricted: bool) -> str | None:
-    """Why the DSN may not be used here, or None."""
+    """Why the DSN may not be used here, or None. A reference (secret://, env://) is checked once
+    it is resolved, where the connection is made."""
     from psycopg import conninfo as libpq  # only DSNs need it
+
+    if dsn.startswith(("secret://", "env://")):
+        return None
 
     try:
         params = libpq.conninfo_to_dict(dsn)

@@ -12,7 +12,7 @@ import os
 import re
 import threading
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from hil import settings
 from hil.errors import ConfigError
@@ -109,17 +109,61 @@ def _key() -> bytes:
         return path.read_bytes().strip()
 
 
-def encrypt(text: str) -> str:
+def _previous_keys() -> list[bytes]:
+    """Keys stored values may still be sealed with after a rotation: ``HIL_SECRET_KEY_PREVIOUS``
+    (comma-separated), else ``$HIL_HOME/secret.key.previous`` (one per line)."""
+    env = os.environ.get("HIL_SECRET_KEY_PREVIOUS")
+    if env is not None:
+        return [k.strip().encode() for k in env.split(",") if k.strip()]
+    path = settings.home() / "secret.key.previous"
+    return [line.strip() for line in path.read_bytes().splitlines() if line.strip()] if path.exists() else []
+
+
+def _fernet() -> MultiFernet:
+    """Seals with the current key; opens with it or any previous one."""
     try:
-        return Fernet(_key()).encrypt(text.encode()).decode()
+        return MultiFernet([Fernet(k) for k in [_key(), *_previous_keys()]])
     except ValueError as err:
         raise ConfigError(f"the secret key is not valid: {err}",
                           hint="HIL_SECRET_KEY must be 32 url-safe base64-encoded bytes") from None
 
 
+def encrypt(text: str) -> str:
+    return _fernet().encrypt(text.encode()).decode()
+
+
 def decrypt(token: str) -> str:
     try:
-        return Fernet(_key()).decrypt(token.encode()).decode()
+        return _fernet().decrypt(token.encode()).decode()
     except (InvalidToken, ValueError):
         raise ConfigError("a stored secret cannot be decrypted with this secret key",
                           hint="use the HIL_SECRET_KEY (or $HIL_HOME/secret.key) the secret was stored with") from None
+
+
+def reseal(token: str) -> str:
+    """The same secret sealed with the current key (after a rotation)."""
+    try:
+        return _fernet().rotate(token.encode()).decode()
+    except (InvalidToken, ValueError):
+        raise ConfigError("a stored secret cannot be decrypted with this secret key or a previous one",
+                          hint="set HIL_SECRET_KEY_PREVIOUS to the key it was stored with") from None
+
+
+def new_key_file() -> None:
+    """Start a rotation of the file key: the current key joins the previous ones, a new one is
+    written. Values sealed before still open (with the previous key) until they are resealed."""
+    if os.environ.get("HIL_SECRET_KEY"):
+        raise ConfigError("the secret key comes from HIL_SECRET_KEY, which hil cannot change",
+                          hint="set HIL_SECRET_KEY to a new key and HIL_SECRET_KEY_PREVIOUS to the old one on every "
+                               "machine, then run `hil secrets rotate` once")
+    home = settings.home()
+    current = _key()
+    with _lock:
+        with (home / "secret.key.previous").open("ab") as f:
+            os.chmod(home / "secret.key.previous", 0o600)
+            f.write(current + b"\n")
+        fresh = home / "secret.key.new"
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(Fernet.generate_key())
+        os.replace(fresh, home / "secret.key")

@@ -41,7 +41,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HIL_KNOWLEDGE_MAX_MB", "50", "Largest document accepted for ingestion, in megabytes."),
     Setting("HIL_RETRIEVAL_K", "4", "Passages the RAG agent retrieves for a question."),
     Setting("HIL_QUERY_TIMEOUT", "30", "Seconds before a query is interrupted."),
-    Setting("HIL_SECRET_KEY", "", "Fernet key that encrypts stored secrets; empty means $HIL_HOME/secret.key."),
+    Setting("HIL_SECRET_KEY", "", "Fernet key that encrypts stored secrets; empty means $HIL_HOME/secret.key. Every "
+            "machine of a team server needs the same one."),
+    Setting("HIL_SECRET_KEY_PREVIOUS", "", "Keys (comma-separated) secrets may still be sealed with after a rotation; "
+            "empty means $HIL_HOME/secret.key.previous."),
     Setting("HIL_MODELS_DIR", "", "Where local models are assembled; empty means $HIL_HOME/models."),
     Setting("HIL_MODEL_THREADS", "0", "CPU threads for the local model; 0 means all cores."),
     Setting("HIL_HOST", "127.0.0.1", "Address `hil serve` binds."),

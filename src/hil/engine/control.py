@@ -20,6 +20,7 @@ from hil.store.db import Store
 from hil.store.example_repo import ExampleRepo
 from hil.store.run_repo import TERMINAL_STATUSES, Approval, RunRepo
 from hil.store.scoped import TenantScoped, _AllTenants
+from hil.store.secret_repo import SecretRepo
 from hil.store.workflow_repo import WorkflowRepo
 
 Decision = Literal["approve", "edit", "reject", "respond"]
@@ -67,6 +68,7 @@ class RunControl(TenantScoped):
                 raise InvalidDecision("an edit needs the edited content")
             run = self.runs.get(approval.run_id)
             wf = WorkflowRepo(self.store, run.tenant_id).get(run.workflow_id, run.workflow_version).definition
+            wf = SecretRepo(self.store, run.tenant_id).resolved(wf, user)  # an edited write is estimated on it
             edited = registry.get(approval.step).validate_edit(wf, approval.kind, content)
         if decision in ("reject", "respond") and not (message or "").strip():
             raise InvalidDecision(f"{decision} needs a message", hint="say what should change")

@@ -30,6 +30,7 @@ from hil.store.db import Store
 from hil.store.example_repo import ExampleRepo
 from hil.store.run_repo import Run, RunRepo
 from hil.store.scoped import ALL_TENANTS
+from hil.store.secret_repo import SecretRepo
 from hil.store.workflow_repo import StoredWorkflow, WorkflowRepo
 
 FINAL_STEPS = ("reasoner", "responder")
@@ -100,9 +101,11 @@ class StepRunner:
         try:
             self._emit(run_id, EventType.RUN_RESUMED if state.started else EventType.RUN_STARTED,
                        {"worker": self.worker_id, "recovered": recovered})
-            dbhosts.check(stored.definition.dsns(), self.restricted)
+            # references (secret://, env://) become values here, in memory only: never in an event
+            definition = SecretRepo(self.store, run.tenant_id).resolved(stored.definition, f"run:{run_id}")
+            dbhosts.check(definition.dsns(), self.restricted)
             if self.restricted:  # checked again where the files are opened: a symlink may have moved
-                datadirs.check(stored.definition.files(), AuthRepo(self.store).tenant_name(run.tenant_id))
+                datadirs.check(definition.files(), AuthRepo(self.store).tenant_name(run.tenant_id))
             history = self._thread_history(run)
             llm_cache: list[LLM] = []
 
@@ -121,7 +124,7 @@ class StepRunner:
                 purpose = next((s["purpose"] for s in state.plan() if s["agent"] == name), "")
                 st = state.step(name)
                 if not st.finished:
-                    ctx = StepContext(run_id=run_id, question=run.question, workflow=stored.definition, step=name,
+                    ctx = StepContext(run_id=run_id, question=run.question, workflow=definition, step=name,
                                       purpose=purpose, outputs=outputs, history=history, llm_factory=llm,
                                       emit=self._emitter(run_id, name),
                                       once=self._once(run_id, name), recall=recall_from(examples.entries),

@@ -17,6 +17,7 @@ from hil.store.auth_repo import AuthRepo
 from hil.store.connection_repo import ConnectionRepo, StoredConnection
 from hil.store.db import Store
 from hil.store.scoped import TenantScoped
+from hil.store.secret_repo import SecretRepo
 from hil.workflows import SqlConnection, error_message, location
 
 
@@ -58,7 +59,9 @@ class ConnectionService(TenantScoped):
                 raise Conflict(f"a connection named {cfg.name!r} already exists",
                                hint="remove it first, or add it again with --replace")
         if test:
-            connect(cfg, timeout_s=_timeout()).close()
+            resolved = SecretRepo(self.store, self.owner).resolved_connection(cfg, self.actor)
+            dbhosts.check([("dsn", resolved.dsn)] if resolved.dsn else [], self.restricted)
+            connect(resolved, timeout_s=_timeout()).close()
         stored = self._repo.add(cfg, replace=replace)
         AuditRepo(self.store, self.owner).record(self.actor, "connection.add", f"connection {stored.name}", {
             "engine": stored.engine, "location": stored.location, "replaced": replace})
@@ -84,7 +87,7 @@ class ConnectionService(TenantScoped):
 
     def _config(self, name_or_id: str) -> SqlConnection:
         """The stored connection, checked again against the host list (it may predate it)."""
-        cfg = self._repo.config(name_or_id)
+        cfg = SecretRepo(self.store, self.owner).resolved_connection(self._repo.config(name_or_id), self.actor)
         dbhosts.check([("dsn", cfg.dsn)] if cfg.dsn else [], self.restricted)
         return cfg
 

@@ -241,3 +241,13 @@ audit_log = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
 )
+
+secrets_table = sa.Table(
+    "secrets",
+    metadata,
+    sa.Column("tenant_id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value_encrypted", sa.Text, nullable=False),  # hil.secrets; never returned
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
