@@ -78,7 +78,9 @@ def dsn_secrets(dsn: str) -> list[str]:
         userinfo, _rest = _userinfo(dsn.split("://", 1)[1])
         if userinfo and ":" in userinfo:
             password = userinfo.split(":", 1)[1]
-            found += [password, unquote(password)]
+            # libpq may split an unencoded '@' differently (part of the password read as the host):
+            # every piece of it is secret
+            found += [password, unquote(password), *password.split("@")]
     for key in _SECRET_KEYS:
         for match in re.finditer(rf"{key}\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", dsn, flags=re.I):
             value = match.group(1)
