@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from hil.engine.runner import content_hash
+from hil.engine.worker import Worker
 from hil.errors import ApprovalConflict, IdempotencyConflict, InvalidDecision
 from hil.events import EventType
 from hil.store import Store
@@ -213,3 +214,16 @@ def test_follow_up_in_a_thread_sees_the_previous_answer(store: Store, workspace:
     worker.run_once(follow)
     assert service.get(follow).status == "succeeded"
     assert "Which vehicles overheat most?" in script.prompts("plan")[-1]
+
+
+def test_idle_workers_do_not_write(sqlite_store: Store) -> None:
+    """Every write wakes the workers; an idle worker that wrote would wake the others, which would
+    write in turn: a busy loop on an idle server."""
+    worker = Worker(sqlite_store, model="scripted:test")
+    before = sqlite_store.generation()
+    worker.start(threads=2, poll_seconds=0.05)
+    try:
+        time.sleep(0.5)  # ten polls each
+        assert sqlite_store.generation() == before
+    finally:
+        worker.stop()

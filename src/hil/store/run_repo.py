@@ -172,12 +172,16 @@ class RunRepo(TenantScoped):
 
         Returns the run and whether it is a recovery of an expired lease."""
         now = time.time()
+        cond = sa.or_(runs.c.status == RUNNABLE, sa.and_(runs.c.status == "running", runs.c.lease_expires_at < now))
+        if run_id is not None:
+            cond = sa.and_(cond, runs.c.id == run_id)
+        with self.store.read() as conn:
+            # Look before taking the write lock: an idle worker must not write (every write wakes the
+            # other workers, which would then write in turn: a busy loop on an idle server).
+            if conn.execute(sa.select(runs.c.id).where(cond).limit(1)).first() is None:
+                return None
         with self.store.write() as conn:
-            cond = sa.or_(runs.c.status == RUNNABLE,
-                          sa.and_(runs.c.status == "running", runs.c.lease_expires_at < now))
             q = sa.select(runs).where(cond).order_by(runs.c.updated_at).limit(1)
-            if run_id is not None:
-                q = q.where(runs.c.id == run_id)
             if not self.store.is_sqlite:
                 q = q.with_for_update(skip_locked=True)
             row = conn.execute(q).first()
