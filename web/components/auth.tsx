@@ -2,6 +2,7 @@
 
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import { api, ApiError, errorText, getKey, onAuthProblem, setKey, type Ready } from '@/lib/api';
+import { Loading } from './ui';
 
 interface AuthState {
   ready: Ready | null;
@@ -34,6 +35,7 @@ function loadForbidden(): Set<string> {
 
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [ready, setReady] = useState<Ready | null>(null);
+  const [checked, setChecked] = useState(false); // /readyz answered (or failed): until then nothing calls the API
   const [needKey, setNeedKey] = useState(false);
   const [session, setSession] = useState(0);
   const [hasKey, setHasKey] = useState(false);
@@ -48,7 +50,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         setReady(r);
         if (r.auth && !getKey()) setNeedKey(true);
       })
-      .catch(() => setReady(null));
+      .catch(() => setReady(null))
+      .finally(() => setChecked(true));
     return onAuthProblem((status) => {
       if (status === 401) setNeedKey(true);
     });
@@ -81,7 +84,16 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
   const value = useMemo(() => ({ ready, hasKey, forbidden, markForbidden, signOut }), [ready, hasKey, forbidden, markForbidden, signOut]);
 
-  return <Ctx.Provider value={value}>{needKey ? <Login onDone={signedIn} /> : <div key={session}>{children}</div>}</Ctx.Provider>;
+  let body: ReactNode;
+  if (!checked)
+    body = (
+      <main className="page" id="main">
+        <Loading label="Connecting to the server…" />
+      </main>
+    );
+  else if (needKey) body = <Login onDone={signedIn} />;
+  else body = <div key={session}>{children}</div>;
+  return <Ctx.Provider value={value}>{body}</Ctx.Provider>;
 }
 
 function Login({ onDone }: { onDone: () => void }) {

@@ -344,17 +344,17 @@ function Connections() {
         </ul>
       ) : null}
       <form className="inline-form" onSubmit={add} aria-label="Save a connection">
-        <Field id="conn-name" label="Name" errors={addFields.byField.name}>
+        <Field id="conn-name" label="New connection name" errors={addFields.byField.name}>
           <input id="conn-name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} {...described('conn-name', addFields.byField.name)} />
         </Field>
-        <Field id="conn-engine" label="Engine">
+        <Field id="conn-engine" label="New connection engine">
           <select id="conn-engine" value={form.engine} onChange={(e) => setForm({ ...form, engine: e.target.value as SqlConnection['engine'] })}>
             <option value="sqlite">SQLite</option>
             <option value="duckdb">DuckDB</option>
             <option value="postgres">PostgreSQL</option>
           </select>
         </Field>
-        <Field id="conn-location" label={form.engine === 'postgres' ? 'DSN' : 'Database file'} errors={addFields.byField.location}>
+        <Field id="conn-location" label={form.engine === 'postgres' ? 'New connection DSN' : 'New connection database file'} errors={addFields.byField.location}>
           <input id="conn-location" value={form.location} onChange={(e) => setForm({ ...form, location: e.target.value })} spellCheck={false} autoComplete="off" {...described('conn-location', addFields.byField.location)} />
         </Field>
         <button type="submit" disabled={busy || !form.name.trim()}>
