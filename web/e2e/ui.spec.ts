@@ -271,7 +271,7 @@ describe('the web UI', () => {
     await page.getByRole('link', { name: QUESTION }).waitFor();
     expect(await page.locator('table.runs tbody tr').count()).toBe(1);
     await shot(page, '10-history');
-    await page.getByLabel('Words in the question').fill('zeppelin');
+    await page.getByLabel('Text in the question').fill('zeppelin');
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.getByText('No runs match.').waitFor();
     await page.getByRole('button', { name: 'Clear' }).click();

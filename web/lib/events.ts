@@ -214,9 +214,9 @@ function describe(e: Envelope): { label: string; detail: string; known: boolean 
     case 'approval.requested':
       return { label: `Approval requested: ${str(p.kind)}`, detail: '', known: true };
     case 'approval.decided': {
-      const d = str(p.decision);
+      const done: Record<string, string> = { approve: 'Approved', edit: 'Edited', reject: 'Rejected', respond: 'Answered' };
       const by = str(p.user);
-      return { label: `${d ? d[0]!.toUpperCase() + d.slice(1) : 'Decided'}${by ? ` by ${by}` : ''}: ${str(p.kind)}`, detail: short(str(p.message)), known: true };
+      return { label: `${done[str(p.decision)] ?? 'Decided'}${by ? ` by ${by}` : ''}: ${str(p.kind)}`, detail: short(str(p.message)), known: true };
     }
     case 'approval.expired':
       return { label: `Approval expired: ${str(p.kind)}`, detail: '', known: true };

@@ -117,7 +117,7 @@ function History() {
           <input id="f-until" type="datetime-local" value={form.until} onChange={set('until')} />
         </div>
         <div className="field grow">
-          <label htmlFor="f-text">Words in the question</label>
+          <label htmlFor="f-text">Text in the question</label>
           <input id="f-text" type="search" value={form.text} onChange={set('text')} maxLength={200} />
         </div>
         <div className="actions">

@@ -186,7 +186,7 @@ function Search({ collection }: { collection: string }) {
   };
 
   return (
-    <section aria-labelledby="search-title">
+    <section aria-labelledby="search-title" className="kb-search">
       <h3 id="search-title">Search {collection}</h3>
       <form className="inline-form" onSubmit={submit} role="search">
         <div className="field grow">

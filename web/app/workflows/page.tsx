@@ -308,7 +308,7 @@ function Connections() {
   return (
     <section className="card" aria-labelledby="conn-title">
       <h2 id="conn-title">Saved connections</h2>
-      <p className="muted small">Named connections for `hil sql` and tabular uploads; test one to see that the server can open it.</p>
+      <p className="muted small">Named connections for <code>hil sql</code> and tabular uploads; test one to see that the server can open it.</p>
       {error ? <ErrorBox error={error} onRetry={load} /> : null}
       {!items && !error ? <Loading /> : null}
       {items && items.length === 0 ? <p className="empty">No saved connections.</p> : null}

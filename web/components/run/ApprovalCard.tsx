@@ -156,8 +156,9 @@ export function ApprovalCard({
           {draft.attempt > 1 ? <span className="muted"> · draft {draft.attempt}</span> : null}
         </h3>
         <span className={`pill pill-${draft.status}`}>
-          {STATUS_TEXT[draft.status] ?? draft.status}
+          {draft.status === 'ran' ? (draft.edited ? 'edited' : 'approved') : STATUS_TEXT[draft.status] ?? draft.status}
           {draft.decidedBy ? ` by ${draft.decidedBy}` : ''}
+          {draft.status === 'ran' ? ', ran' : ''}
         </span>
       </header>
 
