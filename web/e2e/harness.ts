@@ -2,7 +2,7 @@
 // model (a JSON file), a small SQLite database, and the built UI (web/out) served at /.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -119,18 +119,22 @@ c.commit()`,
     keys: { admin, viewer },
     log: () => output,
     stop: async () => {
-      if (proc.exitCode !== null) return;
-      proc.kill('SIGTERM');
-      await new Promise<void>((ok) => {
-        const t = setTimeout(() => {
-          proc.kill('SIGKILL');
-          ok();
-        }, 10_000);
-        proc.once('exit', () => {
-          clearTimeout(t);
-          ok();
-        });
-      });
+      if (proc.exitCode === null) await stopped(proc);
+      rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+async function stopped(proc: ChildProcess): Promise<void> {
+  proc.kill('SIGTERM');
+  await new Promise<void>((ok) => {
+    const t = setTimeout(() => {
+      proc.kill('SIGKILL');
+      ok();
+    }, 10_000);
+    proc.once('exit', () => {
+      clearTimeout(t);
+      ok();
+    });
+  });
 }
