@@ -83,7 +83,7 @@ c.commit()`,
   ]);
   const scriptPath = join(root, 'script.json');
   writeFileSync(scriptPath, JSON.stringify(SCRIPT));
-  const cli = (...args: string[]) => execFileSync(py, ['-m', 'hil.cli', ...args], { env, encoding: 'utf8' });
+  const cli = (...args: string[]) => execFileSync(py, ['-m', 'hil.cli', ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const key = (out: string) => (JSON.parse(out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1)) as { key: string }).key;
   // users and keys only with authentication on (without it every caller is the local admin)
   const admin = auth ? key(cli('users', 'add', 'ada', '--role', 'admin', '--json')) : '';
