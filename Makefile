@@ -6,8 +6,12 @@ HIL_HOME ?= $(HOME)/.hil
 HIL_MODELS_DIR ?= $(HIL_HOME)/models
 export HIL_HOME HIL_MODELS_DIR
 PG_BIN ?= /usr/lib/postgresql/15/bin
+CHROMIUM ?= /usr/bin/chromium
+# the web UI's sources: a change rebuilds the static export that `hil serve` serves at /
+WEB_SRC := $(shell find web/app web/components web/lib web/public -type f 2>/dev/null) \
+	web/next.config.mjs web/tsconfig.json web/package.json
 
-.PHONY: setup demo test lint typecheck contracts unit postgres clean bench
+.PHONY: setup demo test lint typecheck contracts unit postgres clean bench web web-test chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +30,25 @@ setup: $(VENV)/.deps $(HIL_MODELS_DIR)/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf #
 postgres: ## PostgreSQL 15 server binaries for the tests (Debian package)
 	@test -x $(PG_BIN)/initdb || (apt-get update -q && apt-get install -y -q postgresql-15)
 
-demo: setup ## prepare the demo workspace and start the server on 127.0.0.1:8321
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+web/out/.built: web/node_modules/.package-lock.json $(WEB_SRC)
+	cd web && npm run build
+	touch $@
+
+web: web/out/.built ## the web UI's static export (web/out), rebuilt when its sources change
+
+chromium: ## Debian's chromium for the web UI's end-to-end test
+	@test -x $(CHROMIUM) || (apt-get update -q && apt-get install -y -q chromium)
+
+web-test: web chromium $(VENV)/.deps ## the web UI: unit tests, end-to-end test against a real `hil serve`, JS size budget
+	cd web && npm test
+	cd web && HIL_PYTHON=$(abspath $(BIN)/python) CHROMIUM=$(CHROMIUM) npm run e2e
+	cd web && npm run size
+
+demo: setup web ## prepare the demo workspace and start the server on 127.0.0.1:8321
 	$(BIN)/hil demo
 	$(BIN)/hil serve
 
@@ -42,7 +64,7 @@ contracts: $(VENV)/.deps ## the layer contracts in pyproject.toml (import-linter
 unit: setup postgres
 	HIL_PG_BIN=$(PG_BIN) $(BIN)/pytest -q
 
-test: setup postgres lint typecheck contracts unit ## everything CI runs
+test: setup postgres lint typecheck contracts unit web-test ## everything CI runs
 
 bench: setup postgres
 	HIL_PG_BIN=$(PG_BIN) $(BIN)/python bench/engine.py
@@ -50,4 +72,4 @@ bench: setup postgres
 	$(BIN)/python bench/sse.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache web/node_modules web/.next web/out web/test-results

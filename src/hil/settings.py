@@ -69,6 +69,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HIL_LOG_FORMAT", "text", "Log lines on standard error: text, or json (one object per line, with the "
             "run id of the run being worked on)."),
     Setting("HIL_LOG_LEVEL", "WARNING", "Least severity logged: DEBUG, INFO, WARNING or ERROR."),
+    Setting("HIL_WEB_DIR", "", "The built web UI (`make web`) that `hil serve` serves at /; empty means web/out of the "
+            "repository hil runs from. Without a build, / answers 404."),
 )
 
 
@@ -92,6 +94,16 @@ def database_url() -> str:
 
 def default_model() -> str:
     return _raw("HIL_MODEL") or "local:qwen2.5-coder-1.5b"
+
+
+def web_dir() -> Path:
+    """Where the static export of the web UI is; it may not exist (no build)."""
+    value = _raw("HIL_WEB_DIR")
+    if value:
+        return Path(value).expanduser()
+    import hil
+
+    return Path(hil.__file__).resolve().parents[2] / "web" / "out"
 
 
 def get_int(env: str) -> int:

@@ -7,16 +7,17 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from hil import settings
 from hil.engine.worker import Worker
-from hil.errors import HilError, NotFound
+from hil.errors import HilError
 from hil.server import routes_audit, routes_config, routes_events, routes_knowledge, routes_runs
 from hil.server.deps import ServerState
 from hil.server.guards import RequestGuard
@@ -28,6 +29,29 @@ from hil.services.runs import RunService
 from hil.workflows import Workflow, error_message, location
 
 API = "/api/v1"
+RESERVED = {"api", "docs", "redoc", "openapi.json", "healthz", "readyz"}  # never answered with a page
+
+
+def static_file(root: Path, path: str) -> Path | None:
+    """The file of the web UI's export for a URL path, or None. A folder answers with its index.html
+    (the export has trailingSlash: /runs/ is runs/index.html); nothing outside ``root`` is ever
+    answered, whatever the path holds (.., encoded dots, symlinks, absolute paths)."""
+    try:
+        base = root.resolve(strict=True)
+    except OSError:
+        return None
+    if "\\" in path or "\0" in path or any(part in ("..", ".") for part in path.split("/")):
+        return None
+    candidate = (base / path.lstrip("/")).resolve()
+    if not candidate.is_relative_to(base):
+        return None
+    if candidate.is_dir():
+        candidate = candidate / "index.html"
+    elif not candidate.is_file() and (candidate.parent / f"{candidate.name}.html").is_file():
+        candidate = candidate.parent / f"{candidate.name}.html"
+    return candidate if candidate.is_file() and candidate.resolve().is_relative_to(base) else None
+
+
 log = logging.getLogger("hil.server")
 
 DESCRIPTION = """Governed, human-in-the-loop data workflows.
@@ -42,6 +66,24 @@ Every failure has the body `{"error": {"code", "message", "details"}}`."""
 
 def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message, "details": details or {}}}, status_code=status)
+
+
+def web_page(path: str) -> Response:
+    """A file of the web UI's static export (HIL_WEB_DIR) for a GET that no route of the API answered;
+    ``path`` is the request's decoded path."""
+    path = path.lstrip("/")
+    root = settings.web_dir()
+    if path.split("/", 1)[0] in RESERVED:
+        return error_response(404, "not_found", f"no route /{path}", {"hint": "see /docs for the API"})
+    found = static_file(root, path)
+    if found is None:
+        if not (root / "index.html").is_file():
+            return error_response(404, "not_found", "the web UI is not part of this build",
+                                  {"hint": "build it with `make web`; see /docs for the API"})
+        return error_response(404, "not_found", f"no page /{path}", {
+            "hint": "the web UI's pages are /, /runs/, /approvals/, /history/, /workflows/ and /knowledge/"})
+    cache = "public, max-age=31536000, immutable" if path.startswith("_next/static/") else "no-cache"
+    return FileResponse(found, headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"})
 
 
 def create_app(store: Store, workers: int = 2, model: str | None = None, *, auth: bool = False,
@@ -81,7 +123,9 @@ def create_app(store: Store, workers: int = 2, model: str | None = None, *, auth
         return error_response(422, "invalid_request", f"{first['loc']}: {first['msg']}{more}", {"errors": found})
 
     @app.exception_handler(HTTPException)
-    def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+    def _http(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 404 and request.method in ("GET", "HEAD"):  # no route: a page of the web UI?
+            return web_page(str(request.scope.get("path", "/")))
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
         return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
 
@@ -119,9 +163,5 @@ def create_app(store: Store, workers: int = 2, model: str | None = None, *, auth
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-    @app.get("/", include_in_schema=False)
-    def index() -> dict[str, Any]:
-        raise NotFound("the web UI is not part of this build", hint="see /docs for the API")
 
     return app
