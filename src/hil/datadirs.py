@@ -39,4 +39,4 @@ def check(paths: list[tuple[str, str]], tenant: str) -> None:
     bad = [{"loc": loc, "msg": msg} for loc, p in paths if (msg := problem(p, tenant))]
     if bad:
         raise ConfigError(f"{bad[0]['loc']}: {bad[0]['msg']}", details={"errors": bad},
-                          hint="put the file in your tenant's data directory (ask the server's operator where)")
+                          hint="put the file in your tenant's data directory; the server's operator knows where it is")
