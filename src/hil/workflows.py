@@ -78,6 +78,16 @@ class ApprovalPolicy(_Strict):
     on_expiry: Literal["reject", "approve"] = "reject"
 
 
+class PiiPolicy(_Strict):
+    """What query results may show of personal data (e-mail, phone, card, IBAN, national id) before
+    they reach the model, the events, the artifacts or anyone's screen."""
+
+    action: Literal["redact", "mask", "allow"] = Field(default="redact", description="For every kind found.")
+    kinds: dict[str, Literal["redact", "mask", "allow"]] = Field(default_factory=dict,
+                                                                 description="Per kind, e.g. {phone: mask}.")
+    allow_columns: list[str] = Field(default_factory=list, description="Result columns shown as they are.")
+
+
 class ModelSettings(_Strict):
     model: str | None = Field(default=None, description="e.g. local:qwen2.5-coder-1.5b; HIL_MODEL when empty.")
     temperature: float = Field(default=0.0, ge=0, le=2)
@@ -93,6 +103,7 @@ class Workflow(_Strict):
     connections: list[SqlConnection] = []
     steps: list[str] = Field(default_factory=lambda: list(BUILTIN_STEPS), min_length=1)
     approval: ApprovalPolicy = ApprovalPolicy()
+    pii: PiiPolicy = PiiPolicy()
     model: ModelSettings = ModelSettings()
     row_limit: int = Field(default=200, ge=1, le=100_000)
 

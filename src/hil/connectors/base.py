@@ -14,6 +14,7 @@ from typing import Any
 
 from hil.connectors.guard import check_read_only
 from hil.errors import QueryFailed
+from hil.pii import looks_personal
 from hil.workflows import SqlConnection
 
 
@@ -175,4 +176,6 @@ class Connector(ABC):
             return []
         if len(rows) > self.SAMPLE_DISTINCT_MAX or any(len(str(r[0])) > 40 for r in rows):
             return []
+        if any(looks_personal(column, str(r[0])) for r in rows):
+            return []  # personal data is never a schema hint in a prompt
         return sorted(str(r[0]) for r in rows)

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from hil import settings
+from hil import pii, settings
 from hil.agents.base import Agent, Draft, Feedback, Redraft, StepContext
 from hil.agents.sql import fewshot
 from hil.agents.sql.evidence import rows_behind
@@ -248,12 +248,19 @@ class SqlAgent(Agent):
             hint = runtime_hint(err.message, content["sql"], dialect_of(cfg), introspect(conn)) if conn.alive() else None
             raise Redraft(f"{err.message} (hint: {hint})" if hint else err.message) from None
         data = result.to_dict()
+        raw_rows = data["rows"]  # checks and the rows behind aggregates work on the real values
+        policy = _pii_policy(ctx.workflow)
+        data["rows"], found = policy.clean_rows(data["columns"], raw_rows)
         ctx.emit(EventType.SQL_EXECUTED, {"sql": content["sql"], "connection": cfg.name,
                                           "columns": data["columns"], "row_count": data["row_count"],
                                           "sample_rows": data["rows"][:SAMPLE_ROWS],
-                                          "truncated": data["truncated"], "elapsed_ms": data["elapsed_ms"]})
-        self._check_result(ctx, conn, content["sql"], data)
-        evidence = rows_behind(conn, content["sql"], data["columns"], data["rows"])
+                                          "truncated": data["truncated"], "elapsed_ms": data["elapsed_ms"],
+                                          **({"pii": found} if found else {})})
+        self._check_result(ctx, conn, content["sql"], {**data, "rows": raw_rows})
+        evidence = rows_behind(conn, content["sql"], data["columns"], raw_rows)
+        for group in evidence:
+            if "rows" in group:
+                group["rows"] = policy.clean_rows(group["columns"], group["rows"])[0]
         if evidence:
             ctx.emit(EventType.SQL_ROWS_BEHIND_AGGREGATE, {"sql": content["sql"], "groups": evidence})
         return {"sql": content["sql"], **data, "evidence": evidence}
@@ -285,3 +292,8 @@ class SqlAgent(Agent):
         if problem and not any(f.startswith(WRONG_SHAPE) for f in failures):
             failures.append(WRONG_SHAPE)
             raise Redraft(f"{WRONG_SHAPE}: {problem}")
+
+
+def _pii_policy(workflow: Workflow) -> pii.Policy:
+    p = workflow.pii
+    return pii.Policy(p.action, dict(p.kinds), p.allow_columns)
