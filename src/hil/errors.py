@@ -66,6 +66,13 @@ class InvalidDecision(HilError):
     http_status = 422
 
 
+class PolicyRefused(InvalidDecision):
+    """The approval policy does not let this caller make this decision (the rule is named)."""
+
+    code = "policy_refused"
+    http_status = 403
+
+
 class ModelUnavailable(HilError):
     """No model can be called: missing key, missing local model file, bad model spec."""
 

@@ -24,6 +24,7 @@ class EventType(StrEnum):
     PLAN_REVISED = "plan.revised"
     APPROVAL_REQUESTED = "approval.requested"
     APPROVAL_DECIDED = "approval.decided"
+    APPROVAL_ENDORSED = "approval.endorsed"  # one of several approvers a draft needs said yes
     APPROVAL_EXPIRED = "approval.expired"
     STEP_STARTED = "step.started"
     STEP_FINISHED = "step.finished"

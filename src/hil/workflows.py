@@ -74,6 +74,9 @@ class ApprovalPolicy(_Strict):
     plan: bool = True
     sql_read: bool = True
     sql_write: Literal[True] = Field(default=True, description="Writes always need a human; cannot be turned off.")
+    ddl_approvers: int = Field(default=2, ge=1, le=5, description="Distinct approvers a DDL write needs.")
+    requester_may_approve_writes: bool = Field(default=False, description="Whether whoever asked may approve "
+                                               "the run's writes.")
     expire_after_seconds: int | None = Field(default=None, ge=1, le=366 * 24 * 3600)
     on_expiry: Literal["reject", "approve"] = "reject"
 

@@ -8,24 +8,28 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
+import sqlalchemy as sa
+
 from hil.agents import registry
+from hil.connectors.guard import check_write
 from hil.engine.learning import approved_pairs
 from hil.engine.state import fold
-from hil.errors import ApprovalConflict, InvalidDecision
+from hil.errors import ApprovalConflict, InvalidDecision, PolicyRefused, QueryRefused
 from hil.events import EventType
 from hil.hashing import content_hash
 from hil.policy import audit
+from hil.policy.rules import DecideRequest, Verdict, default_policy
 from hil.store.audit_repo import AuditRepo
 from hil.store.db import Store
 from hil.store.example_repo import ExampleRepo
-from hil.store.run_repo import TERMINAL_STATUSES, Approval, RunRepo
+from hil.store.run_repo import TERMINAL_STATUSES, Approval, Run, RunRepo
 from hil.store.scoped import TenantScoped, _AllTenants
 from hil.store.secret_repo import SecretRepo
 from hil.store.workflow_repo import WorkflowRepo
+from hil.workflows import Workflow
 
 Decision = Literal["approve", "edit", "reject", "respond"]
 DECISION_STATUS = {"approve": "approved", "edit": "edited", "reject": "rejected", "respond": "responded"}
-APPROVER_ROLES = ("approver", "admin")
 
 
 class RunControl(TenantScoped):
@@ -57,19 +61,18 @@ class RunControl(TenantScoped):
                user: str = "local", role: str = "approver") -> Approval:
         """Record a human decision. The same decision twice is accepted once; a decision on an
         approval that is no longer pending, or on content other than what is pending, is refused."""
-        if role not in APPROVER_ROLES:
-            raise InvalidDecision(f"role {role!r} may not decide approvals", hint="approvals need the approver role")
         if decision not in DECISION_STATUS:
             raise InvalidDecision(f"unknown decision {decision!r}", hint="use approve, edit, reject or respond")
         approval = self.runs.get_approval(approval_id)
+        run = self.runs.get(approval.run_id)
+        definition = WorkflowRepo(self.store, run.tenant_id).get(run.workflow_id, run.workflow_version).definition
         edited: dict[str, Any] | None = None
         if decision == "edit":
             if content is None:
                 raise InvalidDecision("an edit needs the edited content")
-            run = self.runs.get(approval.run_id)
-            wf = WorkflowRepo(self.store, run.tenant_id).get(run.workflow_id, run.workflow_version).definition
-            wf = SecretRepo(self.store, run.tenant_id).resolved(wf, user)  # an edited write is estimated on it
+            wf = SecretRepo(self.store, run.tenant_id).resolved(definition, user)  # an edited write is estimated on it
             edited = registry.get(approval.step).validate_edit(wf, approval.kind, content)
+        verdict = self._allowed(approval, run, definition, edited, user, role)
         if decision in ("reject", "respond") and not (message or "").strip():
             raise InvalidDecision(f"{decision} needs a message", hint="say what should change")
         if decision == "respond" and approval.kind != "clarification":
@@ -84,6 +87,19 @@ class RunControl(TenantScoped):
             if current.content_hash != content_hash_seen:
                 raise ApprovalConflict("the content changed since it was shown; reload and decide again",
                                        details={"content_hash": current.content_hash})
+            if decision in ("approve", "edit") and verdict.approvers > 1:
+                endorsers = self._endorsers(conn, current)
+                if user in endorsers:
+                    raise ApprovalConflict(f"{user} has approved already; this needs {verdict.approvers} distinct "
+                                           "approvers", hint="ask another approver to decide")
+                if len(endorsers) + 1 < verdict.approvers:  # one more yes; the draft waits for the next
+                    self.runs.append(conn, current.run_id, EventType.APPROVAL_ENDORSED, {
+                        "approval_id": approval_id, "draft_id": current.draft_id, "kind": current.kind,
+                        "user": user, "role": role, "approvers": [*endorsers, user], "needed": verdict.approvers,
+                        "rule": verdict.rule}, step=current.step)
+                    AuditRepo(self.store, run.tenant_id).append(conn, user, "approval.endorse", f"run {run.id}", {
+                        "approval_id": approval_id, "needed": verdict.approvers, "so_far": len(endorsers) + 1})
+                    return current
             self.runs.record_decision(conn, approval_id, status=DECISION_STATUS[decision], decision=decision,
                                       edited=edited, message=message, user=user, role=role)
             payload: dict[str, Any] = {"approval_id": approval_id, "draft_id": current.draft_id, "kind": current.kind,
@@ -91,6 +107,7 @@ class RunControl(TenantScoped):
                                        "message": message, "user": user, "role": role}
             if edited is not None:
                 payload["edited_hash"] = content_hash(edited)
+            payload["rule"] = verdict.rule
             self.runs.append(conn, current.run_id, EventType.APPROVAL_DECIDED, payload, step=current.step)
             self.runs.set_status(conn, current.run_id, "queued", only_if=("awaiting_approval",))
             tenant = self.runs.get(current.run_id, conn).tenant_id
@@ -100,6 +117,26 @@ class RunControl(TenantScoped):
             decided = self.runs.get_approval(approval_id, conn)
         audit.checkpoint(AuditRepo(self.store, tenant))  # a signed head after every decision
         return decided
+
+    def _allowed(self, approval: Approval, run: Run, definition: Workflow, edited: dict[str, Any] | None,
+                 user: str, role: str) -> Verdict:
+        """The policy's verdict on this decider; a refusal is audited, then raised naming its rule."""
+        policy = default_policy(ddl_approvers=definition.approval.ddl_approvers,
+                                requester_may_approve_writes=definition.approval.requester_may_approve_writes)
+        statement = statement_class(approval.kind, [approval.content, edited], definition)
+        verdict = policy.evaluate(DecideRequest(approval.kind, statement, user, role, run.created_by))
+        if not verdict.allowed:
+            AuditRepo(self.store, run.tenant_id).record(user, "approval.refused", f"run {run.id}", {
+                "approval_id": approval.id, "kind": approval.kind, "role": role, "rule": verdict.rule})
+            who = f"role {role!r}" if verdict.rule in ("lower-roles-do-not-decide", "default-deny") else user
+            raise PolicyRefused(f"{who} may not decide this approval: {verdict.reason} (rule {verdict.rule})",
+                                hint="ask another approver" if verdict.rule != "lower-roles-do-not-decide"
+                                else "approvals need the approver role")
+        return verdict
+
+    def _endorsers(self, conn: sa.Connection, approval: Approval) -> list[str]:
+        return [e.payload["user"] for e in self.runs.events(approval.run_id, conn=conn)
+                if e.type == EventType.APPROVAL_ENDORSED and e.payload.get("approval_id") == approval.id]
 
     def feedback(self, run_id: str, correct: bool, comment: str | None = None, user: str = "local") -> dict[str, Any]:
         """Record a user's verdict on a finished run's answer and update the SQL few-shot memory:
@@ -143,12 +180,16 @@ class RunControl(TenantScoped):
         """Apply each overdue approval's configured outcome: reject expires the run, approve lets it go on."""
         count = 0
         for a in self.runs.expired_approvals(now or time.time()):
+            approved = False
             if a.on_expiry == "approve":
                 try:
-                    self.decide(a.id, "approve", content_hash_seen=a.content_hash, user="system:expiry", role="admin")
+                    approved = self.decide(a.id, "approve", content_hash_seen=a.content_hash, user="system:expiry",
+                                           role="admin").status == "approved"
                 except ApprovalConflict:
                     continue
-            else:
+                except PolicyRefused:  # e.g. DDL is never approved automatically: it expires instead
+                    approved = False
+            if not approved:
                 with self.store.write() as conn:
                     if not self.runs.record_decision(conn, a.id, status="expired", decision="expire", edited=None,
                                                      message="approval expired", user="system:expiry", role=None):
@@ -161,3 +202,26 @@ class RunControl(TenantScoped):
                                                          {"approval_id": a.id, "kind": a.kind})
             count += 1
         return count
+
+
+DDL_VERBS = ("CREATE", "ALTER", "DROP", "TRUNCATE")
+
+
+def statement_class(kind: str, contents: list[dict[str, Any] | None], definition: Workflow) -> str:
+    """plan, read, dml, ddl or other; a write is DDL when the drafted or the edited statement is."""
+    if kind == "plan":
+        return "plan"
+    if kind == "sql_read":
+        return "read"
+    if kind != "sql_write":
+        return "other"
+    verbs = set()
+    for content in contents:
+        if not content or not content.get("sql"):
+            continue
+        dialect = definition.connection(content.get("connection")).engine
+        try:
+            verbs.add(check_write(str(content["sql"]), dialect)[1])
+        except QueryRefused:
+            verbs.add("DROP")  # what the guard cannot classify counts as the strictest class
+    return "ddl" if verbs & set(DDL_VERBS) else "dml"
