@@ -70,6 +70,7 @@ bench: setup postgres
 	HIL_PG_BIN=$(PG_BIN) $(BIN)/python bench/engine.py
 	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/sse.py
+	$(BIN)/python bench/policy.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache web/node_modules web/.next web/out web/test-results
