@@ -58,9 +58,9 @@ describe('the web UI without authentication', () => {
     }
     await page.locator('.answer .cite').first().waitFor();
     await page.getByRole('status').filter({ hasText: 'complete' }).waitFor();
-    expect(await page.locator('section.results tbody tr').count()).toBe(3);
+    await expect.poll(() => page.locator('section.results tbody tr').count(), { timeout: 10_000 }).toBe(3);
     expect(streams).toContain('eventsource');
-    expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
+    await expect.poll(() => page.getByRole('button', { name: 'Sign out' }).count(), { timeout: 10_000 }).toBe(0);
     await page.screenshot({ path: join(WEB, 'test-results', '17-noauth-run.png'), fullPage: true });
     // the stream was closed after the terminal event: no reconnection loop
     const before = streams.length;

@@ -205,7 +205,7 @@ describe('the web UI', () => {
     expect(new Set(after).size).toBe(after.length);
     expect(after).toEqual([...after].sort((a, b) => a - b));
     expect(after.slice(0, before.length)).toEqual(before);
-    expect(await page.locator('section.approval[data-kind="plan"]').count()).toBe(1);
+    await expect.poll(() => page.locator('section.approval[data-kind="plan"]').count(), { timeout: 10_000 }).toBe(1);
 
     // edit the SQL with `e`
     await sqlCard.focus();
@@ -241,7 +241,7 @@ describe('the web UI', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), results.getByRole('button', { name: 'Download CSV' }).click()]);
     expect(download.suggestedFilename()).toBe(`${runId.slice(0, 8)}-sql.csv`);
     // every step says how long it took
-    expect(await page.locator('.step.done').count()).toBe(5);
+    await expect.poll(() => page.locator('.step.done').count(), { timeout: 10_000 }).toBe(5);
     expect(await page.locator('.step-time').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^done in \d/)]));
     // no duplicates after the reload either
     const final = await timelineSeqs(page);
@@ -269,7 +269,8 @@ describe('the web UI', () => {
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.waitForURL(/status=succeeded/);
     await page.getByRole('link', { name: QUESTION }).waitFor();
-    expect(await page.locator('table.runs tbody tr').count()).toBe(1);
+    // the filtered page replaces the unfiltered one when its request returns: wait for it
+    await expect.poll(() => page.locator('table.runs tbody tr').count(), { timeout: 10_000 }).toBe(1);
     await shot(page, '10-history');
     await page.getByLabel('Text in the question').fill('zeppelin');
     await page.getByRole('button', { name: 'Filter' }).click();
@@ -319,7 +320,7 @@ describe('the web UI', () => {
     expected.add(403);
     await card.getByRole('button', { name: /Approve/ }).click();
     await card.getByText('Your role may not decide approvals').waitFor();
-    expect(await card.getByRole('button', { name: /Approve/ }).count()).toBe(0);
+    await expect.poll(() => card.getByRole('button', { name: /Approve/ }).count(), { timeout: 10_000 }).toBe(0);
     await shot(page, '15-viewer');
     expected.delete(403);
   });
@@ -348,7 +349,7 @@ describe('the web UI', () => {
     expected.add(409);
     await card.getByRole('button', { name: /Approve/ }).click();
     await card.getByText(/^Already decided:/).waitFor();
-    expect(await card.getByRole('button', { name: /Approve/ }).count()).toBe(0);
+    await expect.poll(() => card.getByRole('button', { name: /Approve/ }).count(), { timeout: 10_000 }).toBe(0);
     await shot(page, '16-already-decided');
     expected.delete(409);
     await page.unroute('**/api/v1/runs/*/events*');
