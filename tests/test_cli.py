@@ -113,3 +113,22 @@ def test_messages_print_as_written_with_every_problem(tmp_path: Path) -> None:
     assert_clean_error(result, "[draft] flow.yaml", "name: names use lower-case letters, digits, '-' and '_'")
     assert "steps: unknown step 'nope'; known steps: rag, sql" in result.stderr
     assert "^[" not in result.stderr
+
+
+def test_admin_commands_work_in_the_tenant_named(workspace: Path) -> None:
+    """`hil --tenant acme ...` (or HIL_TENANT) configures tenant acme, and acme's users see it over the API."""
+    from fastapi.testclient import TestClient
+
+    from hil.server.app import create_app
+    from hil.services import open_store
+
+    added = hil("users", "add", "ops@acme", "--role", "admin", "--tenant", "acme", "--json")
+    key = json.loads(added.stdout)["key"]
+    applied = hil("--tenant", "acme", "workflows", "apply", str(workspace))
+    assert applied.returncode == 0 and "stored as version 1" in applied.stdout, applied.stderr
+    assert "fleet" not in hil("workflows", "list").stdout  # the default tenant has none
+    assert "fleet" in hil("workflows", "list", env={"HIL_TENANT": "acme"}).stdout
+    assert_clean_error(hil("--tenant", "nope", "workflows", "list"), "no tenant named 'nope'")
+    with TestClient(create_app(open_store(), workers=0, auth=True)) as client:
+        listed = client.get("/api/v1/workflows", headers={"Authorization": f"Bearer {key}"}).json()
+    assert [w["name"] for w in listed] == ["fleet"]

@@ -47,6 +47,8 @@ SETTINGS: tuple[Setting, ...] = (
             "empty means $HIL_HOME/secret.key.previous."),
     Setting("HIL_MODELS_DIR", "", "Where local models are assembled; empty means $HIL_HOME/models."),
     Setting("HIL_MODEL_THREADS", "0", "CPU threads for the local model; 0 means all cores."),
+    Setting("HIL_TENANT", "default", "The tenant (its name) CLI commands work in; `hil --tenant NAME` says it for "
+            "one command."),
     Setting("HIL_HOST", "127.0.0.1", "Address `hil serve` binds."),
     Setting("HIL_PORT", "8321", "Port `hil serve` binds."),
     Setting("HIL_AUTH", "auto", "API keys for `hil serve`: on, off (loopback only), or auto (on once any key exists)."),

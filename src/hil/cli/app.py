@@ -14,7 +14,7 @@ from rich.table import Table
 
 from hil import settings
 from hil.cli.audit import audit_app
-from hil.cli.common import err, escape, out, plain, store
+from hil.cli.common import err, escape, out, plain, store, use_tenant
 from hil.cli.eval import eval_app
 from hil.cli.examples import examples_app
 from hil.cli.knowledge import knowledge_app
@@ -35,6 +35,13 @@ for _sub, _name in ((workflows_app, "workflows"), (runs_app, "runs"), (models_ap
     app.add_typer(_sub, name=_name)
 app.command("sql")(sql)
 app.command("ask")(ask)
+
+
+@app.callback()
+def _options(tenant: Annotated[str, typer.Option(
+        "--tenant", envvar="HIL_TENANT", help="The tenant (its name) a command configures, asks or reads in; "
+        "users and keys create it.")] = "default") -> None:
+    use_tenant(tenant)
 
 
 @app.command()

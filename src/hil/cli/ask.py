@@ -15,7 +15,7 @@ import yaml
 from rich.console import Console
 from rich.prompt import Prompt
 
-from hil.cli.common import TENANT, escape
+from hil.cli.common import escape, tenant
 from hil.cli.render import event_line, show_approval
 from hil.engine.worker import Worker
 from hil.errors import HilError, InvalidDecision
@@ -123,7 +123,7 @@ def ask_decision(console: Console, service: RunService, approval: Approval) -> N
 
 def drive(store: Store, run_id: str, *, model: str | None, yes: bool, console: Console) -> str:
     """Run until the run is terminal, answering approvals; returns the final status."""
-    service = RunService(store, TENANT)
+    service = RunService(store, tenant(store))
     worker = Worker(store, model=model)
     tail = EventTail(store, service, run_id, console).start()
     interactive = sys.stdin is not None and not sys.stdin.closed

@@ -10,41 +10,41 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from hil.cli.common import TENANT, err, escape, out, plain, store
+from hil.cli.common import err, escape, out, plain, store, tenant_name
 
 audit_app = typer.Typer(no_args_is_help=True, help="The audit log: who approved, ran and changed what.")
-TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="Tenant name.")]
+TenantOption = Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant name (default: hil --tenant).")]
 
 
-def _service(tenant: str) -> Any:
+def _service(tenant: str | None) -> Any:
     from hil.services.audit import AuditService
     from hil.services.users import UserService
 
     db = store()
-    return AuditService(db, UserService(db).tenant_id(tenant))
+    return AuditService(db, UserService(db).tenant_id(tenant or tenant_name()))
 
 
 @audit_app.command("verify")
-def audit_verify(tenant: TenantOption = TENANT) -> None:
+def audit_verify(tenant: TenantOption = None) -> None:
     """Check the chain record by record and against the last signed checkpoint; exit 1 naming the
     first record that does not hold."""
     verdict = _service(tenant).verify()
     if verdict.ok:
-        plain(out, f"audit log of {tenant}: {verdict.message}")
+        plain(out, f"audit log of {tenant or tenant_name()}: {verdict.message}")
         return
-    err.print(f"[red]audit log of {escape(tenant)} does not hold:[/] {escape(verdict.message)}")
+    err.print(f"[red]audit log of {escape(tenant or tenant_name())} does not hold:[/] {escape(verdict.message)}")
     raise typer.Exit(1)
 
 
 @audit_app.command("checkpoint")
-def audit_checkpoint(tenant: TenantOption = TENANT) -> None:
+def audit_checkpoint(tenant: TenantOption = None) -> None:
     """Sign the chain's current size and head into the checkpoint file."""
     cp = _service(tenant).checkpoint()
-    plain(out, f"checkpoint of {tenant}: {cp.size} records, head {cp.head[:16]}…")
+    plain(out, f"checkpoint of {tenant or tenant_name()}: {cp.size} records, head {cp.head[:16]}…")
 
 
 @audit_app.command("export")
-def audit_export(tenant: TenantOption = TENANT,
+def audit_export(tenant: TenantOption = None,
                  out_file: Annotated[Path | None, typer.Option("--out", help="File to write; standard output when "
                                                                             "empty.")] = None) -> None:
     """Every record as JSON Lines."""
@@ -55,7 +55,7 @@ def audit_export(tenant: TenantOption = TENANT,
 
 
 @audit_app.command("list")
-def audit_list(tenant: TenantOption = TENANT, limit: int = 50) -> None:
+def audit_list(tenant: TenantOption = None, limit: int = 50) -> None:
     """The latest records."""
     service = _service(tenant)
     size, _head = service.head()

@@ -99,7 +99,7 @@ def eval_retrieval(
         embedder: Annotated[str | None, typer.Option(help="Embedder (default HIL_EMBEDDER).")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False) -> None:
     """nDCG@10, recall@10/100, MRR@10 and query latency of each retrieval mode."""
-    from hil.cli.common import TENANT
+    from hil.cli.common import tenant
     from hil.evals.retrieval_eval import build_index, evaluate, index_store, load_beir, parse_modes, summary
     from hil.services.knowledge import KnowledgeService
 
@@ -107,7 +107,7 @@ def eval_retrieval(
     bench = load_beir(beir)
     spec = embedder or settings.get_str("HIL_EMBEDDER")
     store = index_store(bench, beir, spec)
-    service = KnowledgeService(store, TENANT)
+    service = KnowledgeService(store, tenant(store))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TimeRemainingColumn(), console=err, transient=as_json) as progress:
         tasks: dict[str, Any] = {}

@@ -12,7 +12,7 @@ import typer
 from rich.syntax import Syntax
 from rich.table import Table
 
-from hil.cli.common import TENANT, escape, out, plain, store
+from hil.cli.common import escape, out, plain, store, tenant
 
 examples_app = typer.Typer(no_args_is_help=True, help="Approved question/SQL examples the SQL agent learns from.")
 
@@ -20,7 +20,8 @@ examples_app = typer.Typer(no_args_is_help=True, help="Approved question/SQL exa
 def _service() -> Any:
     from hil.services.examples import ExampleService
 
-    return ExampleService(store(), TENANT)
+    db = store()
+    return ExampleService(db, tenant(db))
 
 
 @examples_app.command("list")

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from hil.cli.common import TENANT, err, escape, out, plain, store
+from hil.cli.common import err, escape, out, plain, store, tenant
 
 knowledge_app = typer.Typer(no_args_is_help=True, help="Document collections: ingest, inspect, search.")
 
@@ -23,7 +23,8 @@ STATUS_STYLE = {"indexed": "green", "embedding": "yellow", "parsing": "yellow", 
 def _service() -> Any:
     from hil.services.knowledge import KnowledgeService
 
-    return KnowledgeService(store(), TENANT)
+    db = store()
+    return KnowledgeService(db, tenant(db))
 
 
 def _progress(quiet: bool) -> Progress:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from hil.cli.common import TENANT, err, escape, out, plain, store
+from hil.cli.common import err, escape, out, plain, store, tenant
 
 runs_app = typer.Typer(no_args_is_help=True, help="Runs and their event timelines.")
 
@@ -16,7 +16,8 @@ runs_app = typer.Typer(no_args_is_help=True, help="Runs and their event timeline
 def _service() -> Any:
     from hil.services.runs import RunService
 
-    return RunService(store(), TENANT)
+    db = store()
+    return RunService(db, tenant(db))
 
 
 def ask(question: Annotated[str, typer.Argument(help="The question to answer.")],
@@ -33,8 +34,8 @@ def ask(question: Annotated[str, typer.Argument(help="The question to answer.")]
     from hil.services.workflows import WorkflowService
 
     db = store()
-    service = RunService(db, TENANT)
-    default_llm_factory(model)(WorkflowService(db, TENANT).get(workflow))  # fail now on a missing key or model
+    service = RunService(db, tenant(db))
+    default_llm_factory(model)(WorkflowService(db, tenant(db)).get(workflow))  # fail now on a missing key or model
     run_id = service.create_run(workflow, question, thread_id=thread, user="cli")
     console = err if as_json else out
     console.print(f"[dim]run {run_id}[/]")
@@ -94,7 +95,7 @@ def runs_resume(run_id: str, yes: Annotated[bool, typer.Option("--yes", "-y")] =
     from hil.services.runs import RunService
 
     db = store()
-    service = RunService(db, TENANT)
+    service = RunService(db, tenant(db))
     run = service.find(run_id)
     status = drive(db, run.id, model=model, yes=yes, console=out)
     _print_result(service.detail(run.id))

@@ -10,23 +10,23 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from hil.cli.common import TENANT, err, escape, out, plain, store
+from hil.cli.common import err, escape, out, plain, store, tenant_name
 
 secrets_app = typer.Typer(no_args_is_help=True, help="Secrets that definitions name as secret://NAME (env://VAR "
                                                      "names an environment variable instead).")
-TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="Tenant name.")]
+TenantOption = Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant name (default: hil --tenant).")]
 
 
-def _service(tenant: str) -> Any:
+def _service(tenant: str | None) -> Any:
     from hil.services.secrets import SecretService
     from hil.services.users import UserService
 
     db = store()
-    return SecretService(db, UserService(db).tenant_id(tenant))
+    return SecretService(db, UserService(db).tenant_id(tenant or tenant_name()))
 
 
 @secrets_app.command("set")
-def secrets_set(name: str, tenant: TenantOption = TENANT) -> None:
+def secrets_set(name: str, tenant: TenantOption = None) -> None:
     """Store a secret, read from standard input (or asked for, hidden, in a terminal); never echoed."""
     value = typer.prompt(f"value of {name}", hide_input=True) if sys.stdin.isatty() else sys.stdin.read()
     info = _service(tenant).set(name, value.rstrip("\n"))
@@ -34,7 +34,7 @@ def secrets_set(name: str, tenant: TenantOption = TENANT) -> None:
 
 
 @secrets_app.command("list")
-def secrets_list(tenant: TenantOption = TENANT) -> None:
+def secrets_list(tenant: TenantOption = None) -> None:
     """Secret names and when they changed (never their values)."""
     table = Table("name", "reference", "updated")
     for s in _service(tenant).list_all():
@@ -44,7 +44,7 @@ def secrets_list(tenant: TenantOption = TENANT) -> None:
 
 
 @secrets_app.command("remove")
-def secrets_remove(name: str, tenant: TenantOption = TENANT) -> None:
+def secrets_remove(name: str, tenant: TenantOption = None) -> None:
     """Forget a secret; definitions that name it fail with a clear error until it is set again."""
     _service(tenant).remove(name)
     plain(out, f"secret {name} removed")

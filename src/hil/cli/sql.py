@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.table import Table
 
-from hil.cli.common import TENANT, escape, out, plain, store
+from hil.cli.common import escape, out, plain, store, tenant
 
 connections_app = typer.Typer(no_args_is_help=True, help="Named SQL connections (DuckDB, SQLite, PostgreSQL).")
 
@@ -19,7 +19,8 @@ connections_app = typer.Typer(no_args_is_help=True, help="Named SQL connections 
 def _service() -> Any:
     from hil.services.connections import ConnectionService
 
-    return ConnectionService(store(), TENANT)
+    db = store()
+    return ConnectionService(db, tenant(db))
 
 
 @connections_app.command("add")

@@ -10,13 +10,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from hil.cli.common import TENANT, err, escape, out, plain, store
+from hil.cli.common import err, escape, out, plain, store, tenant_name
 
 users_app = typer.Typer(no_args_is_help=True, help="Users of the server: their tenant and role.")
 keys_app = typer.Typer(no_args_is_help=True, help="API keys: create (shown once), list, revoke.")
 
 ROLE_HELP = "viewer (reads), operator (asks), approver (decides approvals), admin (configures)."
-TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="Tenant; created when a user is first added to it.")]
+TenantOption = Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant; created when a user is first added "
+                                                                        "to it (default: hil --tenant).")]
 
 
 def _service() -> Any:
@@ -41,15 +42,15 @@ def _print_key(key: Any, secret: str, as_json: bool) -> None:
 @users_app.command("add")
 def users_add(name: Annotated[str, typer.Argument(help="User name, e.g. an e-mail address.")],
               role: Annotated[str, typer.Option("--role", "-r", help=ROLE_HELP)] = "operator",
-              tenant: TenantOption = TENANT,
+              tenant: TenantOption = None,
               key: Annotated[bool, typer.Option("--key/--no-key", help="Also create an API key for them.")] = True,
               as_json: Annotated[bool, typer.Option("--json", help="Print the key as JSON.")] = False) -> None:
     """Add a user to a tenant and, by default, give them an API key."""
     repo = _service()
-    user = repo.add_user(name, role, tenant)
+    user = repo.add_user(name, role, tenant or tenant_name())
     plain(err, f"added {user.name} ({user.role}) to tenant {user.tenant}")
     if key:
-        created, secret = repo.create_key(name, tenant)
+        created, secret = repo.create_key(name, tenant or tenant_name())
         _print_key(created, secret, as_json)
 
 
@@ -69,10 +70,10 @@ def users_list(tenant: Annotated[str | None, typer.Option("--tenant", "-t", help
 
 @keys_app.command("create")
 def keys_create(user: Annotated[str, typer.Argument(help="The user the key belongs to.")],
-                tenant: TenantOption = TENANT,
+                tenant: TenantOption = None,
                 as_json: Annotated[bool, typer.Option("--json", help="Print the key as JSON.")] = False) -> None:
     """Create an API key; it is printed once and only its hash is stored."""
-    created, secret = _service().create_key(user, tenant)
+    created, secret = _service().create_key(user, tenant or tenant_name())
     _print_key(created, secret, as_json)
 
 

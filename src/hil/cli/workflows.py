@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from hil.cli.common import TENANT, escape, out, plain, store
+from hil.cli.common import escape, out, plain, store, tenant
 
 workflows_app = typer.Typer(no_args_is_help=True, help="Workflow definitions.")
 
@@ -16,7 +16,8 @@ workflows_app = typer.Typer(no_args_is_help=True, help="Workflow definitions.")
 def _service() -> Any:
     from hil.services.workflows import WorkflowService
 
-    return WorkflowService(store(), TENANT)
+    db = store()
+    return WorkflowService(db, tenant(db))
 
 
 @workflows_app.command("list")
