@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -109,6 +109,8 @@ class Workflow(_Strict):
     pii: PiiPolicy = PiiPolicy()
     model: ModelSettings = ModelSettings()
     row_limit: int = Field(default=200, ge=1, le=100_000)
+    questions: list[Annotated[str, Field(min_length=1, max_length=4000)]] = Field(
+        default=[], max_length=20, description="Example questions the web UI offers as one-click starts.")
 
     @field_validator("steps")
     @classmethod
@@ -128,7 +130,8 @@ class Workflow(_Strict):
         return self
 
     def content_hash(self) -> str:
-        return content_hash(self.model_dump(mode="json"))
+        # without example questions the hash is what it was before they existed (stored versions keep theirs)
+        return content_hash(self.model_dump(mode="json", exclude=None if self.questions else {"questions"}))
 
     def files(self) -> list[tuple[str, str]]:
         """Every file the definition names, as (field path, file path)."""

@@ -40,6 +40,18 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorOut, "description": describe[s]} for s in statuses}
 
 
+# -- the caller --
+class MeOut(BaseModel):
+    user: str = Field(examples=["ada"])
+    role: str = Field(examples=["approver"])
+    tenant: str = Field(examples=["default"])
+    auth: bool = Field(description="Whether the server authenticates callers; without it every caller is the "
+                                   "local admin.")
+    roles: list[str] = Field(description="Every role, least first; each may do what the ones before it may.")
+    may: dict[str, bool] = Field(description="What this caller may do: read, ask, upload, feedback, cancel, decide, "
+                                             "configure.", examples=[{"read": True, "decide": True, "configure": False}])
+
+
 # -- workflows --
 class WorkflowOut(_Out):
     id: str
@@ -72,6 +84,14 @@ class ConnectionOut(BaseModel):
     location: str = Field(description="File path, or the DSN with its password redacted.",
                           examples=["postgresql://analyst:***@db.internal/fleet"])
     created_at: float
+
+
+class ConnectionProbe(_In):
+    name: str = Field(default="test", pattern=NAME_PATTERN, description="Only used in messages.")
+    engine: Literal["duckdb", "sqlite", "postgres"] = Field(examples=["sqlite"])
+    path: str | None = Field(default=None, description="Database file (duckdb, sqlite).", examples=["/srv/data/fleet.db"])
+    dsn: str | None = Field(default=None, description="postgresql:// DSN; used for this test only, never stored.",
+                            examples=[None])
 
 
 class ConnectionTest(BaseModel):
@@ -108,6 +128,14 @@ class DocumentOut(_Out):
     chunks: int
     created_at: float
     updated_at: float
+
+
+class DocumentText(BaseModel):
+    id: str
+    collection: str
+    source: str
+    title: str
+    text: str = Field(description="The parsed text; a search result's start and end are character offsets into it.")
 
 
 class UploadResult(BaseModel):
