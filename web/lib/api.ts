@@ -586,3 +586,58 @@ export function runEvents(runId: string, h: StreamHandlers, lastSeq = 0): Stream
 export function tenantEvents(h: StreamHandlers): Stream {
   return follow('/events', h, { runStream: false });
 }
+
+// ---------- the caller, workflow versions, connection probes, document text ----------
+
+/** GET /me: who the caller is and what their role may do (read, ask, upload, feedback, cancel, decide, configure). */
+export interface Me {
+  user: string;
+  role: string;
+  tenant: string;
+  auth: boolean;
+  roles: string[];
+  may: Record<string, boolean>;
+}
+
+export interface WorkflowVersionInfo {
+  version: number;
+  content_hash: string;
+  created_at: number;
+}
+
+export interface DocumentText {
+  id: string;
+  collection: string;
+  source: string;
+  title: string;
+  text: string;
+}
+
+/** A connection's test failed: its cause (details.cause) in words a person reads. */
+export const CONNECTION_CAUSES: Record<string, string> = {
+  file_not_found: 'File not found',
+  cannot_open: 'Not a database the engine can open',
+  authentication_failed: 'Authentication failed',
+  host_unreachable: 'Host unreachable',
+  database_missing: 'Database missing',
+  permission_denied: 'Permission denied',
+  invalid_dsn: 'Invalid DSN',
+  connection_failed: 'Connection failed',
+};
+
+/** The example questions of a workflow (offered as one-click starts). */
+export function questionsOf(def: WorkflowDefinition): string[] {
+  const q = def.questions;
+  return Array.isArray(q) ? q.filter((x): x is string => typeof x === 'string' && x.trim() !== '') : [];
+}
+
+export const apiMore = {
+  me: () => request<Me>('GET', '/me'),
+  workflowVersions: (id: string) => request<WorkflowVersionInfo[]>('GET', `/workflows/${enc(id)}/versions`),
+  workflowAt: (id: string, version: number) => request<Workflow>('GET', `/workflows/${enc(id)}${query({ version })}`),
+  /** Tests a connection that is not saved; a path or host the caller may not use is an ApiError naming the field. */
+  probeConnection: (c: { engine: SqlConnection['engine']; path?: string | null; dsn?: string | null; name?: string }) =>
+    request<ConnectionTest>('POST', '/connections/test', c),
+  documentText: (collection: string, doc: string) =>
+    request<DocumentText>('GET', `/collections/${enc(collection)}/documents/${enc(doc)}/text`),
+};
