@@ -71,3 +71,16 @@ describe('definitionText', () => {
     expect(ops(changed)).toEqual(['-  plan: true', '+  plan: false']);
   });
 });
+
+describe('folded', () => {
+  it('keeps the context around each change and folds the rest', async () => {
+    const { folded } = await import('./linediff');
+    const before = Array.from({ length: 20 }, (_, i) => `l${i}`).join('\n');
+    const after = before.replace('l10', 'L10');
+    const f = folded(lineDiff(before, after), 2);
+    expect(f.map((x) => (x.op === 'skip' ? `…${x.count}` : `${x.op === 'same' ? ' ' : x.op === 'add' ? '+' : '-'}${x.text}`))).toEqual([
+      '…8', ' l8', ' l9', '-l10', '+L10', ' l11', ' l12', '…7',
+    ]);
+    expect(folded(lineDiff('a\nb', 'a\nb'), 2)).toEqual([{ op: 'skip', count: 2 }]);
+  });
+});

@@ -101,3 +101,28 @@ export function definitionText(value: unknown, indent = ''): string {
   } else walk(value, indent, indent);
   return lines.join('\n');
 }
+
+export interface Skipped {
+  op: 'skip';
+  count: number;
+}
+
+/** The diff with runs of unchanged lines farther than `context` from a change folded into one "skip" entry. */
+export function folded(diff: DiffLine[], context = 3): (DiffLine | Skipped)[] {
+  const near = new Array<boolean>(diff.length).fill(false);
+  diff.forEach((l, i) => {
+    if (l.op === 'same') return;
+    for (let k = Math.max(0, i - context); k <= Math.min(diff.length - 1, i + context); k++) near[k] = true;
+  });
+  const out: (DiffLine | Skipped)[] = [];
+  let skipped = 0;
+  diff.forEach((l, i) => {
+    if (near[i]) {
+      if (skipped) out.push({ op: 'skip', count: skipped });
+      skipped = 0;
+      out.push(l);
+    } else skipped++;
+  });
+  if (skipped) out.push({ op: 'skip', count: skipped });
+  return out;
+}

@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { ErrorBox, Loading, when } from '@/components/ui';
 import { apiMore, type Workflow, type WorkflowVersionInfo } from '@/lib/api';
-import { definitionText, lineDiff } from '@/lib/linediff';
+import { definitionText, folded, lineDiff } from '@/lib/linediff';
 
 /** A workflow's versions, and the line diff of the definitions of any two of them. */
 export function Versions({ workflow, onClose }: { workflow: Workflow; onClose: () => void }) {
@@ -14,6 +14,7 @@ export function Versions({ workflow, onClose }: { workflow: Workflow; onClose: (
   const [defs, setDefs] = useState<Record<number, Workflow>>({});
   const [defError, setDefError] = useState<unknown>(null);
   const [attempt, setAttempt] = useState(0);
+  const [whole, setWhole] = useState(false);
 
   useEffect(() => {
     let live = true;
@@ -49,6 +50,7 @@ export function Versions({ workflow, onClose }: { workflow: Workflow; onClose: (
     return lineDiff(definitionText(a.definition), definitionText(b.definition));
   }, [defs, from, to]);
   const changes = diff ? diff.filter((l) => l.op !== 'same').length : 0;
+  const shown = diff ? (whole ? diff : folded(diff, 3)) : [];
   const title = `versions-${workflow.id}`;
 
   return (
@@ -63,13 +65,13 @@ export function Versions({ workflow, onClose }: { workflow: Workflow; onClose: (
       {!versions && !error ? <Loading label="Loading versions…" /> : null}
       {versions ? (
         <>
-          <ol className="version-list small" aria-label="Versions, newest first">
+          <ul className="version-list small" aria-label="Versions, newest first">
             {[...versions].reverse().map((v) => (
               <li key={v.version}>
                 v{v.version} · {when(v.created_at)} · <code>{v.content_hash.slice(0, 10)}</code>
               </li>
             ))}
-          </ol>
+          </ul>
           {versions.length < 2 ? (
             <p className="empty">Only one version so far: saving a change makes the next one.</p>
           ) : (
@@ -100,11 +102,21 @@ export function Versions({ workflow, onClose }: { workflow: Workflow; onClose: (
               {!diff && !defError ? <Loading label="Loading the definitions…" /> : null}
               {diff ? (
                 <>
-                  <p className="small muted" role="status">
-                    {from === to ? 'The same version.' : changes ? `${changes} line${changes === 1 ? '' : 's'} differ between v${from} and v${to}.` : `v${from} and v${to} have the same definition.`}
+                  <p className="small muted diff-summary">
+                    <span role="status">
+                      {from === to ? 'The same version.' : changes ? `${changes} line${changes === 1 ? '' : 's'} differ between v${from} and v${to}.` : `v${from} and v${to} have the same definition.`}
+                    </span>{' '}
+                    <button type="button" className="link" onClick={() => setWhole(!whole)} aria-pressed={whole}>
+                      {whole ? 'Show only the changes' : 'Show the whole definition'}
+                    </button>
                   </p>
                   <pre className="diff" aria-label={`Differences from v${from} to v${to}`} tabIndex={0}>
-                    {diff.map((l, n) => (
+                    {shown.map((l, n) =>
+                      l.op === 'skip' ? (
+                        <span key={n} className="diff-skip" data-op="skip">
+                          {`⋯ ${l.count} unchanged line${l.count === 1 ? '' : 's'}\n`}
+                        </span>
+                      ) : (
                       <span key={n} className={`diff-${l.op}`} data-op={l.op}>
                         <span className="diff-sign" aria-hidden="true">
                           {l.op === 'add' ? '+' : l.op === 'del' ? '−' : ' '}
@@ -113,7 +125,8 @@ export function Versions({ workflow, onClose }: { workflow: Workflow; onClose: (
                         {l.text}
                         {'\n'}
                       </span>
-                    ))}
+                      ),
+                    )}
                   </pre>
                 </>
               ) : null}
