@@ -113,6 +113,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const signedIn = useCallback(() => {
     sessionStorage.removeItem(FORBIDDEN);
     setForbidden(new Set());
+    setMe(null);
     setHasKey(true);
     setNeedKey(false);
     setSession((n) => n + 1);

@@ -50,6 +50,10 @@ export function ConnectionCheck({
 }) {
   const [state, setState] = useState<TestState>(null);
   const run = async () => {
+    if (engine === 'postgres' && dsn.includes('***')) {
+      setState({ failed: 'The stored password is hidden: type the whole DSN again to test it.' });
+      return;
+    }
     setState('testing');
     onFieldErrors([]);
     try {
