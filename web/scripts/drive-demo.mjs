@@ -74,6 +74,7 @@ try {
   const deadline = Date.now() + timeoutMs;
   let answered = false;
   let sawAnswer = false;
+  let sawResults = false;
   while (Date.now() < deadline) {
     const pending = page.locator('section.approval[data-status="proposed"]');
     if ((await pending.count()) > 0) {
@@ -92,6 +93,10 @@ try {
         stage(`${kind} approved`);
         continue;
       }
+    }
+    if (!sawResults && (await page.locator('section.results').count()) > 0) {
+      sawResults = true;
+      stage('query ran, results shown', `${await page.locator('section.results tbody tr').count()} rows on the page`);
     }
     if (!sawAnswer && (await page.locator('.answer-text').count()) > 0 && ((await page.locator('.answer-text').textContent()) ?? '').trim()) {
       sawAnswer = true;
