@@ -339,6 +339,58 @@ describe('workflows, knowledge, home and roles', () => {
     expect(outline).toBe('solid 3px');
   });
 
+  it('keeps text contrast at 4.5:1 or more on these screens', async () => {
+    const low: string[] = [];
+    const check = async (where: string) => {
+      const found = await page.evaluate(() => {
+        const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+        const lum = ([r, g, b]: number[]) =>
+          [r!, g!, b!].map((v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4)).reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i]!, 0);
+        const background = (el: Element | null): number[] => {
+          for (let e = el; e; e = e.parentElement) {
+            const c = rgb(getComputedStyle(e).backgroundColor);
+            if (c.length === 3 || (c.length === 4 && c[3]! > 0.9)) return c.slice(0, 3);
+          }
+          return [255, 255, 255];
+        };
+        const bad: string[] = [];
+        for (const el of Array.from(document.querySelectorAll('main *, header *'))) {
+          const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent!.trim());
+          const style = getComputedStyle(el);
+          if (!own || style.visibility === 'hidden' || style.display === 'none' || (el as HTMLElement).offsetParent === null) continue;
+          if ((el as HTMLButtonElement).disabled || el.closest('button:disabled')) continue; // WCAG exempts inactive controls
+          const [a, b] = [lum(rgb(style.color)), lum(background(el))];
+          const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+          if (ratio < 4.5) bad.push(`${el.tagName.toLowerCase()}.${el.className}: ${ratio.toFixed(2)} "${el.textContent!.trim().slice(0, 30)}"`);
+        }
+        return bad;
+      });
+      low.push(...found.map((f) => `${where}: ${f}`));
+    };
+    // the check itself finds faint text
+    await page.goto(`${server.base}/workflows/`);
+    await page.getByRole('button', { name: 'Versions of fleet' }).click();
+    await page.getByLabel('Differences from v1 to v2').waitFor();
+    await page.evaluate(() => document.querySelector('main')!.insertAdjacentHTML('beforeend', '<p id="faint" style="color:#bbb">faint words</p>'));
+    await check('self-check');
+    expect(low).toEqual([expect.stringContaining('faint words')]);
+    low.length = 0;
+    await page.evaluate(() => document.getElementById('faint')!.remove());
+    await page.getByRole('button', { name: 'Archive fleet' }).click();
+    await check('workflows');
+    await page.getByRole('button', { name: 'Keep it' }).click();
+    await page.goto(`${server.base}/knowledge/?c=docs`);
+    await page.getByLabel('Search for').fill('coolant');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByRole('button', { name: /^Open passage \[1\]/ }).click();
+    await page.locator('.passage mark.cited').waitFor();
+    await check('knowledge');
+    await nav(page, 'Ask').click();
+    await page.locator('ul.starters li[data-workflow="fleet"]').waitFor();
+    await check('home');
+    expect(low).toEqual([]);
+  });
+
   it('has no console errors', () => {
     expect(problems).toEqual([]);
   });
