@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import ipaddress
 import os
 import sys
 from typing import Annotated
@@ -67,6 +66,7 @@ def serve(host: Annotated[str, typer.Option(help="Address to bind.")] = "",
     """Start the HTTP API and the run workers (resumes runs whose lease expired)."""
     import uvicorn
 
+    from hil.policy.access import bind_verdict
     from hil.server.app import create_app
     from hil.server.guards import allowed_hosts
     from hil.services.users import UserService
@@ -82,9 +82,10 @@ def serve(host: Annotated[str, typer.Option(help="Address to bind.")] = "",
     if required and not has_keys:
         raise HilError("authentication is on but no API key exists, so nobody could call the server",
                        hint="create one with `hil users add NAME --role admin`")
-    if not required and not _is_loopback(host):
-        raise HilError(f"refusing to bind {host} without authentication: only loopback may run without API keys",
-                       hint="create a key with `hil users add NAME --role admin`, then serve with --auth on")
+    bind = bind_verdict(host, required)
+    if not bind.allowed:
+        raise HilError(bind.reason, hint="create a key with `hil users add NAME --role admin`, "
+                       "then serve with --auth on")
     names = settings.get_str("HIL_ALLOWED_HOSTS").split(",")
     application = create_app(db, workers=workers or settings.get_int("HIL_WORKERS"), auth=required,
                              hosts=allowed_hosts(host, names))
@@ -94,15 +95,6 @@ def serve(host: Annotated[str, typer.Option(help="Address to bind.")] = "",
     gc.collect()
     gc.freeze()  # the long-lived objects of startup: full collections then skip them (shorter pauses)
     uvicorn.run(application, host=host, port=port, log_level="warning")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @app.command("settings")

@@ -89,7 +89,8 @@ def web_page(path: str) -> Response:
 def create_app(store: Store, workers: int = 2, model: str | None = None, *, auth: bool = False,
                heartbeat_seconds: float = 15.0, poll_seconds: float = 1.0, recheck_seconds: float = 2.0,
                hosts: set[str] | None = None) -> FastAPI:
-    """``auth=False`` makes every caller the local admin; `hil serve` allows that on loopback only.
+    """``auth=False`` makes every caller the local admin, so the app then answers callers on this
+    machine only (and `hil serve` binds loopback only).
     ``hosts`` are the Host header values answered (None: any); `hil serve` passes its bind address."""
     worker = Worker(store, model=model, restricted=auth)
     embedder = BackgroundEmbedder(store)
@@ -109,7 +110,7 @@ def create_app(store: Store, workers: int = 2, model: str | None = None, *, auth
     app = FastAPI(title="hil", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
                   responses={500: {"model": ErrorOut, "description": "Unexpected failure (logged)"}})
     app.state.hil = ServerState(store, hub, auth, heartbeat_seconds, recheck_seconds)
-    app.add_middleware(RequestGuard, max_body=settings.get_int("HIL_MAX_BODY_BYTES"), hosts=hosts)
+    app.add_middleware(RequestGuard, max_body=settings.get_int("HIL_MAX_BODY_BYTES"), hosts=hosts, auth=auth)
 
     @app.exception_handler(HilError)
     def _hil_error(_request: Request, exc: HilError) -> JSONResponse:
