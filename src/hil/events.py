@@ -26,6 +26,7 @@ class EventType(StrEnum):
     APPROVAL_DECIDED = "approval.decided"
     APPROVAL_ENDORSED = "approval.endorsed"  # one of several approvers a draft needs said yes
     APPROVAL_EXPIRED = "approval.expired"
+    POLICY_DECIDED = "policy.decided"  # whether a draft waits for a human, and the rule that said so
     STEP_STARTED = "step.started"
     STEP_FINISHED = "step.finished"
     STEP_FAILED = "step.failed"

@@ -68,6 +68,28 @@ class SqlConnection(_Strict):
         return self
 
 
+class GateSpec(_Strict):
+    """One gate: whether an action (plan, sql_read, sql_write, clarification, tool:SERVER/TOOL,
+    plugin:AGENT/KIND; globs allowed) waits for a human. A required gate beats an auto one."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    action: str = Field(min_length=1, max_length=200, description="Action name or glob, e.g. tool:github/*.")
+    approval: Literal["required", "auto"]
+    tables: list[str] | None = Field(default=None, description="auto only when every table the SQL touches "
+                                     "matches one of these globs.")
+    reason: str = Field(default="", max_length=500)
+
+    @model_validator(mode="after")
+    def _no_automatic_writes(self) -> GateSpec:
+        if self.approval == "auto" and self.action in ("sql_write", "*", "sql_*", "clarification"):
+            raise ValueError(f"{self.action!r} cannot be approved automatically: writes always wait for a human "
+                             "(and a clarification is a question for one)")
+        if self.tables is not None and not self.tables:
+            raise ValueError("tables is empty: list the tables (globs) that may be read without approval, "
+                             "or leave tables out")
+        return self
+
+
 class ApprovalPolicy(_Strict):
     """Which steps and actions wait for a human."""
 
@@ -79,6 +101,8 @@ class ApprovalPolicy(_Strict):
                                                "the run's writes.")
     expire_after_seconds: int | None = Field(default=None, ge=1, le=366 * 24 * 3600)
     on_expiry: Literal["reject", "approve"] = "reject"
+    gates: list[GateSpec] = Field(default_factory=list, description="This workflow's gates, evaluated with the "
+                                  "tenant policy's (a required gate from either wins).")
 
 
 class PiiPolicy(_Strict):

@@ -18,6 +18,7 @@ from hil.cli.eval import eval_app
 from hil.cli.examples import examples_app
 from hil.cli.knowledge import knowledge_app
 from hil.cli.models import models_app
+from hil.cli.policy import policy_app
 from hil.cli.runs import ask, runs_app
 from hil.cli.secrets import secrets_app
 from hil.cli.sql import connections_app, sql
@@ -30,7 +31,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 for _sub, _name in ((workflows_app, "workflows"), (runs_app, "runs"), (models_app, "models"),
                     (connections_app, "connections"), (eval_app, "eval"), (examples_app, "examples"),
                     (knowledge_app, "knowledge"), (users_app, "users"), (keys_app, "keys"),
-                    (audit_app, "audit"), (secrets_app, "secrets")):
+                    (audit_app, "audit"), (secrets_app, "secrets"), (policy_app, "policy")):
     app.add_typer(_sub, name=_name)
 app.command("sql")(sql)
 app.command("ask")(ask)

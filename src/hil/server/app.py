@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from hil import settings
 from hil.engine.worker import Worker
 from hil.errors import HilError
-from hil.server import routes_audit, routes_config, routes_events, routes_knowledge, routes_runs
+from hil.server import routes_audit, routes_config, routes_events, routes_knowledge, routes_policy, routes_runs
 from hil.server.deps import ServerState
 from hil.server.guards import RequestGuard
 from hil.server.hub import EventHub
@@ -150,17 +150,21 @@ def create_app(store: Store, workers: int = 2, model: str | None = None, *, auth
         return {"status": "ready", "auth": False, "runs": RunService(store, ALL_TENANTS).count_by_status(),
                 "subscribers": hub.subscribers}
 
-    for module in (routes_config, routes_knowledge, routes_runs, routes_events, routes_audit):
+    for module in (routes_config, routes_knowledge, routes_runs, routes_events, routes_audit, routes_policy):
         app.include_router(module.router, prefix=API)
 
     def openapi() -> dict[str, Any]:
-        """FastAPI's document, plus the Workflow model, which the workflow routes validate themselves."""
+        """FastAPI's document, plus the Workflow and PolicyDocument models, which their routes
+        validate themselves."""
         if app.openapi_schema is None:
             schema = FastAPI.openapi(app)
             workflow = Workflow.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas = schema.setdefault("components", {}).setdefault("schemas", {})
             schemas.update(workflow.pop("$defs", {}))
             schemas["Workflow"] = workflow
+            policy = routes_policy.schema()
+            schemas.update(policy.pop("$defs", {}))
+            schemas["PolicyDocument"] = policy
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]
