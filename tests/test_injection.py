@@ -14,8 +14,8 @@ import pytest
 from hil.engine.worker import Worker
 from hil.events import EventType
 from hil.services import Store
-from hil.services.runs import RunService
 from hil.services.policies import PolicyService
+from hil.services.runs import RunService
 from hil.services.workflows import WorkflowService
 from hil.workflows import Workflow
 from tests.conftest import Script

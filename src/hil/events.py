@@ -38,6 +38,7 @@ class EventType(StrEnum):
     SQL_ROWS_BEHIND_AGGREGATE = "sql.rows_behind_aggregate"
     SQL_WRITE_EXECUTED = "sql.write_executed"
     RETRIEVAL_RESULTS = "retrieval.results"
+    TOOL_PROPOSED = "tool.proposed"  # a drafted MCP call: the tool and its exact arguments
     TOOL_CALLED = "tool.called"
     TOOL_RESULT = "tool.result"
     CALCULATION = "calculation"

@@ -4,6 +4,7 @@ the file and the field path."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -115,6 +116,42 @@ class PiiPolicy(_Strict):
     allow_columns: list[str] = Field(default_factory=list, description="Result columns shown as they are.")
 
 
+REFERENCE_PATTERN = r"^(secret|env)://[A-Za-z0-9_.-]{1,64}$"
+
+
+class McpServer(_Strict):
+    """An MCP server whose tools the workflow's ``tools`` step may call: a command started over
+    stdio, or a Streamable HTTP URL. Credentials are references only (secret://NAME, env://VAR)."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    command: list[str] | None = Field(default=None, min_length=1, description="stdio: the program and its "
+                                      "arguments, e.g. [python, server.py].")
+    url: str | None = Field(default=None, pattern=r"^https?://", description="Streamable HTTP endpoint.")
+    env: dict[str, str] = Field(default_factory=dict, description="Environment of a stdio server; values are "
+                                "secret://NAME or env://VAR references.")
+    headers: dict[str, str] = Field(default_factory=dict, description="HTTP headers (e.g. Authorization); values "
+                                    "are secret://NAME or env://VAR references.")
+    tools: list[str] | None = Field(default=None, description="Tools offered to the agents (globs); all when unset.")
+    read_only: list[str] = Field(default_factory=list, description="Tools (globs) treated as reads whatever the "
+                                 "server says.")
+    acting: list[str] = Field(default_factory=list, description="Tools (globs) treated as actions, which wait for "
+                              "approval, whatever the server says.")
+    timeout_seconds: float = Field(default=30, gt=0, le=600, description="Longest wait for one call.")
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpServer:
+        if (self.command is None) == (self.url is None):
+            raise ValueError("an MCP server needs either command (stdio) or url (Streamable HTTP), not both")
+        if self.command is not None:
+            self.command = [_no_control(c) for c in self.command]
+        for field_name, values in (("env", self.env), ("headers", self.headers)):
+            for key, value in values.items():
+                if not re.match(REFERENCE_PATTERN, value):
+                    raise ValueError(f"{field_name}.{key} must be a reference, secret://NAME (hil secrets set NAME) "
+                                     "or env://VAR, so that no credential is stored in the workflow")
+        return self
+
+
 class ModelSettings(_Strict):
     model: str | None = Field(default=None, description="e.g. local:qwen2.5-coder-1.5b; HIL_MODEL when empty.")
     temperature: float = Field(default=0.0, ge=0, le=2)
@@ -128,6 +165,7 @@ class Workflow(_Strict):
     instructions: str = ""
     knowledge: list[KnowledgeSource] = []
     connections: list[SqlConnection] = []
+    mcp: list[McpServer] = Field(default_factory=list, description="MCP servers whose tools the tools step calls.")
     steps: list[str] = Field(default_factory=lambda: list(BUILTIN_STEPS), min_length=1)
     approval: ApprovalPolicy = ApprovalPolicy()
     pii: PiiPolicy = PiiPolicy()
@@ -149,6 +187,8 @@ class Workflow(_Strict):
             raise ValueError("step 'sql' needs at least one entry in connections")
         if "rag" in self.steps and not self.knowledge:
             raise ValueError("step 'rag' needs at least one entry in knowledge")
+        if "tools" in self.steps and not self.mcp:
+            raise ValueError("step 'tools' needs at least one entry in mcp")
         return self
 
     def content_hash(self) -> str:
@@ -163,6 +203,13 @@ class Workflow(_Strict):
     def dsns(self) -> list[tuple[str, str]]:
         """Every PostgreSQL DSN the definition names, as (field path, DSN)."""
         return [(f"connections[{i}].dsn", c.dsn) for i, c in enumerate(self.connections) if c.dsn]
+
+    def mcp_server(self, name: str) -> McpServer:
+        for m in self.mcp:
+            if m.name == name:
+                return m
+        raise WorkflowInvalid(f"workflow {self.name!r} has no MCP server {name!r}",
+                              hint=f"its MCP servers: {', '.join(m.name for m in self.mcp) or 'none'}")
 
     def connection(self, name: str | None = None) -> SqlConnection:
         if name is None:

@@ -15,7 +15,8 @@ _lock = threading.Lock()
 _builtins_loaded = False
 _load_lock = threading.Lock()
 BUILTIN_AGENTS = ("hil.agents.planner:PlannerAgent", "hil.agents.sql.agent:SqlAgent", "hil.agents.rag:RagAgent",
-                  "hil.agents.reasoner:ReasonerAgent", "hil.agents.responder:ResponderAgent")
+                  "hil.agents.tools:ToolAgent", "hil.agents.reasoner:ReasonerAgent",
+                  "hil.agents.responder:ResponderAgent")
 
 
 def register(cls: type[Agent]) -> type[Agent]:

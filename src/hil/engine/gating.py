@@ -15,7 +15,7 @@ from hil.store.db import Store
 from hil.store.policy_repo import PolicyRepo
 from hil.workflows import Workflow
 
-BUILTIN_KINDS = ("plan", "sql_read", "sql_write", "clarification")
+BUILTIN_KINDS = ("plan", "sql_read", "sql_write", "clarification", "tool_call")
 DDL_VERBS = ("CREATE", "ALTER", "DROP", "TRUNCATE")
 
 
@@ -31,6 +31,9 @@ def action_of(step: str, kind: str) -> str:
 
 
 def gate_draft(force: InForce, step: str, draft: Draft) -> tuple[GateRequest, GateVerdict]:
+    if draft.kind == "tool_call":  # an MCP call: tool:SERVER/TOOL, reading or acting
+        c = draft.content
+        return force.gate(f"tool:{c['server']}/{c['tool']}", "read" if c.get("read_only") else "act")
     statement = statement_class(draft.kind, [draft.content], force.workflow)
     tables = None
     sql = draft.content.get("sql") if draft.kind in ("sql_read", "sql_write") else None

@@ -37,7 +37,7 @@ from hil.store.secret_repo import SecretRepo
 from hil.store.workflow_repo import StoredWorkflow, WorkflowRepo
 
 FINAL_STEPS = ("reasoner", "responder")
-AUDITED_EVENTS = (EventType.SQL_EXECUTED, EventType.SQL_WRITE_EXECUTED)
+AUDITED_EVENTS = (EventType.SQL_EXECUTED, EventType.SQL_WRITE_EXECUTED, EventType.TOOL_CALLED)
 log = logging.getLogger(__name__)
 
 
@@ -67,10 +67,10 @@ class StepRunner:
             if not self.repo.owns(conn, run_id, self.worker_id):
                 raise LeaseLost(run_id)
             self.repo.append(conn, run_id, type, payload, step=step, agent=agent)
-            if type in AUDITED_EVENTS:  # what ran against a database is audited with its event
+            if type in AUDITED_EVENTS:  # what ran against a database or a tool is audited with its event
                 tenant = self.repo.get(run_id, conn).tenant_id
-                AuditRepo(self.store, tenant).append(conn, f"run:{run_id}", f"sql.{type.split('.')[-1]}",
-                                                     str(payload.get("connection")), _audited(payload))
+                subject = payload.get("connection") or f"{payload.get('server')}/{payload.get('tool')}"
+                AuditRepo(self.store, tenant).append(conn, f"run:{run_id}", str(type), str(subject), _audited(payload))
 
     def _emitter(self, run_id: str, step: str) -> Callable[[str, dict[str, Any]], None]:
         def emit(type: str, payload: dict[str, Any]) -> None:
@@ -264,4 +264,5 @@ class _RunHooks:
 
 def _audited(payload: dict[str, Any]) -> dict[str, Any]:
     """The audit keeps what ran and how much it touched, not the rows it returned."""
-    return {k: payload.get(k) for k in ("sql", "row_count", "rows_affected", "verb", "elapsed_ms") if k in payload}
+    return {k: payload.get(k) for k in ("sql", "row_count", "rows_affected", "verb", "elapsed_ms", "arguments",
+                                        "read_only") if k in payload}

@@ -4,7 +4,8 @@ An action is named ``plan``, ``sql_read``, ``sql_write``, ``clarification``, ``t
 (an MCP tool) or ``plugin:AGENT/KIND`` (a plug-in agent's action). Gates match actions by glob; a
 gate that requires approval beats one that waives it (the stricter wins), and writes always wait
 for a human whatever a gate says. With no matching gate, plans and reads follow the workflow's own
-setting, and everything else — tools, plug-in actions, anything new — waits (default deny).
+setting, tools that only read run and tools that act wait, and everything else — plug-in actions,
+anything new — waits (default deny).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class Gate:
 @dataclass(frozen=True)
 class GateRequest:
     action: str
-    statement: str = "other"  # plan, read, dml, ddl, other
+    statement: str = "other"  # plan, read, dml, ddl, act (a tool that acts), other
     tables: tuple[str, ...] | None = None  # tables a statement touches, when known
     workflow_requires: bool = True  # the workflow's own setting for plan and sql_read
 
@@ -69,6 +70,10 @@ def evaluate_gates(gates: tuple[Gate, ...], request: GateRequest) -> GateVerdict
     auto = next((g for g in matching if g.approval == "auto"), None)
     if auto is not None:
         return GateVerdict(False, auto.name, auto.reason or "this policy approves it automatically")
+    if request.action.startswith("tool:"):  # the tool's own word (annotations, the workflow's override)
+        if request.statement == "read":
+            return GateVerdict(False, "read-only-tools", "a tool that only reads runs without a human")
+        return GateVerdict(True, "acting-tools-need-a-human", "a tool that acts waits for a human")
     if request.action in FOLLOWS_WORKFLOW:
         if request.workflow_requires:
             return GateVerdict(True, "workflow-setting", f"the workflow asks for approval of {request.action}")
