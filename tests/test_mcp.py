@@ -154,10 +154,10 @@ def test_a_policy_gate_makes_a_reading_tool_wait(sqlite_store: Store, script: Sc
 
 
 @pytest.mark.parametrize("server,message", [
-    ({"name": "x", "command": ["srv"], "env": {"TOKEN": "abc123"}}, "env.TOKEN must be a reference"),
+    ({"name": "x", "command": ["srv"], "env": {"TOKEN": "abc123"}}, "mcp\\[0\\].env: TOKEN must be a reference"),
     ({"name": "x", "command": ["srv"], "url": "http://h/mcp"}, r"either command \(stdio\) or url"),
     ({"name": "x"}, r"either command \(stdio\) or url"),
-    ({"name": "x", "url": "ftp://h/mcp"}, "url"),
+    ({"name": "x", "url": "ftp://h/mcp"}, "is not an http:// or https:// URL"),
 ])
 def test_mcp_servers_are_validated(server: dict[str, Any], message: str) -> None:
     with pytest.raises(WorkflowInvalid, match=message):
@@ -178,3 +178,18 @@ def test_tool_output_never_leaks_a_secret_into_events(sqlite_store: Store, scrip
     assert service.get(run_id).status == "succeeded"
     everything = json.dumps([e.payload for e in service.events(run_id)])
     assert "s3cr3t-token-value" not in everything and "env://FLEET_TOKEN" not in everything
+
+
+def test_tools_over_the_api(store: Store, script: Script, tickets: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from hil.server.app import create_app
+
+    apply_workflow(store, Workflow.model_validate({"name": "fleet-tools", "steps": ["tools"],
+                                                   "mcp": [stdio_server()]}))
+    with TestClient(create_app(store, workers=0)) as client:
+        listed = client.get("/api/v1/workflows/fleet-tools/tools")
+        assert listed.status_code == 200
+        assert {(t["name"], t["read_only"]) for t in listed.json()["tools"]} == {
+            ("vehicle_status", True), ("open_ticket", False), ("crash", False)}
+        assert client.get("/api/v1/workflows/nope/tools").status_code == 404

@@ -126,7 +126,7 @@ class McpServer(_Strict):
     name: str = Field(pattern=NAME_PATTERN)
     command: list[str] | None = Field(default=None, min_length=1, description="stdio: the program and its "
                                       "arguments, e.g. [python, server.py].")
-    url: str | None = Field(default=None, pattern=r"^https?://", description="Streamable HTTP endpoint.")
+    url: str | None = Field(default=None, description="Streamable HTTP endpoint, http(s)://HOST[:PORT]/PATH.")
     env: dict[str, str] = Field(default_factory=dict, description="Environment of a stdio server; values are "
                                 "secret://NAME or env://VAR references.")
     headers: dict[str, str] = Field(default_factory=dict, description="HTTP headers (e.g. Authorization); values "
@@ -138,17 +138,31 @@ class McpServer(_Strict):
                               "approval, whatever the server says.")
     timeout_seconds: float = Field(default=30, gt=0, le=600, description="Longest wait for one call.")
 
+    @field_validator("env", "headers")
+    @classmethod
+    def _references(cls, values: dict[str, str]) -> dict[str, str]:
+        for key, value in values.items():
+            if not re.match(REFERENCE_PATTERN, value):
+                raise ValueError(f"{key} must be a reference, secret://NAME (hil secrets set NAME) or env://VAR, "
+                                 "so that no credential is stored in the workflow")
+        return values
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, url: str | None) -> str | None:
+        if url is not None and not re.match(r"^https?://[^/\s]+", url):
+            raise ValueError(f"{url!r} is not an http:// or https:// URL (Streamable HTTP)")
+        return _no_control(url) if url is not None else None
+
+    @field_validator("command")
+    @classmethod
+    def _plain_command(cls, command: list[str] | None) -> list[str] | None:
+        return [_no_control(c) for c in command] if command is not None else None
+
     @model_validator(mode="after")
     def _one_transport(self) -> McpServer:
         if (self.command is None) == (self.url is None):
             raise ValueError("an MCP server needs either command (stdio) or url (Streamable HTTP), not both")
-        if self.command is not None:
-            self.command = [_no_control(c) for c in self.command]
-        for field_name, values in (("env", self.env), ("headers", self.headers)):
-            for key, value in values.items():
-                if not re.match(REFERENCE_PATTERN, value):
-                    raise ValueError(f"{field_name}.{key} must be a reference, secret://NAME (hil secrets set NAME) "
-                                     "or env://VAR, so that no credential is stored in the workflow")
         return self
 
 

@@ -17,6 +17,7 @@ from hil.cli.common import err, escape, out, plain, store, use_tenant
 from hil.cli.eval import eval_app
 from hil.cli.examples import examples_app
 from hil.cli.knowledge import knowledge_app
+from hil.cli.mcp import mcp_app
 from hil.cli.models import models_app
 from hil.cli.policy import policy_app
 from hil.cli.runs import ask, runs_app
@@ -31,7 +32,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 for _sub, _name in ((workflows_app, "workflows"), (runs_app, "runs"), (models_app, "models"),
                     (connections_app, "connections"), (eval_app, "eval"), (examples_app, "examples"),
                     (knowledge_app, "knowledge"), (users_app, "users"), (keys_app, "keys"),
-                    (audit_app, "audit"), (secrets_app, "secrets"), (policy_app, "policy")):
+                    (audit_app, "audit"), (secrets_app, "secrets"), (policy_app, "policy"),
+                    (mcp_app, "mcp")):
     app.add_typer(_sub, name=_name)
 app.command("sql")(sql)
 app.command("ask")(ask)

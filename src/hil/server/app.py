@@ -18,7 +18,15 @@ from starlette.exceptions import HTTPException
 from hil import settings
 from hil.engine.worker import Worker
 from hil.errors import HilError
-from hil.server import routes_audit, routes_config, routes_events, routes_knowledge, routes_policy, routes_runs
+from hil.server import (
+    routes_audit,
+    routes_config,
+    routes_events,
+    routes_knowledge,
+    routes_policy,
+    routes_runs,
+    routes_tools,
+)
 from hil.server.deps import ServerState
 from hil.server.guards import RequestGuard
 from hil.server.hub import EventHub
@@ -150,7 +158,8 @@ def create_app(store: Store, workers: int = 2, model: str | None = None, *, auth
         return {"status": "ready", "auth": False, "runs": RunService(store, ALL_TENANTS).count_by_status(),
                 "subscribers": hub.subscribers}
 
-    for module in (routes_config, routes_knowledge, routes_runs, routes_events, routes_audit, routes_policy):
+    for module in (routes_config, routes_knowledge, routes_runs, routes_events, routes_audit, routes_policy,
+                   routes_tools):
         app.include_router(module.router, prefix=API)
 
     def openapi() -> dict[str, Any]:
