@@ -180,6 +180,8 @@ class Workflow(_Strict):
     knowledge: list[KnowledgeSource] = []
     connections: list[SqlConnection] = []
     mcp: list[McpServer] = Field(default_factory=list, description="MCP servers whose tools the tools step calls.")
+    agents: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Settings of plug-in agents, by "
+                                              "agent name (each agent validates its own).")
     steps: list[str] = Field(default_factory=lambda: list(BUILTIN_STEPS), min_length=1)
     approval: ApprovalPolicy = ApprovalPolicy()
     pii: PiiPolicy = PiiPolicy()

@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from hil import settings
+from hil.cli.agents import agents_app
 from hil.cli.audit import audit_app
 from hil.cli.common import err, escape, out, plain, store, use_tenant
 from hil.cli.eval import eval_app
@@ -33,7 +34,7 @@ for _sub, _name in ((workflows_app, "workflows"), (runs_app, "runs"), (models_ap
                     (connections_app, "connections"), (eval_app, "eval"), (examples_app, "examples"),
                     (knowledge_app, "knowledge"), (users_app, "users"), (keys_app, "keys"),
                     (audit_app, "audit"), (secrets_app, "secrets"), (policy_app, "policy"),
-                    (mcp_app, "mcp")):
+                    (mcp_app, "mcp"), (agents_app, "agents")):
     app.add_typer(_sub, name=_name)
 app.command("sql")(sql)
 app.command("ask")(ask)

@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from hil.agents.base import Draft
+from hil.agents.registry import agent_class
 from hil.connectors.guard import check_write, tables_in
 from hil.errors import QueryRefused
-from hil.policy.document import InForce, in_force, validate_document
-from hil.policy.gates import GateRequest, GateVerdict
+from hil.policy.document import InForce, gate_of, in_force, validate_document
+from hil.policy.gates import GateRequest, GateVerdict, evaluate_gates
 from hil.store.db import Store
 from hil.store.policy_repo import PolicyRepo
-from hil.workflows import Workflow
+from hil.workflows import GateSpec, Workflow
 
 BUILTIN_KINDS = ("plan", "sql_read", "sql_write", "clarification", "tool_call")
 DDL_VERBS = ("CREATE", "ALTER", "DROP", "TRUNCATE")
@@ -31,6 +32,12 @@ def action_of(step: str, kind: str) -> str:
 
 
 def gate_draft(force: InForce, step: str, draft: Draft) -> tuple[GateRequest, GateVerdict]:
+    if draft.kind not in BUILTIN_KINDS:  # a plug-in's action: its own gates apply where no other gate matched
+        request, verdict = force.gate(action_of(step, draft.kind), "other")
+        own = tuple(gate_of(GateSpec.model_validate(g)) for g in agent_class(step).gates)
+        if verdict.rule == "default-deny" and own:
+            verdict = evaluate_gates(own, request)
+        return request, verdict
     if draft.kind == "tool_call":  # an MCP call: tool:SERVER/TOOL, reading or acting
         c = draft.content
         return force.gate(f"tool:{c['server']}/{c['tool']}", "read" if c.get("read_only") else "act")

@@ -125,13 +125,13 @@ def in_force(doc: PolicyDocument | None, workflow: Workflow) -> InForce:
         approvers[statement] = max(count, approvers.get(statement, 1))
     # the tenant's forbids join the built-in ones; its permits come after them (a forbid wins anyway)
     rules = tuple(r.rule() for r in doc.rules) + base.rules
-    gates = tuple(_gate(g) for g in [*doc.gates, *approval.gates])
+    gates = tuple(gate_of(g) for g in [*doc.gates, *approval.gates])
     row_limit = min(workflow.row_limit, doc.max_row_limit or workflow.row_limit)
     expiry = approval.expire_after_seconds or doc.expire_after_seconds
     return InForce(Policy(rules, approvers), gates, row_limit, expiry, workflow)
 
 
-def _gate(spec: GateSpec) -> Gate:
+def gate_of(spec: GateSpec) -> Gate:
     return Gate(spec.name, spec.action, spec.approval, spec.reason,
                 tuple(spec.tables) if spec.tables is not None else None)
 

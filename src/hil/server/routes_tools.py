@@ -1,4 +1,5 @@
-"""The MCP tools a workflow's servers offer it."""
+"""What a workflow's steps can use: the agents (built-in and plug-ins) and the MCP tools its
+servers offer it."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
-from hil.server.deps import Operator, State
+from hil.server.deps import Operator, State, Viewer
 from hil.server.schemas import errors
+from hil.services.agents import catalogue
 from hil.services.tools import ToolService
 
 router = APIRouter(tags=["workflows"])
@@ -24,3 +26,10 @@ async def workflow_tools(workflow_id: str, who: Operator, state: State,
     service = ToolService(state.store, who.tenant, actor=who.user, restricted=state.auth)
     tools = await run_in_threadpool(service.tools, workflow_id, None, refresh)
     return {"tools": [t.to_dict() for t in tools]}
+
+
+@router.get("/agents", tags=["agents"], responses=errors(401))
+def agents(_who: Viewer) -> dict[str, Any]:
+    """Every agent a step may name (built-in and plug-in), what data it needs, its settings' schema
+    and default gates; plug-ins that failed to load, with the reason."""
+    return {"agents": catalogue()}
