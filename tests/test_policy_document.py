@@ -29,7 +29,7 @@ from tests.helpers import apply_workflow
 
 ACTIONS = st.sampled_from(["plan", "sql_read", "sql_write", "clarification", "tool:github/create_issue",
                            "tool:mail/send", "plugin:forecast/publish"])
-STATEMENTS = st.sampled_from(["plan", "read", "dml", "ddl", "other"])
+STATEMENTS = st.sampled_from(["plan", "read", "dml", "ddl", "act", "other"])
 TABLES = st.one_of(st.none(), st.lists(st.sampled_from(["depots", "drivers", "trips", "Depots"]),
                                        max_size=3).map(tuple))
 REQUESTS = st.builds(GateRequest, ACTIONS, STATEMENTS, TABLES, st.booleans())
@@ -50,16 +50,21 @@ def test_gates_never_waive_a_write_and_always_name_their_rule(gates: list[Gate],
     matching = [g for g in gates if g.matches(request)]
     if verdict.needs_approval is False:  # waived: by an auto gate no required gate overrides, or the workflow
         assert not any(g.approval == "required" for g in matching)
-        assert verdict.rule in {g.name for g in matching if g.approval == "auto"} | {"workflow-setting"}
+        assert verdict.rule in {g.name for g in matching if g.approval == "auto"} | {"workflow-setting",
+                                                                                     "read-only-tools"}
+        if verdict.rule == "read-only-tools":  # a tool waived by default only when it reads
+            assert request.action.startswith("tool:") and request.statement == "read"
     if any(g.approval == "required" for g in matching):
         assert verdict.needs_approval
 
 
 @given(REQUESTS)
-def test_default_deny_for_tools_and_plugins(request: GateRequest) -> None:
+def test_without_gates_plugins_wait_and_tools_wait_unless_they_read(request: GateRequest) -> None:
     verdict = evaluate_gates((), request)
-    if request.action.startswith(("tool:", "plugin:")):
+    if request.action.startswith("plugin:"):
         assert verdict.needs_approval and verdict.rule in ("default-deny", "writes-need-a-human")
+    if request.action.startswith("tool:") and request.statement not in ("dml", "ddl"):
+        assert verdict.needs_approval is (request.statement != "read")
 
 
 def test_auto_needs_every_table_on_the_list() -> None:
