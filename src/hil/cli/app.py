@@ -62,9 +62,11 @@ def demo() -> None:
 
 
 @app.command()
-def serve(host: Annotated[str, typer.Option(help="Address to bind.")] = "",
-          port: Annotated[int, typer.Option(help="Port to bind.")] = 0,
-          workers: Annotated[int, typer.Option(help="Worker threads that execute runs.")] = 0,
+def serve(host: Annotated[str, typer.Option(help="Address to bind; default HIL_HOST (127.0.0.1).",
+                                            show_default=False)] = "",
+          port: Annotated[int, typer.Option(help="Port to bind; default HIL_PORT (8321).", show_default=False)] = 0,
+          workers: Annotated[int, typer.Option(help="Worker threads that execute runs; default HIL_WORKERS (2).",
+                                               show_default=False)] = 0,
           auth: Annotated[str, typer.Option(help="API keys: on, off (loopback only) or auto (on once a key "
                                             "exists); default HIL_AUTH.")] = "") -> None:
     """Start the HTTP API and the run workers (resumes runs whose lease expired)."""
