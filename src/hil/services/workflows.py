@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from hil import datadirs, dbhosts, secrets
 from hil.agents import registry
 from hil.errors import ConfigError, Conflict, NotFound
-from hil.models.allowed import check_model
+from hil.policy.models import check_model
 from hil.store.audit_repo import AuditRepo
 from hil.store.auth_repo import AuthRepo
 from hil.store.db import Store
