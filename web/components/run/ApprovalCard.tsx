@@ -1,8 +1,15 @@
 'use client';
 
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { api, ApiError, errorText, type DecisionIn } from '@/lib/api';
+import { changed, diffLines, planLines } from '@/lib/diff';
 import type { DraftView } from '@/lib/events';
+import { Countdown } from './Countdown';
+import { DiffView } from './Diff';
+import { DryRunPanel } from './DryRunPanel';
+import { SqlCode, SqlEditor } from './SqlCode';
+import { planOf, Trail } from './Trail';
+import './run.css';
 
 type Mode = 'view' | 'edit' | 'reject';
 type PlanStep = { agent: string; purpose: string };
@@ -26,25 +33,19 @@ function title(d: DraftView): string {
   return d.kind;
 }
 
-function planOf(content: Record<string, unknown>): PlanStep[] {
-  const steps = Array.isArray(content.steps) ? content.steps : [];
-  return steps.map((s) => {
-    const o = (s && typeof s === 'object' ? s : {}) as Record<string, unknown>;
-    return { agent: String(o.agent ?? ''), purpose: String(o.purpose ?? '') };
-  });
-}
-
-function PlanList({ steps }: { steps: PlanStep[] }) {
-  if (!steps.length) return <p className="muted">No steps.</p>;
-  return (
-    <ol className="plan">
-      {steps.map((s, i) => (
-        <li key={i}>
-          <span className="agent">{s.agent}</span> {s.purpose}
-        </li>
-      ))}
-    </ol>
-  );
+/** Who decided an approval that this tab still showed as pending (a 409 on our decision). */
+async function decidedElsewhere(approvalId: string, runId: string | undefined, fallback: string): Promise<string> {
+  try {
+    const all = await api.approvals({ status: '', ...(runId ? { run: runId } : {}) });
+    const a = all.find((x) => x.id === approvalId);
+    if (a && a.status !== 'pending') {
+      const what = a.decision === 'edit' ? 'edited and approved' : a.decision === 'reject' ? 'rejected' : a.decision === 'respond' ? 'answered' : a.status;
+      return `${what}${a.decided_by ? ` by ${a.decided_by}` : ''}${a.message ? ` (“${a.message}”)` : ''}`;
+    }
+  } catch {
+    // the message of the refusal is still worth showing
+  }
+  return fallback;
 }
 
 export function ApprovalCard({
@@ -52,14 +53,21 @@ export function ApprovalCard({
   canDecide,
   onForbidden,
   autoFocus,
+  runId,
+  canDryRun = true,
+  onDryRunForbidden,
 }: {
   draft: DraftView;
   canDecide: boolean;
   onForbidden: () => void;
   autoFocus?: boolean;
+  runId?: string;
+  canDryRun?: boolean;
+  onDryRunForbidden?: () => void;
 }) {
   const pending = draft.status === 'proposed' && Boolean(draft.approvalId && draft.contentHash);
   const shown = draft.edited ?? draft.content;
+  const isSql = draft.kind.startsWith('sql');
   const [mode, setMode] = useState<Mode>('view');
   const [sql, setSql] = useState(String(draft.content.sql ?? ''));
   const [plan, setPlan] = useState<PlanStep[]>(planOf(draft.content));
@@ -94,7 +102,7 @@ export function ApprovalCard({
       setSent(body.decision);
       setMode('view');
     } catch (err) {
-      if (err instanceof ApiError && err.status === 409) setConflict(err.message);
+      if (err instanceof ApiError && err.status === 409) setConflict(await decidedElsewhere(draft.approvalId, runId, err.message));
       else if (err instanceof ApiError && err.status === 403) {
         onForbidden();
         setError(err.message);
@@ -139,7 +147,11 @@ export function ApprovalCard({
     }
   };
 
-  const isSql = draft.kind.startsWith('sql');
+  const planEdit = useMemo(
+    () => (mode === 'edit' && draft.kind === 'plan' ? diffLines(planLines(planOf(draft.content)), planLines(plan.filter((s) => s.purpose.trim()))) : []),
+    [mode, draft.kind, draft.content, plan],
+  );
+  const impact = (shown.impact ?? null) as { summary?: string; verb?: string; table?: string | null; rows?: number | null } | null;
   return (
     <section
       ref={card}
@@ -168,23 +180,23 @@ export function ApprovalCard({
         </p>
       ) : null}
 
-      {draft.kind === 'plan' && mode !== 'edit' ? <PlanList steps={planOf(shown)} /> : null}
-      {isSql && mode !== 'edit' ? (
-        <>
-          <pre className="sql" aria-label="SQL">
-            <code>{String(shown.sql ?? '')}</code>
-          </pre>
-          {draft.edited && draft.edited.sql !== draft.content.sql ? (
-            <details>
-              <summary>Drafted SQL before the edit</summary>
-              <pre className="sql">
-                <code>{String(draft.content.sql ?? '')}</code>
-              </pre>
-            </details>
-          ) : null}
-          {shown.connection ? <p className="muted small">on connection {String(shown.connection)}</p> : null}
-          {draft.kind === 'sql_write' && shown.impact ? <p className="note">{String((shown.impact as Record<string, unknown>).summary ?? '')}</p> : null}
-        </>
+      {pending && !sent && !conflict ? <Countdown expiresAt={draft.expiresAt} /> : null}
+      {(draft.kind === 'plan' || isSql) && mode !== 'edit' ? <Trail draft={draft} /> : null}
+      {isSql && shown.connection ? <p className="muted small">on connection {String(shown.connection)}</p> : null}
+      {draft.kind === 'sql_write' && impact ? (
+        <p className="note impact" data-impact-rows={impact.rows ?? ''}>
+          <strong>Estimated impact:</strong> {impact.summary ?? ''}
+        </p>
+      ) : null}
+      {isSql && draft.adjustments.length ? (
+        <div className="adjustments small">
+          <strong>Values aligned with the data:</strong>
+          <ul>
+            {draft.adjustments.map((a) => (
+              <li key={a}>{a}</li>
+            ))}
+          </ul>
+        </div>
       ) : null}
       {draft.kind === 'clarification' ? <p>{String(shown.question ?? shown.text ?? JSON.stringify(shown))}</p> : null}
       {!['plan', 'clarification'].includes(draft.kind) && !isSql ? <pre className="sql">{JSON.stringify(shown, null, 2)}</pre> : null}
@@ -199,9 +211,7 @@ export function ApprovalCard({
                   <q>{ex.question}</q>
                   {ex.score !== undefined ? <span className="muted small"> · similarity {ex.score}</span> : null}
                   {ex.source ? <span className="muted small"> · {ex.source}</span> : null}
-                  <pre className="sql small">
-                    <code>{ex.sql}</code>
-                  </pre>
+                  <SqlCode sql={ex.sql} label="Example SQL" small />
                 </li>
               ))}
             </ul>
@@ -211,12 +221,6 @@ export function ApprovalCard({
         )
       ) : null}
 
-      {draft.message && draft.status === 'rejected' ? (
-        <p className="note">
-          Rejected: <q>{draft.message}</q>
-        </p>
-      ) : null}
-      {draft.error ? <p className="field-error">Failed: {draft.error}</p> : null}
 
       {mode === 'edit' && draft.kind === 'plan' ? (
         <fieldset className="plan-edit">
@@ -250,24 +254,17 @@ export function ApprovalCard({
           <button type="button" className="link" onClick={() => setPlan([...plan, { agent: 'sql', purpose: '' }])}>
             Add a step
           </button>
+          {changed(planEdit) ? (
+            <div className="edit-preview">
+              <p className="small muted">Your changes against the draft:</p>
+              <DiffView diff={planEdit} label="Plan changes" />
+            </div>
+          ) : null}
         </fieldset>
       ) : null}
-      {mode === 'edit' && isSql ? (
-        <div className="field">
-          <label htmlFor={`${id}-sql`}>Edit the SQL</label>
-          <textarea
-            id={`${id}-sql`}
-            ref={editor}
-            className="code"
-            rows={Math.min(14, Math.max(4, sql.split('\n').length + 1))}
-            value={sql}
-            spellCheck={false}
-            onChange={(e) => setSql(e.target.value)}
-            onKeyDown={(e) => {
-              if (e.key === 'Escape') setMode('view');
-            }}
-          />
-        </div>
+      {mode === 'edit' && isSql ? <SqlEditor id={`${id}-sql`} label="Edit the SQL" value={sql} onChange={setSql} onEscape={() => setMode('view')} inputRef={editor} /> : null}
+      {isSql && pending && canDryRun && draft.approvalId && !sent && !conflict ? (
+        <DryRunPanel approvalId={draft.approvalId} sql={mode === 'edit' ? sql : undefined} onForbidden={() => onDryRunForbidden?.()} />
       ) : null}
       {mode === 'reject' || (draft.kind === 'clarification' && actionable) ? (
         <div className="field">

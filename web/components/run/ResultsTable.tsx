@@ -4,6 +4,8 @@ import { useMemo, useState } from 'react';
 import { api, errorText } from '@/lib/api';
 import type { SqlResult } from '@/lib/events';
 import { saveBlob } from '../ui';
+import { Chart } from './Chart';
+import { SqlCode } from './SqlCode';
 
 const PAGE = 10;
 
@@ -61,9 +63,8 @@ export function ResultsTable({ result, runId, artifacts }: { result: SqlResult; 
           {!result.complete ? ' · sample' : ''}
         </span>
       </header>
-      <pre className="sql small">
-        <code>{result.sql}</code>
-      </pre>
+      <SqlCode sql={result.sql} label="SQL that ran" small />
+      <Chart id={`chart-${result.seq}`} columns={result.columns} rows={result.rows} />
       <div className="table-wrap" role="region" aria-label="Result rows" tabIndex={0}>
         <table>
           <thead>
@@ -126,6 +127,46 @@ export function ResultsTable({ result, runId, artifacts }: { result: SqlResult; 
         <p className="field-error" role="alert">
           {error}
         </p>
+      ) : null}
+      {result.evidence.length ? (
+        <details className="evidence">
+          <summary>
+            Rows behind the top {result.evidence.length} group{result.evidence.length === 1 ? '' : 's'}
+          </summary>
+          {result.evidence.map((g, i) => (
+            <div key={`${g.group}-${i}`} className="evidence-group" data-group={g.group}>
+              <h4 className="small">{g.group}</h4>
+              {g.error ? (
+                <p className="field-error small">Could not fetch them: {g.error}</p>
+              ) : (
+                <div className="table-wrap" role="region" aria-label={`Rows behind ${g.group}`} tabIndex={0}>
+                  <table className="small">
+                    <thead>
+                      <tr>
+                        {g.columns.map((c, j) => (
+                          <th key={`${c}-${j}`} scope="col">
+                            {c}
+                          </th>
+                        ))}
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {g.rows.map((r, k) => (
+                        <tr key={k}>
+                          {g.columns.map((_, j) => (
+                            <td key={j} className={typeof r[j] === 'number' ? 'num' : undefined}>
+                              {cell(r[j])}
+                            </td>
+                          ))}
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+            </div>
+          ))}
+        </details>
       ) : null}
     </section>
   );

@@ -1,0 +1,130 @@
+'use client';
+
+import { useMemo, useState } from 'react';
+import { axisChoices, chartPoints, columnKinds, detectChart, niceTicks, shortNumber, type ChartSpec, type ChartType } from '@/lib/chart';
+
+const W = 640;
+const H = 260;
+const PAD = { top: 12, right: 12, bottom: 48, left: 56 };
+
+function clip(text: string, n = 14): string {
+  return text.length > n ? `${text.slice(0, n - 1)}…` : text;
+}
+
+/**
+ * An SVG chart of a result table: the type (line, bar, none) and the axes come from the shape of
+ * the rows and can be changed here; that re-reads the rows the page has, it runs nothing.
+ */
+export function Chart({ id, columns, rows }: { id: string; columns: string[]; rows: unknown[][] }) {
+  const auto = useMemo(() => detectChart(columns, rows), [columns, rows]);
+  const [spec, setSpec] = useState<ChartSpec>(auto);
+  const choices = useMemo(() => axisChoices(columns, rows), [columns, rows]);
+  const kinds = useMemo(() => columnKinds(columns, rows), [columns, rows]);
+  const points = useMemo(() => (spec.type === 'none' ? [] : chartPoints(rows, spec, kinds)), [rows, spec, kinds]);
+  if (!choices.y.length || columns.length < 2) return null; // nothing to measure: no chart to offer
+
+  const set = (patch: Partial<ChartSpec>) => setSpec((s) => ({ ...s, ...patch }));
+  const ys = points.map((p) => p.y);
+  const ticks = niceTicks(Math.min(0, ...ys), Math.max(0, ...ys), 4);
+  const lo = ticks[0]!;
+  const hi = ticks[ticks.length - 1]!;
+  const plotW = W - PAD.left - PAD.right;
+  const plotH = H - PAD.top - PAD.bottom;
+  const yAt = (v: number) => PAD.top + plotH - ((v - lo) / (hi - lo || 1)) * plotH;
+  const xs = points.map((p) => p.x);
+  const xMin = Math.min(...xs);
+  const xMax = Math.max(...xs);
+  const xAt = (i: number) =>
+    spec.type === 'bar' ? PAD.left + (plotW / points.length) * (i + 0.5) : PAD.left + (xMax === xMin ? plotW / 2 : ((points[i]!.x - xMin) / (xMax - xMin)) * plotW);
+  const labelEvery = Math.max(1, Math.ceil(points.length / 8));
+  const barW = Math.max(2, (plotW / Math.max(1, points.length)) * 0.7);
+  const title = `${columns[spec.y]} by ${columns[spec.x]}`;
+
+  return (
+    <figure className="chart" data-chart={spec.type} aria-labelledby={`${id}-cap`}>
+      <figcaption id={`${id}-cap`} className="chart-controls">
+        <label>
+          Chart{' '}
+          <select value={spec.type} onChange={(e) => set({ type: e.target.value as ChartType })} aria-label="Chart type">
+            <option value="bar">bar</option>
+            <option value="line">line</option>
+            <option value="none">none</option>
+          </select>
+        </label>
+        {spec.type !== 'none' ? (
+          <>
+            <label>
+              x{' '}
+              <select value={spec.x} onChange={(e) => set({ x: Number(e.target.value) })} aria-label="X axis">
+                {choices.x.map((i) => (
+                  <option key={i} value={i}>
+                    {columns[i]}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              y{' '}
+              <select value={spec.y} onChange={(e) => set({ y: Number(e.target.value) })} aria-label="Y axis">
+                {choices.y.map((i) => (
+                  <option key={i} value={i}>
+                    {columns[i]}
+                  </option>
+                ))}
+              </select>
+            </label>
+            {auto.type !== 'none' && (auto.type !== spec.type || auto.x !== spec.x || auto.y !== spec.y) ? (
+              <button type="button" className="link" onClick={() => setSpec(auto)}>
+                Reset
+              </button>
+            ) : null}
+          </>
+        ) : auto.type === 'none' ? (
+          <span className="muted small"> the rows do not look like a time series or categories with a measure</span>
+        ) : null}
+      </figcaption>
+      {spec.type !== 'none' && points.length ? (
+        <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${spec.type} chart of ${title}, ${points.length} points`} className="chart-svg">
+          <title>{title}</title>
+          {ticks.map((t) => (
+            <g key={t} className="tick">
+              <line x1={PAD.left} x2={W - PAD.right} y1={yAt(t)} y2={yAt(t)} />
+              <text x={PAD.left - 6} y={yAt(t)} dy="0.32em" textAnchor="end">
+                {shortNumber(t)}
+              </text>
+            </g>
+          ))}
+          <line className="axis" x1={PAD.left} x2={W - PAD.right} y1={yAt(Math.max(lo, 0))} y2={yAt(Math.max(lo, 0))} />
+          {spec.type === 'bar'
+            ? points.map((p, i) => (
+                <rect key={i} className="bar" x={xAt(i) - barW / 2} width={barW} y={Math.min(yAt(p.y), yAt(0))} height={Math.abs(yAt(0) - yAt(p.y))}>
+                  <title>{`${p.label}: ${p.y}`}</title>
+                </rect>
+              ))
+            : (
+                <>
+                  <polyline className="line" fill="none" points={points.map((p, i) => `${xAt(i)},${yAt(p.y)}`).join(' ')} />
+                  {points.map((p, i) => (
+                    <circle key={i} className="dot" cx={xAt(i)} cy={yAt(p.y)} r={points.length > 60 ? 1.5 : 3}>
+                      <title>{`${p.label}: ${p.y}`}</title>
+                    </circle>
+                  ))}
+                </>
+              )}
+          {points.map((p, i) =>
+            i % labelEvery === 0 ? (
+              <text key={`l${i}`} className="xlabel" x={xAt(i)} y={H - PAD.bottom + 16} textAnchor="middle">
+                {clip(p.label)}
+              </text>
+            ) : null,
+          )}
+          <text className="axis-name" x={PAD.left + plotW / 2} y={H - 6} textAnchor="middle">
+            {columns[spec.x]}
+          </text>
+        </svg>
+      ) : spec.type !== 'none' ? (
+        <p className="muted small">No numbers in {columns[spec.y]} to draw.</p>
+      ) : null}
+    </figure>
+  );
+}
