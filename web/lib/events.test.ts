@@ -178,7 +178,7 @@ describe('the run reducer: what the approval cards and results show', () => {
     ev(5, 'approval.requested', { approval_id: 'a1', draft_id: 'd1', kind: 'sql_read', content_hash: 'h1', expires_at: 1_900_000_000.5, decisions: ['approve', 'edit', 'reject'] }, 'sql'),
     ev(6, 'approval.decided', { approval_id: 'a1', draft_id: 'd1', kind: 'sql_read', decision: 'edit', edited: { sql: 'SELECT depot, count(*) FROM v GROUP BY depot', connection: 'fleet' }, user: 'ada' }, 'sql'),
     ev(7, 'sql.executed', { sql: 'SELECT depot, count(*) FROM v GROUP BY depot', connection: 'fleet', columns: ['depot', 'n'], sample_rows: [['north', 3]], row_count: 1 }, 'sql'),
-    ev(8, 'sql.rows_behind_aggregate', { sql: 'x', groups: [{ group: 'depot = north', sql: 'SELECT * FROM v WHERE depot = north', columns: ['id'], rows: [['VH-1']] }] }, 'sql'),
+    ev(8, 'sql.rows_behind_aggregate', { sql: 'x', groups: [{ group: { depot: 'north' }, sql: 'SELECT * FROM v WHERE depot = north', columns: ['id'], rows: [['VH-1']] }] }, 'sql'),
     ev(9, 'step.finished', { output: { sql: 'SELECT depot, count(*) FROM v GROUP BY depot', columns: ['depot', 'n'], rows: [['north', 3]], row_count: 1 } }, 'sql'),
     ev(10, 'answer.final', { text: 'north has 3 of 12', verified_numbers: ['12'], unverified_numbers: ['99'], unverified_identifiers: [] }),
   ];

@@ -195,7 +195,14 @@ function example(v: unknown): Example {
 function evidenceGroups(v: unknown): EvidenceGroup[] {
   return arr(v).map((g) => {
     const o = obj(g);
-    return { group: str(o.group), sql: str(o.sql), columns: arr(o.columns).map((c) => str(c)), rows: arr(o.rows).map((r) => arr(r)), error: strOrNull(o.error) };
+    // the group is the key of the result row it explains: {depot: 'North'} -> "depot = North"
+    const group =
+      o.group && typeof o.group === 'object'
+        ? Object.entries(obj(o.group))
+            .map(([k, v]) => `${k} = ${str(v)}`)
+            .join(', ') || 'all rows'
+        : str(o.group);
+    return { group, sql: str(o.sql), columns: arr(o.columns).map((c) => str(c)), rows: arr(o.rows).map((r) => arr(r)), error: strOrNull(o.error) };
   });
 }
 

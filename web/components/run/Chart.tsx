@@ -1,11 +1,26 @@
 'use client';
 
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { axisChoices, chartPoints, columnKinds, detectChart, niceTicks, shortNumber, type ChartSpec, type ChartType } from '@/lib/chart';
 
-const W = 640;
-const H = 260;
-const PAD = { top: 12, right: 12, bottom: 48, left: 56 };
+const PAD = { top: 12, right: 12, bottom: 48, left: 52 };
+
+/** The width of an element in CSS pixels, followed as it changes (so the chart's text keeps its size). */
+function useWidth(fallback: number): [React.RefObject<HTMLElement | null>, number] {
+  const ref = useRef<HTMLElement | null>(null);
+  const [width, setWidth] = useState(fallback);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(([entry]) => {
+      const w = Math.round(entry?.contentRect.width ?? 0);
+      if (w > 0) setWidth(w);
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  return [ref, width];
+}
 
 function clip(text: string, n = 14): string {
   return text.length > n ? `${text.slice(0, n - 1)}…` : text;
@@ -20,6 +35,9 @@ export function Chart({ id, columns, rows }: { id: string; columns: string[]; ro
   const [spec, setSpec] = useState<ChartSpec>(auto);
   const choices = useMemo(() => axisChoices(columns, rows), [columns, rows]);
   const kinds = useMemo(() => columnKinds(columns, rows), [columns, rows]);
+  const [box, measured] = useWidth(640);
+  const W = Math.max(260, Math.min(1000, measured));
+  const H = W < 500 ? 220 : 260;
   const points = useMemo(() => (spec.type === 'none' ? [] : chartPoints(rows, spec, kinds)), [rows, spec, kinds]);
   if (!choices.y.length || columns.length < 2) return null; // nothing to measure: no chart to offer
 
@@ -36,12 +54,12 @@ export function Chart({ id, columns, rows }: { id: string; columns: string[]; ro
   const xMax = Math.max(...xs);
   const xAt = (i: number) =>
     spec.type === 'bar' ? PAD.left + (plotW / points.length) * (i + 0.5) : PAD.left + (xMax === xMin ? plotW / 2 : ((points[i]!.x - xMin) / (xMax - xMin)) * plotW);
-  const labelEvery = Math.max(1, Math.ceil(points.length / 8));
+  const labelEvery = Math.max(1, Math.ceil(points.length / Math.max(2, Math.floor(plotW / 80))));
   const barW = Math.max(2, (plotW / Math.max(1, points.length)) * 0.7);
   const title = `${columns[spec.y]} by ${columns[spec.x]}`;
 
   return (
-    <figure className="chart" data-chart={spec.type} aria-labelledby={`${id}-cap`}>
+    <figure className="chart" data-chart={spec.type} aria-labelledby={`${id}-cap`} ref={box}>
       <figcaption id={`${id}-cap`} className="chart-controls">
         <label>
           Chart{' '}

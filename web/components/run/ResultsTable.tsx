@@ -53,6 +53,7 @@ export function ResultsTable({ result, runId, artifacts }: { result: SqlResult; 
   const files = [`${result.step}.csv`, `${result.step}.json`].filter((n) => artifacts.includes(n));
   const captionId = `results-${result.seq}`;
   return (
+    <>
     <section className="card results" aria-labelledby={captionId}>
       <header className="card-head">
         <h3 id={captionId}>Results</h3>
@@ -128,10 +129,12 @@ export function ResultsTable({ result, runId, artifacts }: { result: SqlResult; 
           {error}
         </p>
       ) : null}
+    </section>
       {result.evidence.length ? (
-        <details className="evidence">
+        <section className="card evidence" aria-label="Rows behind the aggregates">
+        <details>
           <summary>
-            Rows behind the top {result.evidence.length} group{result.evidence.length === 1 ? '' : 's'}
+            Rows behind the top {result.evidence.length} group{result.evidence.length === 1 ? '' : 's'} of the result
           </summary>
           {result.evidence.map((g, i) => (
             <div key={`${g.group}-${i}`} className="evidence-group" data-group={g.group}>
@@ -167,7 +170,8 @@ export function ResultsTable({ result, runId, artifacts }: { result: SqlResult; 
             </div>
           ))}
         </details>
+        </section>
       ) : null}
-    </section>
+    </>
   );
 }
