@@ -89,6 +89,11 @@ export function ApprovalCard({
   }, [autoFocus, pending]);
 
   useEffect(() => {
+    // a replayed run passes through "pending" on its way to decided: let go of the focus it took then
+    if (!pending && document.activeElement === card.current) card.current?.blur();
+  }, [pending]);
+
+  useEffect(() => {
     if (mode === 'edit') (draft.kind === 'plan' ? firstPurpose.current : editor.current)?.focus();
     if (mode === 'reject') reason.current?.focus();
   }, [mode, draft.kind]);
