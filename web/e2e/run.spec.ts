@@ -62,6 +62,22 @@ function km(depot: string): number {
   return Number(execFileSync(python(), ['-c', 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select sum(km) from vehicles where depot=?", (sys.argv[2],)).fetchone()[0])', server.db, depot], { encoding: 'utf8' }).trim());
 }
 
+/** The SSE frames of a run up to the first event of `type` (read from the API, then the stream is dropped). */
+async function eventsUntil(runId: string, type: string): Promise<string> {
+  const ctrl = new AbortController();
+  const res = await fetch(`${server.base}/api/v1/runs/${runId}/events`, { headers: { Authorization: `Bearer ${server.keys.admin}` }, signal: ctrl.signal });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  while (!text.includes(`event: ${type}\n`) || !text.endsWith('\n\n')) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  ctrl.abort();
+  return text;
+}
+
 async function signIn(p: Page): Promise<void> {
   await p.goto(server.base + '/');
   await p.getByLabel('API key').fill(server.keys.admin);
@@ -366,6 +382,39 @@ describe('approvals across runs', () => {
     await noSideScroll(narrow, 'the inbox');
     await shot(narrow, 'run-11-inbox-390');
     await narrow.close();
+  });
+
+  it('two tabs decide the same approval: one wins, the other says who decided', async () => {
+    const run = await json<{ id: string }>('/runs', { method: 'POST', body: JSON.stringify({ workflow: 'fleet', question: 'Which depot has the fewest vehicles?' }) });
+    await expect.poll(async () => (await pendingOf(run.id)).map((a) => a.kind), { timeout: 30_000 }).toEqual(['plan']);
+    // tab B hears the run up to its approval request, and then nothing: it still shows the card as pending
+    const frames = await eventsUntil(run.id, 'approval.requested');
+    const a = await context.newPage();
+    const b = await context.newPage();
+    watch(a, 'tab-a');
+    watch(b, 'tab-b');
+    await signIn(a);
+    await signIn(b);
+    await b.route('**/api/v1/runs/*/events*', (route) => route.fulfill({ status: 200, headers: { 'Content-Type': 'text/event-stream' }, body: frames }));
+    for (const p of [a, b]) await p.goto(`${server.base}/runs/?id=${run.id}`);
+    const cardA = a.locator('section.approval[data-kind="plan"][data-status="proposed"]');
+    const cardB = b.locator('section.approval[data-kind="plan"][data-status="proposed"]');
+    await cardA.waitFor();
+    await cardB.waitFor();
+    await cardA.getByRole('button', { name: /Reject/ }).click();
+    await a.getByLabel('Why? The agent redrafts with this').fill('count only active vehicles');
+    await cardA.getByRole('button', { name: 'Reject', exact: true }).click();
+    await a.locator('section.approval[data-kind="plan"][data-status="rejected"]').waitFor();
+    expected.add(409);
+    await cardB.getByRole('button', { name: /Approve/ }).click();
+    await cardB.getByText('Already decided: rejected by ada (“count only active vehicles”)').waitFor();
+    expected.delete(409);
+    expect(await cardB.getByRole('button', { name: /Approve/ }).count()).toBe(0);
+    const decided = await json<{ status: string; decision: string }[]>(`/approvals?status=&run=${run.id}`);
+    expect(decided.filter((x) => x.status !== 'pending').map((x) => x.decision)).toEqual(['reject']);
+    await shot(b, 'run-12-decided-elsewhere');
+    await a.close();
+    await b.close();
   });
 
   it('has no console errors', () => {

@@ -609,6 +609,11 @@ export function dryRun(approvalId: string, sql?: string): Promise<DryRun> {
   return request<DryRun>('POST', `/approvals/${enc(approvalId)}/dry-run`, sql === undefined ? {} : { sql });
 }
 
+/** Every approval of a run, decided or not (`status=` with no value asks for all). */
+export function runApprovals(runId: string): Promise<Approval[]> {
+  return request<Approval[]>('GET', `/approvals?status=&run=${enc(runId)}`);
+}
+
 export interface BulkOutcome {
   id: string;
   ok: boolean;

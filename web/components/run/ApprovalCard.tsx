@@ -1,7 +1,7 @@
 'use client';
 
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { api, ApiError, errorText, type DecisionIn } from '@/lib/api';
+import { api, ApiError, errorText, runApprovals, type DecisionIn } from '@/lib/api';
 import { changed, diffLines, planLines } from '@/lib/diff';
 import type { DraftView } from '@/lib/events';
 import { Countdown } from './Countdown';
@@ -35,8 +35,9 @@ function title(d: DraftView): string {
 
 /** Who decided an approval that this tab still showed as pending (a 409 on our decision). */
 async function decidedElsewhere(approvalId: string, runId: string | undefined, fallback: string): Promise<string> {
+  if (!runId) return fallback;
   try {
-    const all = await api.approvals({ status: '', ...(runId ? { run: runId } : {}) });
+    const all = await runApprovals(runId);
     const a = all.find((x) => x.id === approvalId);
     if (a && a.status !== 'pending') {
       const what = a.decision === 'edit' ? 'edited and approved' : a.decision === 'reject' ? 'rejected' : a.decision === 'respond' ? 'answered' : a.status;
