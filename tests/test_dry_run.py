@@ -16,13 +16,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hil.connectors import connect
-from hil.errors import QueryRefused
+from hil.connectors.base import Connector
+from hil.errors import QueryFailed, QueryRefused
 from hil.server.app import create_app
 from hil.store import Store
 from hil.workflows import SqlConnection
 from tests.conftest import Script
 from tests.pg import PostgresServer
 from tests.test_api_auth import Tenant, make_tenant
+from tests.test_hostile_sql import HOSTILE
 
 SETUP = ("CREATE TABLE vehicles (id TEXT PRIMARY KEY, depot TEXT, km INTEGER)",
          "INSERT INTO vehicles VALUES ('VH-1', 'north', 100), ('VH-2', 'north', 200), ('VH-3', 'south', 300), "
@@ -91,6 +93,30 @@ def test_nothing_but_a_read_is_explained(database: SqlConnection, sql: str) -> N
     finally:
         conn.close()
     assert _count(database) == 5
+
+
+@pytest.fixture(scope="module", params=["sqlite", "duckdb", "postgres"])
+def explainer(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Connector]:
+    engine = request.param
+    if engine == "postgres":
+        pg: PostgresServer = request.getfixturevalue("postgres")
+        dsn = pg.create_database(f"dry_hostile_{id(request) % 10**8}")
+        _fill(engine, dsn)
+        cfg = SqlConnection(name="fleet", engine="postgres", dsn=dsn)
+    else:
+        path = tmp_path_factory.mktemp(engine) / f"fleet.{engine}"
+        _fill(engine, str(path))
+        cfg = SqlConnection(name="fleet", engine=engine, path=str(path))
+    conn = connect(cfg, timeout_s=5)
+    yield conn
+    conn.close()
+
+
+@pytest.mark.parametrize("sql", HOSTILE)
+def test_a_dry_run_refuses_every_hostile_statement_and_changes_nothing(explainer: Connector, sql: str) -> None:
+    with pytest.raises((QueryRefused, QueryFailed)):
+        explainer.explain(sql)
+    assert explainer.execute_read("SELECT count(*), sum(km) FROM vehicles").rows == [[5, 1500]]
 
 
 # -- the route --

@@ -34,6 +34,8 @@ const readOnly = (a: Approval) => READ_ONLY_KINDS.has(a.kind);
 export default function ApprovalsPage() {
   const { forbidden, markForbidden } = useAuth();
   const canDecide = !forbidden.has('decide');
+  const decides = useRef(canDecide);
+  decides.current = canDecide;
   const [items, setItems] = useState<Approval[] | null>(null);
   const [runs, setRuns] = useState<Record<string, Run>>({});
   const [error, setError] = useState<unknown>(null);
@@ -45,7 +47,8 @@ export default function ApprovalsPage() {
       const list = await api.approvals({ status: 'pending' });
       setItems(list);
       setError(null);
-      announce(list.map((a) => ({ id: a.id, title: `Approval waiting: ${KIND[a.kind] ?? a.kind}`, body: summary(a).slice(0, 140), url: `/runs/?id=${a.run_id}` })));
+      // a viewer is told nothing: the approvals do not wait for them
+      if (decides.current) announce(list.map((a) => ({ id: a.id, title: `Approval waiting: ${KIND[a.kind] ?? a.kind}`, body: summary(a).slice(0, 140), url: `/runs/?id=${a.run_id}` })));
       // the question of each run, for context (one page of recent waiting runs covers the usual inbox)
       const page = await api.runs({ status: 'awaiting_approval', limit: 200 });
       setRuns(Object.fromEntries(page.runs.map((r) => [r.id, r])));

@@ -161,7 +161,7 @@ export function ApprovalCard({
   return (
     <section
       ref={card}
-      className={`card approval ${pending ? 'pending' : 'decided'}`}
+      className={`card approval ${pending && !conflict ? 'pending' : 'decided'}`}
       aria-labelledby={`${id}-title`}
       tabIndex={actionable ? 0 : -1}
       onKeyDown={onKey}
@@ -173,10 +173,10 @@ export function ApprovalCard({
           {title(draft)}
           {draft.attempt > 1 ? <span className="muted"> · draft {draft.attempt}</span> : null}
         </h3>
-        <span className={`pill pill-${draft.status}`}>
-          {draft.status === 'ran' ? (draft.edited ? 'edited' : 'approved') : STATUS_TEXT[draft.status] ?? draft.status}
-          {draft.decidedBy ? ` by ${draft.decidedBy}` : ''}
-          {draft.status === 'ran' ? ', ran' : ''}
+        <span className={`pill pill-${conflict ? 'rejected' : draft.status}`}>
+          {conflict ? 'decided elsewhere' : draft.status === 'ran' ? (draft.edited ? 'edited' : 'approved') : STATUS_TEXT[draft.status] ?? draft.status}
+          {draft.decidedBy && !conflict ? ` by ${draft.decidedBy}` : ''}
+          {draft.status === 'ran' && !conflict ? ', ran' : ''}
         </span>
       </header>
 

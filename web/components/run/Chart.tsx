@@ -52,8 +52,14 @@ export function Chart({ id, columns, rows }: { id: string; columns: string[]; ro
   const xs = points.map((p) => p.x);
   const xMin = Math.min(...xs);
   const xMax = Math.max(...xs);
+  // bars, and lines over categories, sit in the middle of equal bands; a line over time is to scale
+  const banded = spec.type === 'bar' || kinds[spec.x] !== 'time';
+  const inset = 16;
   const xAt = (i: number) =>
-    spec.type === 'bar' ? PAD.left + (plotW / points.length) * (i + 0.5) : PAD.left + (xMax === xMin ? plotW / 2 : ((points[i]!.x - xMin) / (xMax - xMin)) * plotW);
+    banded
+      ? PAD.left + (plotW / points.length) * (i + 0.5)
+      : PAD.left + inset + (xMax === xMin ? (plotW - 2 * inset) / 2 : ((points[i]!.x - xMin) / (xMax - xMin)) * (plotW - 2 * inset));
+  const labelX = (i: number) => Math.min(W - PAD.right - 28, Math.max(PAD.left + 28, xAt(i)));
   const labelEvery = Math.max(1, Math.ceil(points.length / Math.max(2, Math.floor(plotW / 80))));
   const barW = Math.max(2, (plotW / Math.max(1, points.length)) * 0.7);
   const title = `${columns[spec.y]} by ${columns[spec.x]}`;
@@ -131,7 +137,7 @@ export function Chart({ id, columns, rows }: { id: string; columns: string[]; ro
               )}
           {points.map((p, i) =>
             i % labelEvery === 0 ? (
-              <text key={`l${i}`} className="xlabel" x={xAt(i)} y={H - PAD.bottom + 16} textAnchor="middle">
+              <text key={`l${i}`} className="xlabel" x={labelX(i)} y={H - PAD.bottom + 16} textAnchor="middle">
                 {clip(p.label)}
               </text>
             ) : null,
