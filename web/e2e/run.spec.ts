@@ -266,6 +266,32 @@ describe('the run page', () => {
     expect(await evidence.locator('[data-group="depot = North"] td').allTextContents()).toContain('VH-001');
   });
 
+  it('draws a time series as a line by default', async () => {
+    const run = await json<{ id: string }>('/runs', { method: 'POST', body: JSON.stringify({ workflow: 'fleet', question: 'km of the North vehicles over time?' }) });
+    const decide = async (kind: string, body: Record<string, unknown>) => {
+      let pending: { id: string; kind: string; content_hash: string }[] = [];
+      await expect.poll(async () => (pending = await pendingOf(run.id)).map((x) => x.kind), { timeout: 30_000 }).toEqual([kind]);
+      await json(`/approvals/${pending[0]!.id}/decision`, { method: 'POST', body: JSON.stringify({ ...body, content_hash: pending[0]!.content_hash }) });
+    };
+    await decide('plan', { decision: 'approve' });
+    const series = "SELECT date('2026-01-01', '+' || (km / 1000) || ' days') AS day, km FROM vehicles WHERE depot = 'North' ORDER BY km DESC";
+    await decide('sql_read', { decision: 'edit', content: { sql: series, connection: 'fleet' } });
+    await waitStatus(run.id, 'succeeded');
+    await page.goto(`${server.base}/runs/?id=${run.id}`);
+    const chart = page.locator('section.results figure.chart');
+    await chart.locator('svg').waitFor();
+    expect(await chart.getAttribute('data-chart')).toBe('line');
+    expect(await chart.getByLabel('X axis').inputValue()).toBe('0');
+    expect(await chart.locator('circle.dot').count()).toBe(12);
+    // drawn in time order although the rows came newest first
+    const xs = await chart.locator('circle.dot').evaluateAll((els) => els.map((e) => Number(e.getAttribute('cx'))));
+    expect(xs).toEqual([...xs].sort((p, q) => p - q));
+    await page.locator('section.results').scrollIntoViewIfNeeded();
+    await shot(page, 'run-05b-time-series');
+    await page.goto(`${server.base}/runs/?id=${runId}`);
+    await page.locator('.answer').waitFor();
+  });
+
   it('marks each number of the answer as found in the evidence or not', async () => {
     const answer = page.locator('.answer');
     expect(await answer.locator('[data-number="verified"]').allTextContents()).toEqual([expect.stringMatching(/^12/)]);
@@ -401,8 +427,12 @@ describe('approvals across runs', () => {
     const cardB = b.locator('section.approval[data-kind="plan"][data-status="proposed"]');
     await cardA.waitFor();
     await cardB.waitFor();
-    await cardA.getByRole('button', { name: /Reject/ }).click();
-    await a.getByLabel('Why? The agent redrafts with this').fill('count only active vehicles');
+    await cardA.focus();
+    await a.keyboard.press('r'); // the keyboard: r opens the rejection
+    const why = a.getByLabel('Why? The agent redrafts with this');
+    await why.waitFor();
+    expect(await why.evaluate((el) => el === document.activeElement)).toBe(true);
+    await why.fill('count only active vehicles');
     await cardA.getByRole('button', { name: 'Reject', exact: true }).click();
     await a.locator('section.approval[data-kind="plan"][data-status="rejected"]').waitFor();
     expected.add(409);
