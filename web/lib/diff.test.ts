@@ -61,6 +61,13 @@ describe('diffs', () => {
     expect(diffLines('', 'x').map((l) => l.kind)).toEqual(['added']);
   });
 
+  it('shows a rewritten line as removed and added rather than a noisy word diff', () => {
+    const d = diffLines('SELECT depot, count(*) AS vehicles FROM vehicles GROUP BY depot', "SELECT date('2026-01-01', '+' || (km / 1000) || ' days') AS day, km FROM vehicles WHERE depot = 'North'");
+    expect(d.map((l) => l.kind)).toEqual(['removed', 'added']);
+    // a small edit of the same line stays a word diff
+    expect(diffLines('SELECT a FROM t', 'SELECT a FROM t WHERE b = 1').map((l) => l.kind)).toEqual(['changed']);
+  });
+
   it('gives up aligning very long inputs but stays correct', () => {
     const a = Array.from({ length: 700 }, (_, i) => `a${i}`);
     const b = Array.from({ length: 700 }, (_, i) => `b${i}`);

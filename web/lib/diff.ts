@@ -106,7 +106,13 @@ export function diffLines(a: string | readonly string[], b: string | readonly st
       for (let i = 0; i < pairs; i++) {
         const before = run.lines[i]!;
         const after = next.lines[i]!;
-        out.push({ kind: 'changed', before, after, parts: diffWords(before, after) });
+        const parts = diffWords(before, after);
+        if (similar(parts, before, after)) out.push({ kind: 'changed', before, after, parts });
+        else {
+          // a rewrite rather than an edit: word changes would be noise, show the two lines
+          out.push({ kind: 'removed', before, after: null, parts: [] });
+          out.push({ kind: 'added', before: null, after, parts: [] });
+        }
       }
       run.lines.slice(pairs).forEach((l) => out.push({ kind: 'removed', before: l, after: null, parts: [] }));
       next.lines.slice(pairs).forEach((l) => out.push({ kind: 'added', before: null, after: l, parts: [] }));
@@ -124,6 +130,13 @@ export function diffLines(a: string | readonly string[], b: string | readonly st
     }
   }
   return out;
+}
+
+/** Whether two lines share enough (half of the longer one, spaces aside) for a word diff to read as an edit. */
+function similar(parts: readonly Part[], before: string, after: string): boolean {
+  const kept = parts.filter((p) => p.kind === 'same').reduce((n, p) => n + p.text.replace(/\s+/g, '').length, 0);
+  const longest = Math.max(before.replace(/\s+/g, '').length, after.replace(/\s+/g, '').length);
+  return longest === 0 || kept >= longest / 2;
 }
 
 /** Whether a line diff has any change. */
