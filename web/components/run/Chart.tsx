@@ -60,7 +60,17 @@ export function Chart({ id, columns, rows }: { id: string; columns: string[]; ro
       ? PAD.left + (plotW / points.length) * (i + 0.5)
       : PAD.left + inset + (xMax === xMin ? (plotW - 2 * inset) / 2 : ((points[i]!.x - xMin) / (xMax - xMin)) * (plotW - 2 * inset));
   const labelX = (i: number) => Math.min(W - PAD.right - 28, Math.max(PAD.left + 28, xAt(i)));
-  const labelEvery = Math.max(1, Math.ceil(points.length / Math.max(2, Math.floor(plotW / 80))));
+  // x labels left to right, each at least a label's width from the one before (points may bunch up in time)
+  const labelled = new Set<number>();
+  const gap = 10 + 6.8 * Math.max(1, ...points.map((p) => clip(p.label).length)); // 12px text: ~6.8px a character
+  let lastX = -Infinity;
+  points.forEach((_, i) => {
+    const x = labelX(i);
+    if (x - lastX >= gap) {
+      labelled.add(i);
+      lastX = x;
+    }
+  });
   const barW = Math.max(2, (plotW / Math.max(1, points.length)) * 0.7);
   const title = `${columns[spec.y]} by ${columns[spec.x]}`;
 
@@ -136,7 +146,7 @@ export function Chart({ id, columns, rows }: { id: string; columns: string[]; ro
                 </>
               )}
           {points.map((p, i) =>
-            i % labelEvery === 0 ? (
+            labelled.has(i) ? (
               <text key={`l${i}`} className="xlabel" x={labelX(i)} y={H - PAD.bottom + 16} textAnchor="middle">
                 {clip(p.label)}
               </text>
