@@ -413,7 +413,7 @@ export const KNOWN_TYPES = [
   'run.created', 'run.started', 'run.resumed', 'plan.drafted', 'plan.revised', 'approval.requested',
   'approval.decided', 'approval.expired', 'approval.endorsed', 'step.started', 'step.finished', 'step.failed', 'step.retried',
   'llm.delta', 'sql.drafted', 'sql.candidates', 'sql.executed', 'sql.rows_behind_aggregate',
-  'sql.write_executed', 'retrieval.results', 'tool.called', 'tool.result', 'calculation', 'reasoning',
+  'sql.write_executed', 'retrieval.results', 'tool.proposed', 'tool.called', 'tool.result', 'policy.decided', 'calculation', 'reasoning',
   'answer.delta', 'answer.final', 'run.finished', 'run.failed', 'run.cancelled', 'run.expired',
   'run.feedback', 'heartbeat', 'stream.closed',
 ];

@@ -256,3 +256,19 @@ describe('the run reducer: what the approval cards and results show', () => {
     expect(s.plan).toEqual([{ agent: 'sql', purpose: 'b' }]);
   });
 });
+
+describe('the run reducer: tool calls and policy verdicts', () => {
+  it('shows a proposed tool call as a draft with its approval, and the policy verdict in the timeline', () => {
+    const s = applyEvents(initialState(), [
+      ev(1, 'run.created', { question: 'open a ticket' }),
+      ev(2, 'tool.proposed', { draft_id: 't1', kind: 'tool_call', content: { server: 'tickets', tool: 'open', arguments: { title: 'x' } }, summary: 'tickets/open', needs_approval: true, attempt: 1 }, 'tools'),
+      ev(3, 'policy.decided', { draft_id: 't1', action: 'tool:tickets/open', needs_approval: true, rule: 'gate:acting-tools', reason: 'acting tools wait' }, 'tools'),
+      ev(4, 'approval.requested', { approval_id: 'ta', draft_id: 't1', kind: 'tool_call', content_hash: 'ht' }, 'tools'),
+    ]);
+    expect(s.drafts).toHaveLength(1);
+    expect(s.drafts[0]).toMatchObject({ kind: 'tool_call', step: 'tools', status: 'proposed', approvalId: 'ta' });
+    expect(readOnlyPending(s.drafts)).toEqual([]); // an acting tool is never approved in bulk
+    expect(s.timeline.map((t) => t.label)).toEqual(['Run created', 'Tool call proposed', 'Policy: waits for a human', 'Approval requested: tool_call']);
+    expect(s.timeline[2]!.detail).toBe('gate:acting-tools: acting tools wait');
+  });
+});

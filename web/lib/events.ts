@@ -265,6 +265,10 @@ function describe(e: Envelope): { label: string; detail: string; known: boolean 
       return { label: `${who} retried`, detail: short(str(p.error ?? p.reason)), known: true };
     case 'sql.executed':
       return { label: `SQL ran: ${str(p.row_count, '?')} rows`, detail: short(str(p.sql)), known: true };
+    case 'tool.proposed':
+      return { label: `Tool call proposed${p.needs_approval ? '' : ' (runs without approval)'}`, detail: short(str(p.summary)), known: true };
+    case 'policy.decided':
+      return { label: p.needs_approval ? 'Policy: waits for a human' : 'Policy: no approval needed', detail: short(`${str(p.rule)}${p.reason ? `: ${str(p.reason)}` : ''}`), known: true };
     case 'sql.candidates':
       return { label: 'SQL candidates compared', detail: '', known: true };
     case 'sql.rows_behind_aggregate':
@@ -375,14 +379,15 @@ function fold(s: RunViewState, e: Envelope): RunViewState {
       break;
     case 'plan.drafted':
     case 'plan.revised':
-    case 'sql.drafted': {
-      const step = e.step ?? (e.type === 'sql.drafted' ? 'sql' : 'planner');
+    case 'sql.drafted':
+    case 'tool.proposed': {
+      const step = e.step ?? (e.type === 'sql.drafted' ? 'sql' : e.type === 'tool.proposed' ? 'tools' : 'planner');
       // an earlier draft of this step that was never decided is replaced
       setDraft((d) => d.step === step && d.status === 'proposed', { status: 'superseded' });
       const draft: DraftView = {
         draftId: str(p.draft_id, `seq-${e.seq}`),
         step,
-        kind: str(p.kind, e.type.startsWith('plan') ? 'plan' : 'sql_read'),
+        kind: str(p.kind, e.type.startsWith('plan') ? 'plan' : e.type === 'tool.proposed' ? 'tool_call' : 'sql_read'),
         content: obj(p.content),
         attempt: num(p.attempt) ?? 1,
         summary: str(p.summary),

@@ -30,6 +30,7 @@ function title(d: DraftView): string {
   if (d.kind === 'sql_read') return 'SQL query';
   if (d.kind === 'sql_write') return 'SQL write';
   if (d.kind === 'clarification') return 'Question from the agent';
+  if (d.kind === 'tool_call') return `Tool call${d.content.server ? `: ${String(d.content.server)}/${String(d.content.tool ?? '')}` : ''}`;
   return d.kind;
 }
 
@@ -73,6 +74,7 @@ export function ApprovalCard({
   const [sql, setSql] = useState(String(draft.content.sql ?? ''));
   const [plan, setPlan] = useState<PlanStep[]>(planOf(draft.content));
   const [message, setMessage] = useState('');
+  const [raw, setRaw] = useState(() => JSON.stringify(draft.content, null, 2)); // any other kind is edited as JSON
   const [busy, setBusy] = useState(false);
   const [sent, setSent] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -121,7 +123,21 @@ export function ApprovalCard({
   const approve = () => void decide({ decision: 'approve' });
   const saveEdit = () => {
     if (draft.kind === 'plan') void decide({ decision: 'edit', content: { ...draft.content, steps: plan.filter((s) => s.purpose.trim()) } });
-    else void decide({ decision: 'edit', content: { ...draft.content, sql } });
+    else if (isSql) void decide({ decision: 'edit', content: { ...draft.content, sql } });
+    else {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch (err) {
+        setError(`The edit is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+        return;
+      }
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        setError('The edit must be a JSON object, like the proposal.');
+        return;
+      }
+      void decide({ decision: 'edit', content: parsed as Record<string, unknown> });
+    }
   };
   const reject = () => {
     if (!message.trim()) {
@@ -267,6 +283,23 @@ export function ApprovalCard({
             </div>
           ) : null}
         </fieldset>
+      ) : null}
+      {mode === 'edit' && !isSql && draft.kind !== 'plan' ? (
+        <div className="field">
+          <label htmlFor={`${id}-json`}>Edit the proposal (JSON)</label>
+          <textarea
+            id={`${id}-json`}
+            ref={editor}
+            className="code"
+            rows={Math.min(16, Math.max(4, raw.split('\n').length + 1))}
+            value={raw}
+            spellCheck={false}
+            onChange={(e) => setRaw(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape') setMode('view');
+            }}
+          />
+        </div>
       ) : null}
       {mode === 'edit' && isSql ? <SqlEditor id={`${id}-sql`} label="Edit the SQL" value={sql} onChange={setSql} onEscape={() => setMode('view')} inputRef={editor} /> : null}
       {isSql && pending && canDryRun && draft.approvalId && !sent && !conflict ? (
