@@ -9,7 +9,7 @@ interface AuthState {
   hasKey: boolean;
   /** the caller (GET /me), known before any page shows */
   me: Me | null;
-  /** actions the caller may not do: 'decide', 'ask', 'admin', 'upload', 'cancel' (from /me, and any the server refused with 403) */
+  /** actions the caller may not do: 'decide', 'ask', 'dryrun', 'admin', 'upload', 'cancel' (from /me, and any the server refused with 403) */
   forbidden: ReadonlySet<string>;
   markForbidden: (action: string) => void;
   signOut: () => void;
@@ -29,13 +29,14 @@ export const useAuth = (): AuthState => useContext(Ctx);
 const FORBIDDEN = 'hil.forbidden';
 
 /** The UI's action names for what /me says the role may not do. */
-const ACTIONS: Record<string, string> = { decide: 'decide', ask: 'ask', upload: 'upload', cancel: 'cancel', configure: 'admin' };
+// (a dry run needs the operator role, as asking does)
+const ACTIONS: Record<string, string[]> = { decide: ['decide'], ask: ['ask', 'dryrun'], upload: ['upload'], cancel: ['cancel'], configure: ['admin'] };
 
 function notAllowed(me: Me | null): string[] {
   if (!me) return [];
   return Object.entries(ACTIONS)
     .filter(([ability]) => me.may[ability] === false)
-    .map(([, action]) => action);
+    .flatMap(([, actions]) => actions);
 }
 
 function loadForbidden(): Set<string> {

@@ -411,9 +411,9 @@ const TERMINAL = new Set(['run.finished', 'run.failed', 'run.cancelled', 'run.ex
 /** The event types of the contract (GET /api/v1/schema/events.json), and the stream's own close frame. */
 export const KNOWN_TYPES = [
   'run.created', 'run.started', 'run.resumed', 'plan.drafted', 'plan.revised', 'approval.requested',
-  'approval.decided', 'approval.expired', 'step.started', 'step.finished', 'step.failed', 'step.retried',
+  'approval.decided', 'approval.expired', 'approval.endorsed', 'step.started', 'step.finished', 'step.failed', 'step.retried',
   'llm.delta', 'sql.drafted', 'sql.candidates', 'sql.executed', 'sql.rows_behind_aggregate',
-  'sql.write_executed', 'retrieval.results', 'tool.called', 'tool.result', 'calculation', 'reasoning',
+  'sql.write_executed', 'retrieval.results', 'tool.proposed', 'tool.called', 'tool.result', 'policy.decided', 'calculation', 'reasoning',
   'answer.delta', 'answer.final', 'run.finished', 'run.failed', 'run.cancelled', 'run.expired',
   'run.feedback', 'heartbeat', 'stream.closed',
 ];
@@ -641,3 +641,50 @@ export const apiMore = {
   documentText: (collection: string, doc: string) =>
     request<DocumentText>('GET', `/collections/${enc(collection)}/documents/${enc(doc)}/text`),
 };
+
+// ---------- the run page: dry runs and bulk decisions ----------
+
+export interface DryRun {
+  approval_id: string;
+  kind: string;
+  connection: string;
+  engine: string;
+  sql: string;
+  edited: boolean;
+  plan: string;
+  estimated_rows: number | null;
+  /** planner: the engine's own estimate; count: counted read-only; none: unknown */
+  estimate: 'planner' | 'count' | 'none';
+  elapsed_ms: number;
+  impact: { verb: string; table: string | null; rows: number | null; summary: string } | null;
+}
+
+/** The engine's EXPLAIN and estimated rows for a SQL approval, or for an edit of its SQL; nothing runs. */
+export function dryRun(approvalId: string, sql?: string): Promise<DryRun> {
+  return request<DryRun>('POST', `/approvals/${enc(approvalId)}/dry-run`, sql === undefined ? {} : { sql });
+}
+
+/** Every approval of a run, decided or not (`status=` with no value asks for all). */
+export function runApprovals(runId: string): Promise<Approval[]> {
+  return request<Approval[]>('GET', `/approvals?status=&run=${enc(runId)}`);
+}
+
+export interface BulkOutcome {
+  id: string;
+  ok: boolean;
+  error: ApiError | null;
+}
+
+/** Approves each approval as shown (its content hash), one request each, in order; one refusal does not stop the rest. */
+export async function approveEach(items: readonly { id: string; contentHash: string }[]): Promise<BulkOutcome[]> {
+  const out: BulkOutcome[] = [];
+  for (const it of items) {
+    try {
+      await api.decide(it.id, { decision: 'approve', content_hash: it.contentHash });
+      out.push({ id: it.id, ok: true, error: null });
+    } catch (err) {
+      out.push({ id: it.id, ok: false, error: err instanceof ApiError ? err : new ApiError(0, { code: 'error', message: errorText(err), details: {} }) });
+    }
+  }
+  return out;
+}

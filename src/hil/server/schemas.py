@@ -208,6 +208,26 @@ class DecisionIn(_In):
     content_hash: str = Field(min_length=1, description="content_hash of the approval as it was shown.")
 
 
+class DryRunIn(_In):
+    sql: str | None = Field(default=None, max_length=100_000,
+                            description="A reviewer's edit to explain instead of the approval's own SQL.")
+
+
+class DryRunOut(BaseModel):
+    approval_id: str
+    kind: str
+    connection: str
+    engine: str
+    sql: str = Field(description="The statement explained.")
+    edited: bool = Field(description="Whether sql is the reviewer's edit rather than the approval's SQL.")
+    plan: str = Field(description="The engine's EXPLAIN output (for a write: that of its read-only count).")
+    estimated_rows: int | None = Field(description="Rows the read returns, or the write would touch.")
+    estimate: Literal["planner", "count", "none"] = Field(
+        description="planner: the engine's estimate; count: counted read-only; none: unknown.")
+    elapsed_ms: float
+    impact: dict[str, Any] | None = Field(description="A write's verb, table, rows and summary; null for a read.")
+
+
 class FeedbackIn(_In):
     correct: bool
     comment: str | None = Field(default=None, max_length=4000)
