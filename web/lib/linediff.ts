@@ -1,5 +1,8 @@
-// A line diff (longest common subsequence) between two texts, and a stable text form of a
-// workflow definition to diff: keys sorted, two-space indentation, one value per line.
+// A line diff between two texts (numbered, for a definition's versions; the diff itself is
+// diff.ts's), and a stable text form of a workflow definition to diff: keys sorted, two-space
+// indentation, one value per line.
+
+import { diffTokens } from './diff';
 
 export type DiffOp = 'same' | 'add' | 'del';
 
@@ -16,42 +19,17 @@ export interface DiffLine {
 export function lineDiff(before: string, after: string): DiffLine[] {
   const a = before === '' ? [] : before.split('\n');
   const b = after === '' ? [] : after.split('\n');
-  // common prefix and suffix first: a definition's versions differ in a few lines
-  let start = 0;
-  while (start < a.length && start < b.length && a[start] === b[start]) start++;
-  let endA = a.length;
-  let endB = b.length;
-  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
-    endA--;
-    endB--;
-  }
-  const n = endA - start;
-  const m = endB - start;
-  // lcs[i][j]: length of the longest common subsequence of a[start+i..endA) and b[start+j..endB)
-  const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) {
-    const row = lcs[i]!;
-    const next = lcs[i + 1]!;
-    for (let j = m - 1; j >= 0; j--) row[j] = a[start + i] === b[start + j] ? next[j + 1]! + 1 : Math.max(next[j]!, row[j + 1]!);
-  }
   const out: DiffLine[] = [];
-  for (let k = 0; k < start; k++) out.push({ op: 'same', text: a[k]!, a: k + 1, b: k + 1 });
-  let i = 0;
-  let j = 0;
-  while (i < n || j < m) {
-    if (i < n && j < m && a[start + i] === b[start + j]) {
-      out.push({ op: 'same', text: a[start + i]!, a: start + i + 1, b: start + j + 1 });
-      i++;
-      j++;
-    } else if (j >= m || (i < n && lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
-      out.push({ op: 'del', text: a[start + i]!, a: start + i + 1 });
-      i++;
-    } else {
-      out.push({ op: 'add', text: b[start + j]!, b: start + j + 1 });
-      j++;
+  let na = 0;
+  let nb = 0;
+  // lines as single tokens, each ending in a newline so that a run can be split into lines again
+  for (const part of diffTokens(a.map((l) => `${l}\n`), b.map((l) => `${l}\n`))) {
+    for (const text of part.text.slice(0, -1).split('\n')) {
+      if (part.kind === 'same') out.push({ op: 'same', text, a: ++na, b: ++nb });
+      else if (part.kind === 'removed') out.push({ op: 'del', text, a: ++na });
+      else out.push({ op: 'add', text, b: ++nb });
     }
   }
-  for (let k = 0; k < a.length - endA; k++) out.push({ op: 'same', text: a[endA + k]!, a: endA + k + 1, b: endB + k + 1 });
   return out;
 }
 
