@@ -237,6 +237,9 @@ describe('the web UI', () => {
     expect(answer).toContain('North has the most vehicles');
     expect(await page.locator('.answer .cite').first().getAttribute('href')).toBe('#cite-1');
     expect(await page.locator('#cite-1').textContent()).toContain('Cooling Manual');
+    // the cited passage opens in its document, highlighted
+    const open = page.locator('#cite-1').getByRole('link', { name: 'Open the passage in its document' });
+    expect(await open.getAttribute('href')).toMatch(/^\/knowledge\/\?c=[^&]+&doc=[^&]+&start=\d+&end=\d+$/);
     // CSV download through the API client (the key cannot go in a link)
     const [download] = await Promise.all([page.waitForEvent('download'), results.getByRole('button', { name: 'Download CSV' }).click()]);
     expect(download.suggestedFilename()).toBe(`${runId.slice(0, 8)}-sql.csv`);

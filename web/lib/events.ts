@@ -93,6 +93,9 @@ export interface Snippet {
   collection: string;
   documentId: string;
   score: number | null;
+  /** the passage's character span in its document's text */
+  start: number | null;
+  end: number | null;
 }
 
 export interface AnswerView {
@@ -184,6 +187,8 @@ function snippet(v: unknown): Snippet {
     collection: str(s.collection),
     documentId: str(s.document_id),
     score: num(s.score),
+    start: num(s.start),
+    end: num(s.end),
   };
 }
 

@@ -3,6 +3,7 @@
 import type { ReactNode } from 'react';
 import { answerSegments } from '@/lib/answer';
 import type { AnswerView, Snippet } from '@/lib/events';
+import { passageHref } from '@/components/knowledge/Passage';
 
 const MARK = { verified: '✓', unverified: '?', unchecked: '' } as const;
 const MARK_TITLE = {
@@ -118,6 +119,11 @@ export function Snippets({ snippets, cited }: { snippets: Snippet[]; cited: Set<
               </span>
             </div>
             <blockquote>{s.text.length > 600 ? `${s.text.slice(0, 600)}…` : s.text}</blockquote>
+            {s.documentId && s.start !== null && s.end !== null ? (
+              <a className="small" href={passageHref({ collection: s.collection, documentId: s.documentId, start: s.start, end: s.end })}>
+                Open the passage in its document
+              </a>
+            ) : null}
           </li>
         ))}
       </ol>
