@@ -37,6 +37,9 @@ def eval_sql(
         report: Annotated[Path | None, typer.Option(help="Per-question JSON Lines report; default under "
                                                          "$HIL_HOME/evals/.")] = None,
         fresh: Annotated[bool, typer.Option(help="Start over instead of resuming the report.")] = False,
+        database: Annotated[Path | None, typer.Option(help="questions.json benchmarks only: the database to ask "
+                                                           "(default: the one the file names; 'demo' means a "
+                                                           "fresh demo database).")] = None,
         baseline: Annotated[bool, typer.Option("--baseline", help="Also score the bare model (schema as CREATE "
                                                                   "TABLEs, one greedy draft, no checks) in the same "
                                                                   "run, side by side.")] = False,
@@ -50,7 +53,9 @@ def eval_sql(
 
     if split_by not in ("question", "query"):
         raise ConfigError(f"--split-by must be 'question' or 'query', not {split_by!r}")
-    bench = benchmarks.load(benchmark, split, split_by)  # type: ignore[arg-type]
+    if database is None and (benchmark / "questions.json").is_file() and benchmarks.database_of(benchmark) == "demo":
+        database = _demo_database()
+    bench = benchmarks.load(benchmark, split, split_by, database)  # type: ignore[arg-type]
     examples = seed_examples(benchmarks.load(benchmark, fewshot_from, split_by)) if fewshot_from else None  # type: ignore[arg-type]
     llm = resolve(model, temperature=0.0, max_tokens=400)
     max_drafts = attempts or settings.get_int("HIL_MAX_DRAFTS")
@@ -106,6 +111,19 @@ def eval_sql(
     out.print(table)
     out.print(f"per-question report: {summary.report}" + (f" (bare model: {base.report})" if base else ""),
               highlight=False, soft_wrap=True)
+
+
+def _demo_database() -> Path:
+    """The demo's fleet database as `hil demo` makes it today (dates relative to today), made once a day."""
+    import datetime as dt
+
+    from hil.demo.generate import generate
+
+    path = settings.home() / "evals" / f"fleet-demo-{dt.date.today().isoformat()}.duckdb"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        generate(path)
+    return path
 
 
 def _accuracy_text(tally: dict[str, int]) -> str:

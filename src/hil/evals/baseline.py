@@ -10,15 +10,23 @@ import time
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from hil.models.llm import LLM
 
-SYSTEM = "You are a SQLite expert. Answer with one SQLite query in a ```sql code block and nothing else."
+SYSTEM = "You are a {name} expert. Answer with one {name} query in a ```sql code block and nothing else."
+NAMES = {"sqlite": "SQLite", "duckdb": "DuckDB"}
+ENGINE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, sqlite3.Warning, duckdb.Error)
 _FENCE = re.compile(r"```(?:sql|sqlite)?\s*(.*?)```", re.S | re.I)
 _SELECT = re.compile(r"\b(SELECT|WITH)\b.*", re.S | re.I)
 
 
-def create_tables(database: Path) -> str:
-    """The schema exactly as SQLite stores it."""
+def create_tables(database: Path, engine: str = "sqlite") -> str:
+    """The schema exactly as the engine stores it."""
+    if engine == "duckdb":
+        with duckdb.connect(str(database), read_only=True) as db:
+            return "\n\n".join(str(r[0]).strip() for r in db.execute(
+                "SELECT sql FROM duckdb_tables() ORDER BY table_name").fetchall())
     conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
         rows = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL "
@@ -38,14 +46,18 @@ def extract_sql(text: str) -> str | None:
     return s.group(0).strip().split(";")[0].strip() or None
 
 
-def draft(llm: LLM, database: Path, question: str) -> str | None:
-    prompt = f"{create_tables(database)}\n\n-- Using valid SQLite, answer the following question for the tables " \
-             f"provided above.\n-- {question}"
-    return extract_sql(llm.text("sql_baseline", SYSTEM, prompt))
+def draft(llm: LLM, database: Path, question: str, engine: str = "sqlite") -> str | None:
+    prompt = f"{create_tables(database, engine)}\n\n-- Using valid {NAMES[engine]}, answer the following question " \
+             f"for the tables provided above.\n-- {question}"
+    return extract_sql(llm.text("sql_baseline", SYSTEM.format(name=NAMES[engine]), prompt))
 
 
-def run(database: Path, sql: str, limit: int, timeout: float = 30.0) -> list[tuple[Any, ...]]:
-    """Runs on a read-only handle; raises sqlite3.Error when the query fails or runs past ``timeout``."""
+def run(database: Path, sql: str, limit: int, timeout: float = 30.0, engine: str = "sqlite") -> list[tuple[Any, ...]]:
+    """Runs on a read-only handle; raises one of ENGINE_ERRORS when the query fails or (SQLite) runs
+    past ``timeout``."""
+    if engine == "duckdb":
+        with duckdb.connect(str(database), read_only=True) as db:
+            return [tuple(r) for r in db.execute(sql).fetchmany(limit)]
     conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     deadline = time.monotonic() + timeout
     conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)

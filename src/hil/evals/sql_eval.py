@@ -93,8 +93,10 @@ def connection_name(database: str) -> str:
 __all__ = ["Outcome", "Report", "Summary", "evaluate", "normalize", "rows_match", "seed_examples"]
 
 
-def run_gold(database: Path, sql: str) -> list[tuple[Any, ...]]:
+def run_gold(database: Path, sql: str, engine: str = "sqlite") -> list[tuple[Any, ...]]:
     """Gold queries are trusted benchmark data; they run on a read-only handle of the file."""
+    if engine == "duckdb":
+        return baseline.run(database, sql, ROW_LIMIT, engine=engine)
     conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
         return [tuple(r) for r in conn.execute(sql).fetchall()]
@@ -103,7 +105,8 @@ def run_gold(database: Path, sql: str) -> list[tuple[Any, ...]]:
 
 
 def _workflow(bench: Benchmark, item: Item) -> Workflow:
-    cfg = SqlConnection(name=connection_name(item.database), engine="sqlite", path=str(bench.databases[item.database]))
+    cfg = SqlConnection(name=connection_name(item.database), engine=bench.engine,  # type: ignore[arg-type]
+                        path=str(bench.databases[item.database]))
     return Workflow(name="eval", connections=[cfg], steps=["sql"], row_limit=ROW_LIMIT,
                     approval=ApprovalPolicy(plan=False, sql_read=False))
 
@@ -157,14 +160,15 @@ def ask_agent(workflow: Workflow, question: str, llm: LLM, recall: Recall, max_d
     return hooks.sql, [tuple(r) for r in out["rows"]], hooks.calls, None, hooks.examples
 
 
-def _golds(database: Path, item: Item) -> tuple[list[tuple[str, list[tuple[Any, ...]]]], str | None]:
+def _golds(database: Path, item: Item, engine: str = "sqlite"
+           ) -> tuple[list[tuple[str, list[tuple[Any, ...]]]], str | None]:
     golds: list[tuple[str, list[tuple[Any, ...]]]] = []
     gold_error = None
     for g in item.gold:
         try:
-            golds.append((g, run_gold(database, g)))
-        except sqlite3.Error as err:
-            gold_error = f"gold query fails on SQLite: {err}"
+            golds.append((g, run_gold(database, g, engine)))
+        except baseline.ENGINE_ERRORS as err:
+            gold_error = f"gold query fails on {engine}: {err}"
     return golds, gold_error
 
 
@@ -186,7 +190,7 @@ def verdict(item: Item, golds: list[tuple[str, list[tuple[Any, ...]]]], gold_err
 
 def judge(bench: Benchmark, item: Item, llm: LLM, recall: Recall, max_drafts: int) -> Outcome:
     start = time.perf_counter()
-    golds, gold_error = _golds(bench.databases[item.database], item)
+    golds, gold_error = _golds(bench.databases[item.database], item, bench.engine)
     sql, rows, calls, error, examples = ask_agent(_workflow(bench, item), item.question, llm, recall, max_drafts)
     return verdict(item, golds, gold_error, sql, rows, calls, round(time.perf_counter() - start, 2), error, examples)
 
@@ -195,13 +199,13 @@ def judge_baseline(bench: Benchmark, item: Item, llm: LLM) -> Outcome:
     """The bare model on the same question: one greedy draft, no checks."""
     start = time.perf_counter()
     database = bench.databases[item.database]
-    golds, gold_error = _golds(database, item)
-    sql = baseline.draft(llm, database, item.question)
+    golds, gold_error = _golds(database, item, bench.engine)
+    sql = baseline.draft(llm, database, item.question, bench.engine)
     rows, error = None, None
     if sql:
         try:
-            rows = baseline.run(database, sql, ROW_LIMIT)
-        except (sqlite3.Error, sqlite3.Warning) as err:
+            rows = baseline.run(database, sql, ROW_LIMIT, engine=bench.engine)
+        except baseline.ENGINE_ERRORS as err:
             error = str(err)
     else:
         error = "no SQL in the answer"
