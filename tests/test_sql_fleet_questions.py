@@ -49,3 +49,26 @@ def test_with_approvals_on_an_unfixable_draft_reaches_the_human(item: benchmarks
     assert service.get(run_id).status != "failed"
     executed = [e.payload for e in service.events(run_id) if e.type == EventType.SQL_EXECUTED]
     assert executed and executed[0]["sql"] == item.gold[0]
+
+
+def test_the_question_outranks_the_workflow_notes(sqlite_store: Store, workspace: Path, script: Script) -> None:
+    """A draft that filters on what the notes describe (overheating) rather than what was asked (brake
+    services) is redrafted with the reason."""
+    brake = ("SELECT v.depot, count(*) AS n FROM maintenance_events m JOIN vehicles v ON v.vehicle_id = m.vehicle_id "
+             "WHERE m.event_type = 'brake_service' GROUP BY v.depot ORDER BY n DESC LIMIT 1")
+
+    def sql(prompt: str) -> dict[str, str]:
+        if "is not asked for by the question" in prompt:
+            return {"sql": brake}
+        return {"sql": "SELECT f.vehicle_id, count(*) AS n FROM fault_events f JOIN dtc_codes d ON d.code = f.code "
+                       "WHERE d.system = 'cooling' GROUP BY 1 ORDER BY n DESC LIMIT 1"}
+
+    script.responses["sql"] = sql
+    script.responses["plan"] = {"steps": [{"agent": "sql", "purpose": "brake services per depot"}]}
+    notes = "Overheating-related faults are those with d.system = 'cooling'."
+    service, worker, run_id = setup_run(sqlite_store, workspace, "Which depot had the most brake services?",
+                                        approval__plan=False, approval__sql_read=True, instructions=notes)
+    worker.run_once(run_id)
+    drafted = [e.payload for e in service.events(run_id) if e.type == EventType.SQL_DRAFTED][-1]
+    assert drafted["content"]["sql"] == brake
+    assert "Background notes" in script.prompts("sql")[0] and len(script.prompts("sql")) == 2

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from hil.agents.sql.question_fit import drop_unasked_date_filters, drop_unasked_limit, has_time_expression
+from hil.agents.sql.question_fit import (
+    drop_unasked_date_filters,
+    drop_unasked_limit,
+    filters_from_context,
+    has_time_expression,
+)
 
 
 @pytest.mark.parametrize(("question", "timed"), [
@@ -43,3 +48,17 @@ def test_a_date_filter_without_a_time_in_the_question_is_removed() -> None:
     assert drop_unasked_date_filters(only, "sqlite", "how many trips are there")[0] == "SELECT COUNT(*) FROM trips"
     asked = "SELECT count(*) FROM trips WHERE started >= date('now', '-30 days')"
     assert drop_unasked_date_filters(asked, "sqlite", "how many trips in the last 30 days") == (asked, None)
+
+
+def test_a_filter_from_the_notes_that_the_question_does_not_name_is_flagged() -> None:
+    from hil.connectors.base import Column, Table
+
+    tables = [Table("dtc_codes", [Column("code", "VARCHAR"), Column("system", "VARCHAR")]),
+              Table("maintenance_events", [Column("event_type", "VARCHAR"), Column("code", "VARCHAR")])]
+    notes = "Overheating-related faults are those with d.system = 'cooling'."
+    sql = ("SELECT count(*) FROM maintenance_events m JOIN dtc_codes d ON d.code = m.code "
+           "WHERE d.system = 'cooling' AND m.event_type = 'brake_service'")
+    found = filters_from_context(sql, "duckdb", tables, "How many brake services were there?", notes)
+    assert len(found) == 1 and "dtc_codes.system = 'cooling'" in found[0]
+    assert filters_from_context(sql, "duckdb", tables, "How many brake services for cooling faults?", notes) == []
+    assert filters_from_context(sql, "duckdb", tables, "How many brake services were there?", "") == []

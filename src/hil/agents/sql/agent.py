@@ -16,7 +16,12 @@ from hil.agents.sql import fewshot
 from hil.agents.sql.evidence import rows_behind
 from hil.agents.sql.knowledge import introspect, knowledge, release_step_connection, step_connection
 from hil.agents.sql.linking import select_tables, value_mentions
-from hil.agents.sql.question_fit import drop_unasked_date_filters, drop_unasked_limit, has_time_expression
+from hil.agents.sql.question_fit import (
+    drop_unasked_date_filters,
+    drop_unasked_limit,
+    filters_from_context,
+    has_time_expression,
+)
 from hil.agents.sql.repair import repair
 from hil.agents.sql.result_check import align_literals, empty_result_hint, expects_rows, shape_problem
 from hil.agents.sql.schema_check import runtime_hint, schema_problems
@@ -160,6 +165,9 @@ class SqlAgent(Agent):
                 problems = schema_problems(checked, dialect, tables)
                 problems += [f"{p} is a placeholder from an example: put the question's value there"
                              for p in fewshot.placeholders(checked)]
+                if not problems and ctx.workflow.instructions and attempt < self.MAX_SELF_FIXES:
+                    problems = filters_from_context(checked, dialect, tables, f"{ctx.question} {ctx.purpose}",
+                                                    ctx.workflow.instructions)
                 if not problems:
                     if fixes:
                         ctx.emit(EventType.STEP_RETRIED, {"reason": "repaired", "sql": sql, "repaired": checked,

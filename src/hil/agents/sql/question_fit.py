@@ -17,6 +17,9 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from hil.agents.sql.result_check import literal_filters
+from hil.connectors.base import Table
+
 _TIME = re.compile(
     r"\b(today|yesterday|tomorrow|now|current(ly)?|recent(ly)?|latest|ago|since|until|till|before|after|during|"
     r"between|past|last|next|this|previous|within|upcoming|overdue|day|days|daily|week|weeks|weekly|month|months|"
@@ -96,3 +99,22 @@ def drop_unasked_date_filters(sql: str, dialect: str, question: str) -> tuple[st
     if not removed:
         return sql, None
     return tree.sql(dialect=dialect), f"removed {' AND '.join(removed)}: the question names no time"
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower().replace("_", " ")) if len(w) >= 3}
+
+
+def filters_from_context(sql: str, dialect: str, tables: list[Table], question: str, context: str) -> list[str]:
+    """Text filters whose value the workflow's notes (or examples) name but the question does not:
+    the notes are context for every question, not a template for this one."""
+    asked = _words(question)
+    noted = _words(context)
+    found = []
+    for table, column, value in literal_filters(sql, dialect, tables):
+        words = _words(value)
+        stems = {w[:5] for w in asked}
+        if words and words & noted and not any(w in asked or w[:5] in stems for w in words):
+            found.append(f"{table}.{column} = '{value}' is not asked for by the question (it comes from the notes); "
+                         "filter only on what the question names")
+    return found
