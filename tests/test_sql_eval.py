@@ -211,3 +211,23 @@ def test_error_classes_and_the_bare_model_side_by_side(tmp_path: Path) -> None:
     assert "no such column" in lines[1]["error"]
     table = hil("eval", "sql", "--benchmark", str(spider), "--model", model, "--report", str(report), "--baseline")
     assert "bare model" in table.stdout and "engine error" in table.stdout and "gave up" in table.stdout
+
+
+def test_personal_data_in_benchmark_results_is_compared_as_stored(tmp_path: Path) -> None:
+    """Results are scored value by value: the agent's redaction of e-mails must not make a right answer wrong."""
+    root = tmp_path / "spider"
+    (root / "database" / "crm").mkdir(parents=True)
+    con = sqlite3.connect(root / "database" / "crm" / "crm.sqlite")
+    con.execute("CREATE TABLE customers (name TEXT, email TEXT)")
+    con.execute("INSERT INTO customers VALUES ('Astrid', 'astrid.gruber@apple.at')")
+    con.commit()
+    con.close()
+    (root / "tables.json").write_text("[]")
+    (root / "dev.json").write_text(json.dumps([{"db_id": "crm", "question": "What is Astrid's email?",
+                                                 "query": 'SELECT email FROM customers WHERE name = "Astrid"'}]))
+    model = write_script_file(tmp_path / "model.json",
+                              {"sql": {"sql": "SELECT email FROM customers WHERE name = 'Astrid'"}})
+    result = hil("eval", "sql", "--benchmark", str(root), "--model", model, "--report", str(tmp_path / "r.jsonl"),
+                 "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["correct"] == 1
