@@ -46,6 +46,8 @@ export interface DraftView {
   message: string | null;
   seq: number; // when it was drafted
   error: string | null; // a retry's reason when it failed to run
+  // no try fitted the schema: what is wrong with this (best) draft and the repair proposed, for the approver
+  unresolved?: { problems: string; proposedRepair: string[] } | null;
 }
 
 export interface StepView {
@@ -348,6 +350,12 @@ function fold(s: RunViewState, e: Envelope): RunViewState {
         summary: str(p.summary),
         feedback: strOrNull(p.feedback),
         examples: arr(p.examples).map(example),
+        unresolved: p.unresolved
+          ? {
+              problems: str(obj(p.unresolved).problems),
+              proposedRepair: arr(obj(p.unresolved).proposed_repair).map((x) => str(x)),
+            }
+          : null,
         needsApproval: Boolean(p.needs_approval),
         approvalId: null,
         contentHash: null,

@@ -168,6 +168,16 @@ export function ApprovalCard({
         </p>
       ) : null}
 
+      {draft.unresolved ? (
+        <p className="note" role="alert">
+          This draft does not fit the schema: {draft.unresolved.problems}.
+          {draft.unresolved.proposedRepair.length
+            ? ` Proposed repair: ${draft.unresolved.proposedRepair.join('; ')}.`
+            : ''}{' '}
+          Edit it, or reject it with a message.
+        </p>
+      ) : null}
+
       {draft.kind === 'plan' && mode !== 'edit' ? <PlanList steps={planOf(shown)} /> : null}
       {isSql && mode !== 'edit' ? (
         <>
