@@ -72,3 +72,11 @@ def test_the_question_outranks_the_workflow_notes(sqlite_store: Store, workspace
     drafted = [e.payload for e in service.events(run_id) if e.type == EventType.SQL_DRAFTED][-1]
     assert drafted["content"]["sql"] == brake
     assert "Background notes" in script.prompts("sql")[0] and len(script.prompts("sql")) == 2
+
+
+def test_unattended_a_draft_nothing_can_fix_fails_the_run(sqlite_store: Store, workspace: Path, script: Script) -> None:
+    script.responses["sql"] = {"sql": "SELECT vehicle_colour, count(*) FROM vehicles GROUP BY 1"}
+    service, worker, run_id = setup_run(sqlite_store, workspace, "How many vehicles of each colour?",
+                                        approval__plan=False, approval__sql_read=False)
+    worker.run_once(run_id)
+    assert service.get(run_id).status == "failed"

@@ -83,3 +83,22 @@ def test_double_quoted_text_is_a_literal_on_sqlite_unless_it_names_a_column(db: 
 def test_a_join_qualifies_the_columns_it_would_make_ambiguous(db: sqlite3.Connection) -> None:
     out, _ = fixed("SELECT ItemId FROM Orders WHERE ItemType = 'pen'")
     assert "Orders.ItemId" in out and db.execute(out).fetchall() == [(1,)]
+
+
+def test_the_best_rejected_draft_that_runs_is_kept_rather_than_nothing(tmp_path: Path) -> None:
+    from hil.agents.sql.agent import best_candidate
+    from hil.connectors import connect
+    from hil.workflows import SqlConnection
+
+    path = tmp_path / "shop.sqlite"
+    sqlite3.connect(path).executescript(ROWS)
+    conn = connect(SqlConnection(name="shop", engine="sqlite", path=str(path)))
+    try:
+        fails = {"sql": "SELECT colour FROM Items", "problems": 1}
+        runs = {"sql": "SELECT ItemType FROM Items", "problems": 2}
+        template = {"sql": "SELECT ItemType FROM Items WHERE ItemType = '<item_type>'", "problems": 1,
+                    "placeholder": True}
+        assert best_candidate(conn, [fails, template, runs]) is runs
+        assert best_candidate(conn, [fails, template]) is None
+    finally:
+        conn.close()

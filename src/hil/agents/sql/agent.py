@@ -174,7 +174,8 @@ class SqlAgent(Agent):
                                                           "fixes": fixes, "attempt": attempt + 1})
                     return write, checked, None
                 error = "; ".join(problems)
-                attempts.append({"sql": checked, "error": error, "fixes": fixes, "problems": len(problems)})
+                attempts.append({"sql": checked, "error": error, "fixes": fixes, "problems": len(problems),
+                                 "placeholder": bool(fewshot.placeholders(checked))})
             except QueryRefused as err:
                 error = err.message
             failed_before.add(sql)
@@ -182,7 +183,7 @@ class SqlAgent(Agent):
                                               "attempt": attempt + 1})
             fix = f"\nApply these fixes: {'; '.join(fixes)}" if fixes else ""
             prompt += f"\n\nThis SQL cannot run: {sql}\nReason: {error}{fix}\nWrite a corrected read-only query."
-        best = self._best_candidate(ctx, cfg, attempts)
+        best = best_candidate(step_connection(ctx, cfg), attempts) if attempts else None
         if best is not None:
             return False, best["sql"], None
         message = (f"the model produced no valid read-only SQL in {self.MAX_SELF_FIXES + 1} tries: "
@@ -192,20 +193,6 @@ class SqlAgent(Agent):
             return False, worst_first[0]["sql"], {"problems": worst_first[0]["error"],
                                                   "proposed_repair": worst_first[0]["fixes"], "message": message}
         raise QueryRefused(message)
-
-    @staticmethod
-    def _best_candidate(ctx: StepContext, cfg: SqlConnection, attempts: list[dict[str, Any]]) -> dict[str, Any] | None:
-        """The first rejected draft that runs after all (the checker can be stricter than the engine)."""
-        if not attempts:
-            return None
-        conn = step_connection(ctx, cfg)
-        for a in sorted(attempts, key=lambda a: a["problems"]):
-            try:
-                conn.execute_read(a["sql"], limit=1)
-            except (QueryFailed, QueryRefused):
-                continue
-            return a
-        return None
 
     @staticmethod
     def _polish(conn: Connector, tables: list[Table], sql: str, question: str) -> tuple[str, list[str]]:
@@ -334,6 +321,18 @@ class SqlAgent(Agent):
         if problem and not any(f.startswith(WRONG_SHAPE) for f in failures):
             failures.append(WRONG_SHAPE)
             raise Redraft(f"{WRONG_SHAPE}: {problem}")
+
+
+def best_candidate(conn: Connector, attempts: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The rejected draft with the fewest problems that runs after all (the check can be stricter than
+    the engine); never one that still holds an example's placeholder."""
+    for a in sorted((a for a in attempts if not a.get("placeholder")), key=lambda a: a["problems"]):
+        try:
+            conn.execute_read(a["sql"], limit=1)
+        except (QueryFailed, QueryRefused):
+            continue
+        return a
+    return None
 
 
 def _pii_policy(workflow: Workflow) -> pii.Policy:
