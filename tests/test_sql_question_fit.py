@@ -19,6 +19,13 @@ from hil.agents.sql.question_fit import (
     ("What was spent on maintenance since March?", True),
     ("average trip distance per vehicle type", False),
     ("Which drivers work at the Central depot?", False),
+    ("Return the names of shops, ordered by year of opening ascending.", False),
+    ("List the date of birth of each player", False),
+    ("How many oil changes were done in the last month?", True),
+    ("Which vehicles had a brake service in the last 3 months?", True),
+    ("What did each type of maintenance cost in total over the last 90 days?", True),
+    ("How many drivers were hired in the last year?", True),
+    ("trips this week", True),
 ])
 def test_time_expressions(question: str, timed: bool) -> None:
     assert has_time_expression(question) is timed

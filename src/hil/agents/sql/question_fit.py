@@ -20,12 +20,17 @@ from sqlglot.errors import SqlglotError
 from hil.agents.sql.result_check import literal_filters
 from hil.connectors.base import Table
 
+# A time the question is about, not a word like "year" in "ordered by year of opening".
+_UNIT = r"(days?|weeks?|months?|quarters?|years?|hours?|decades?)"
 _TIME = re.compile(
-    r"\b(today|yesterday|tomorrow|now|current(ly)?|recent(ly)?|latest|ago|since|until|till|before|after|during|"
-    r"between|past|last|next|this|previous|within|upcoming|overdue|day|days|daily|week|weeks|weekly|month|months|"
-    r"monthly|quarter|quarters|year|years|yearly|annual|ytd|mtd|date|dates|when|season|"
-    r"january|february|march|april|may|june|july|august|september|october|november|december|"
-    r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|(19|20)\d\d)\b", re.I)
+    r"\b(today|yesterday|tomorrow|tonight|now|currently|recent|recently|ago|so far|to date|year to date|ytd|mtd|"
+    r"overdue|upcoming|"
+    rf"(last|past|next|previous|coming|this|current|within)\s+(\d+\s+|few\s+|several\s+|\w+\s+)?{_UNIT}|"
+    rf"\d+\s+{_UNIT}|(since|until|till|before|after|during|between|from|in)\s+((early|late|mid)\s+)?"
+    r"(january|february|march|april|may|june|july|august|september|october|november|december|(19|20)\d\d|"
+    r"last|this|next|the\s+(last|past|first))|"
+    r"(january|february|march|april|june|july|august|september|october|november|december)\s+(\d{1,2}|(19|20)\d\d)|"
+    r"(19|20)\d\d)\b", re.I)
 # "the single largest", "the most", "the top": a question about one row (or N rows when it says N).
 _SUPERLATIVE = re.compile(
     r"\b(most|least|top|best|worst|first|last|highest|lowest|largest|smallest|biggest|greatest|fewest|longest|"
