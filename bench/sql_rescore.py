@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sqlite3
 import statistics
 from pathlib import Path
@@ -44,7 +45,7 @@ def rescore(bench: benchmarks.Benchmark, report: Path, ids: list[str]) -> dict[s
     secs = sorted(done[q]["seconds"] for q in ids)
     evaluated = len(ids) - count["gold_error"]
     return {**count, "questions": len(ids), "accuracy": round(count["correct"] / max(evaluated, 1), 4),
-            "seconds_mean": round(statistics.fmean(secs), 1), "seconds_p95": secs[max(0, int(0.95 * len(secs)) - 1)],
+            "seconds_mean": round(statistics.fmean(secs), 1), "seconds_p95": secs[min(len(secs) - 1, math.ceil(0.95 * len(secs)) - 1)],
             "drafts_mean": round(statistics.fmean(done[q]["attempts"] for q in ids), 2)}
 
 
