@@ -81,7 +81,30 @@ def test_the_reviewer_only_sees_sql_that_fits_the_schema(sqlite_store: Store, wo
     service, worker, run_id = setup_run(sqlite_store, workspace, approval__plan=False)
     worker.run_once(run_id)
     drafts = [e for e in service.events(run_id) if e.type == EventType.SQL_DRAFTED]
+    # the join the check names is added without another model call
+    assert [d.payload["content"]["sql"] for d in drafts] == [
+        "SELECT vehicle_id, COUNT(*) AS n FROM fault_events JOIN dtc_codes ON fault_events.code = dtc_codes.code "
+        "WHERE dtc_codes.system = 'cooling' GROUP BY 1"]
+    assert len(script.prompts("sql")) == 1
+    retried = [e.payload for e in service.events(run_id) if e.type == EventType.STEP_RETRIED]
+    assert retried[0]["reason"] == "repaired"
+    assert retried[0]["fixes"] == ["system: joined dtc_codes on fault_events.code = dtc_codes.code"]
+    assert approve_all(service, worker, run_id) == "succeeded"
+
+
+def test_an_unrepairable_draft_is_redrafted_with_the_reason(sqlite_store: Store, workspace: Path,
+                                                            script: Script) -> None:
+    def sql(prompt: str) -> dict[str, str]:
+        if "no table has a column 'colour'" in prompt:
+            return {"sql": COOLING}
+        return {"sql": "SELECT vehicle_id, colour FROM fault_events"}
+
+    script.responses["sql"] = sql
+    service, worker, run_id = setup_run(sqlite_store, workspace, "Which vehicles overheat most in the last 90 days?",
+                                        approval__plan=False)
+    worker.run_once(run_id)
+    drafts = [e for e in service.events(run_id) if e.type == EventType.SQL_DRAFTED]
     assert [d.payload["content"]["sql"] for d in drafts] == [COOLING]
     retried = [e.payload for e in service.events(run_id) if e.type == EventType.STEP_RETRIED]
-    assert retried[0]["reason"] == "invalid_sql" and "it is in dtc_codes" in retried[0]["error"]
+    assert retried[0]["reason"] == "invalid_sql" and "colour" in retried[0]["error"]
     assert approve_all(service, worker, run_id) == "succeeded"

@@ -11,7 +11,8 @@ import pytest
 
 from hil.errors import ConfigError
 from hil.evals import benchmarks
-from hil.evals.sql_eval import Report, evaluate, rows_match, seed_examples
+from hil.evals.scoring import rows_match
+from hil.evals.sql_eval import Report, evaluate, seed_examples
 from hil.models.llm import resolve
 from tests.cli_helpers import assert_clean_error, hil
 from tests.conftest import Script, write_script_file
@@ -175,3 +176,58 @@ def test_cli_prints_a_summary_and_explains_bad_input(tmp_path: Path) -> None:
     assert_clean_error(hil("eval", "sql", "--benchmark", str(tmp_path / "nope")), "not a directory")
     assert_clean_error(hil("eval", "sql", "--benchmark", str(spider), "--split", "train", "--model", model),
                        "no file for split 'train'")
+
+
+def test_columns_may_come_in_any_order_as_the_benchmarks_accept() -> None:
+    gold = [("suv", 12.5), ("van", 30.0)]
+    assert rows_match(gold, [(30.0, "van"), (12.5, "suv")], ordered=False)
+    assert rows_match(gold, [(12.5, "suv"), (30.0, "van")], ordered=True)  # the rows keep the gold's order
+    assert not rows_match(gold, [(30.0, "van"), (12.5, "suv")], ordered=True)
+    # a permutation must hold for every row at once, not column by column
+    assert not rows_match([(1, 2), (3, 4)], [(2, 1), (3, 4)], ordered=False)
+    assert rows_match([(1, 1, 2)], [(2, 1, 1)], ordered=False)
+    assert not rows_match([(1, 2)], [(1, 2, 2)], ordered=False)  # an extra column is still wrong
+    assert rows_match([], [], ordered=False) and not rows_match([], [(1,)], ordered=False)
+
+
+def test_error_classes_and_the_bare_model_side_by_side(tmp_path: Path) -> None:
+    """The agent and the bare model answer each question in the same run, scored the same way; each
+    failure is put in its class and the time per question is reported with its p95."""
+    model = write_script_file(tmp_path / "model.json", {
+        "sql": {"sql": "SELECT qty, name FROM item"},  # the agent: a wrong result for both
+        "sql_baseline": "```sql\nSELECT nme FROM item\n```"})  # the bare model: an engine error
+    spider = make_spider(tmp_path / "spider")
+    report = tmp_path / "out.jsonl"
+    result = hil("eval", "sql", "--benchmark", str(spider), "--model", model, "--report", str(report), "--baseline",
+                 "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["correct"], data["wrong"], data["gave_up"], data["engine_errors"]) == (0, 2, 0, 0)
+    base = data["baseline"]
+    assert (base["correct"], base["engine_errors"], base["mean_attempts"]) == (0, 2, 1.0)
+    assert base["seconds_p95"] >= base["seconds_p50"] >= 0
+    lines = [json.loads(line) for line in (tmp_path / "out-baseline.jsonl").read_text().splitlines()]
+    assert lines[0]["header"]["baseline"] is True and lines[1]["predicted"] == "SELECT nme FROM item"
+    assert "no such column" in lines[1]["error"]
+    table = hil("eval", "sql", "--benchmark", str(spider), "--model", model, "--report", str(report), "--baseline")
+    assert "bare model" in table.stdout and "engine error" in table.stdout and "gave up" in table.stdout
+
+
+def test_personal_data_in_benchmark_results_is_compared_as_stored(tmp_path: Path) -> None:
+    """Results are scored value by value: the agent's redaction of e-mails must not make a right answer wrong."""
+    root = tmp_path / "spider"
+    (root / "database" / "crm").mkdir(parents=True)
+    con = sqlite3.connect(root / "database" / "crm" / "crm.sqlite")
+    con.execute("CREATE TABLE customers (name TEXT, email TEXT)")
+    con.execute("INSERT INTO customers VALUES ('Astrid', 'astrid.gruber@apple.at')")
+    con.commit()
+    con.close()
+    (root / "tables.json").write_text("[]")
+    (root / "dev.json").write_text(json.dumps([{"db_id": "crm", "question": "What is Astrid's email?",
+                                                 "query": 'SELECT email FROM customers WHERE name = "Astrid"'}]))
+    model = write_script_file(tmp_path / "model.json",
+                              {"sql": {"sql": "SELECT email FROM customers WHERE name = 'Astrid'"}})
+    result = hil("eval", "sql", "--benchmark", str(root), "--model", model, "--report", str(tmp_path / "r.jsonl"),
+                 "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["correct"] == 1

@@ -12,6 +12,16 @@ function ev(seq: number, type: string, payload: Record<string, unknown> = {}, st
 }
 
 describe('the run reducer', () => {
+  it('keeps what is wrong with a draft that no try could fit to the schema, for the approver', () => {
+    const s = applyEvents(initialState(), [
+      ev(1, 'sql.drafted', { draft_id: 'd1', kind: 'sql_read', content: { sql: 'SELECT colour FROM vehicles' }, needs_approval: true,
+        unresolved: { problems: "no table has a column 'colour'", proposed_repair: ['colour -> color'], message: 'x' } }, 'sql'),
+      ev(2, 'sql.drafted', { draft_id: 'd2', kind: 'sql_read', content: { sql: 'SELECT 1' }, needs_approval: true }, 'sql'),
+    ]);
+    expect(s.drafts[0]?.unresolved).toEqual({ problems: "no table has a column 'colour'", proposedRepair: ['colour -> color'] });
+    expect(s.drafts[1]?.unresolved).toBeNull();
+  });
+
   it('folds a whole recorded run', () => {
     const s = applyEvents(initialState(), RUN);
     expect(s.status).toBe('succeeded');

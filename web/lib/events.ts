@@ -49,6 +49,8 @@ export interface DraftView {
   adjustments: string[]; // values the agent aligned with their stored spelling
   endorsedBy: string[]; // approvers who said yes to a draft that needs several
   ran: Record<string, unknown> | null; // what was executed: {sql, rows_affected?} or the plan that ran
+  // no try fitted the schema: what is wrong with this (best) draft and the repair proposed, for the approver
+  unresolved?: { problems: string; proposedRepair: string[] } | null;
 }
 
 export interface StepView {
@@ -398,6 +400,12 @@ function fold(s: RunViewState, e: Envelope): RunViewState {
         summary: str(p.summary),
         feedback: strOrNull(p.feedback),
         examples: arr(p.examples).map(example),
+        unresolved: p.unresolved
+          ? {
+              problems: str(obj(p.unresolved).problems),
+              proposedRepair: arr(obj(p.unresolved).proposed_repair).map((x) => str(x)),
+            }
+          : null,
         needsApproval: Boolean(p.needs_approval),
         approvalId: null,
         contentHash: null,

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,6 +15,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hil import settings
+
+if TYPE_CHECKING:
+    from hil.evals.sql_eval import Summary
 
 eval_app = typer.Typer(no_args_is_help=True, help="Measure the agents on benchmarks.")
 out = Console()
@@ -33,16 +37,25 @@ def eval_sql(
         report: Annotated[Path | None, typer.Option(help="Per-question JSON Lines report; default under "
                                                          "$HIL_HOME/evals/.")] = None,
         fresh: Annotated[bool, typer.Option(help="Start over instead of resuming the report.")] = False,
+        database: Annotated[Path | None, typer.Option(help="questions.json benchmarks only: the database to ask "
+                                                           "(default: the one the file names; 'demo' means a "
+                                                           "fresh demo database).")] = None,
+        baseline: Annotated[bool, typer.Option("--baseline", help="Also score the bare model (schema as CREATE "
+                                                                  "TABLEs, one greedy draft, no checks) in the same "
+                                                                  "run, side by side.")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False) -> None:
-    """Execution accuracy: each question through the SQL agent, its result compared with the gold query's."""
+    """Execution accuracy: each question through the SQL agent, its result compared with the gold query's
+    (rows as multisets unless the gold query sorts, columns in any order)."""
     from hil.errors import ConfigError
     from hil.evals import benchmarks
-    from hil.evals.sql_eval import Outcome, Report, evaluate, seed_examples
+    from hil.evals.sql_eval import Outcome, Report, evaluate, report_summary, seed_examples
     from hil.models.llm import resolve
 
     if split_by not in ("question", "query"):
         raise ConfigError(f"--split-by must be 'question' or 'query', not {split_by!r}")
-    bench = benchmarks.load(benchmark, split, split_by)  # type: ignore[arg-type]
+    if database is None and (benchmark / "questions.json").is_file() and benchmarks.database_of(benchmark) == "demo":
+        database = _demo_database()
+    bench = benchmarks.load(benchmark, split, split_by, database)  # type: ignore[arg-type]
     examples = seed_examples(benchmarks.load(benchmark, fewshot_from, split_by)) if fewshot_from else None  # type: ignore[arg-type]
     llm = resolve(model, temperature=0.0, max_tokens=400)
     max_drafts = attempts or settings.get_int("HIL_MAX_DRAFTS")
@@ -52,6 +65,9 @@ def eval_sql(
               "fewshot_from": fewshot_from, "max_drafts": max_drafts,
               "fewshot_k": settings.get_int("HIL_FEWSHOT_K")}
     rep = Report(path, header, fresh)
+    base_rep = Report(path.with_name(path.stem + "-baseline.jsonl"), {**header, "baseline": True,
+                                                                       "fewshot_from": None, "max_drafts": 1},
+                      fresh) if baseline else None
     total = min(limit, len(bench.items)) if limit else len(bench.items)
     done = sum(1 for i in bench.items[:total] if i.id in rep.done)
     if done:
@@ -67,24 +83,47 @@ def eval_sql(
             progress.update(task, advance=1, description=_accuracy_text(tally))
 
         summary = evaluate(bench, llm=llm, report=rep, examples=examples, fewshot_from=fewshot_from, limit=limit,
-                           max_drafts=max_drafts, on_outcome=on_outcome)
+                           max_drafts=max_drafts, on_outcome=on_outcome, baseline_report=base_rep)
+    base = report_summary(bench, base_rep, llm.spec, None, limit) if base_rep else None
     if as_json:
-        sys.stdout.write(json.dumps(summary.to_dict(), indent=2) + "\n")
+        data = summary.to_dict() | ({"baseline": base.to_dict()} if base else {})
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return
-    table = Table(title=f"SQL execution accuracy: {bench.name} {split} (by {split_by})")
+    table = Table(title=f"SQL execution accuracy: {bench.name} {split} (by {split_by}), {summary.model}")
     table.add_column("measure")
-    table.add_column("value", justify="right")
-    table.add_row("model", summary.model)
-    table.add_row("few-shot memory", f"seeded from {fewshot_from}" if fewshot_from else "empty")
-    table.add_row("questions", str(summary.questions))
-    table.add_row("gold query fails (excluded)", str(summary.gold_errors))
-    table.add_row("correct", f"{summary.correct} of {summary.evaluated}")
-    table.add_row("execution accuracy", f"{summary.accuracy:.1%}")
-    table.add_row("no usable SQL", str(summary.errors))
-    table.add_row("seconds per question (mean / p50)", f"{summary.seconds_per_question} / {summary.seconds_p50}")
-    table.add_row("model drafts per question", str(summary.mean_attempts))
+    table.add_column("agent", justify="right")
+    if base:
+        table.add_column("bare model", justify="right")
+    rows: list[tuple[str, Callable[[Summary], str]]] = [("few-shot memory", lambda s: f"seeded from {s.fewshot}" if s.fewshot else "empty"),
+            ("questions", lambda s: str(s.questions)),
+            ("gold query fails (excluded)", lambda s: str(s.gold_errors)),
+            ("gold result empty", lambda s: str(s.gold_empty)),
+            ("correct", lambda s: f"{s.correct} of {s.evaluated}"),
+            ("execution accuracy", lambda s: f"{s.accuracy:.1%}"),
+            ("wrong result", lambda s: str(s.wrong)),
+            ("engine error", lambda s: str(s.engine_errors)),
+            ("gave up (no SQL)", lambda s: str(s.gave_up)),
+            ("seconds per question (mean / p50 / p95)",
+             lambda s: f"{s.seconds_per_question} / {s.seconds_p50} / {s.seconds_p95}"),
+            ("model drafts per question", lambda s: str(s.mean_attempts))]
+    for label, cell in rows:
+        table.add_row(label, cell(summary), *([cell(base)] if base else []))
     out.print(table)
-    out.print(f"per-question report: {summary.report}", highlight=False, soft_wrap=True)
+    out.print(f"per-question report: {summary.report}" + (f" (bare model: {base.report})" if base else ""),
+              highlight=False, soft_wrap=True)
+
+
+def _demo_database() -> Path:
+    """The demo's fleet database as `hil demo` makes it today (dates relative to today), made once a day."""
+    import datetime as dt
+
+    from hil.demo.generate import generate
+
+    path = settings.home() / "evals" / f"fleet-demo-{dt.date.today().isoformat()}.duckdb"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        generate(path)
+    return path
 
 
 def _accuracy_text(tally: dict[str, int]) -> str:

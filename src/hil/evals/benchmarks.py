@@ -1,4 +1,5 @@
-"""Text-to-SQL benchmarks on disk: the GeoQuery format (text2sql-data) and the Spider format.
+"""Text-to-SQL benchmarks on disk: the GeoQuery format (text2sql-data), the Spider format, and
+hil's own (``questions.json``: questions with gold SQL on one SQLite or DuckDB database).
 
 Both load into the same :class:`Benchmark`: items with a question, one or more gold queries and
 the SQLite database they run on. Errors name the file and what is wrong with it.
@@ -30,19 +31,24 @@ class Benchmark:
     split: str
     items: list[Item]
     databases: dict[str, Path] = field(default_factory=dict)
+    engine: str = "sqlite"  # or duckdb (hil's own format only)
 
 
-def load(path: str | Path, split: str = "dev", split_by: SplitBy = "question") -> Benchmark:
+def load(path: str | Path, split: str = "dev", split_by: SplitBy = "question",
+         database: Path | None = None) -> Benchmark:
     root = Path(path).expanduser()
     if not root.is_dir():
         raise ConfigError(f"{root}: not a directory", hint="give the benchmark's folder, e.g. ../shared/data/geoquery")
+    if (root / "questions.json").is_file():
+        return load_questions(root, database)
     if (root / "tables.json").is_file():
         return load_spider(root, split)
     geo = [p for p in sorted(root.glob("*.json")) if p.with_suffix(".sqlite").is_file()]
     if geo:
         return load_geoquery(geo[0], split, split_by)
     raise ConfigError(f"{root}: not a benchmark folder I know",
-                      hint="expected GeoQuery (NAME.json + NAME.sqlite) or Spider (tables.json, SPLIT.json, database/)")
+                      hint="expected GeoQuery (NAME.json + NAME.sqlite), Spider (tables.json, SPLIT.json, database/) "
+                           "or questions.json")
 
 
 def _read_json(path: Path) -> Any:
@@ -111,3 +117,30 @@ def load_spider(root: Path, split: str) -> Benchmark:
                 databases[db] = db_path
             items.append(Item(f"{f.stem}.{i}", question, (gold.strip().rstrip(";"),), db))
     return Benchmark(root.name, split, items, databases)
+
+
+def database_of(root: Path) -> str:
+    """What questions.json names as its database: a path relative to the folder, or ``demo``."""
+    return str(_read_json(root / "questions.json").get("database", ""))
+
+
+def load_questions(root: Path, database: Path | None = None) -> Benchmark:
+    """``questions.json``: {"engine": "sqlite"|"duckdb", "database": PATH, "questions": [{"id", "question",
+    "query"}, ...]}; ``database`` (e.g. a freshly generated demo database) overrides the file's."""
+    path = root / "questions.json"
+    spec = _read_json(path)
+    if not isinstance(spec, dict) or not isinstance(spec.get("questions"), list):
+        raise ConfigError(f"{path}: expected {{\"engine\", \"database\", \"questions\": [...]}}")
+    engine = str(spec.get("engine", "sqlite"))
+    if engine not in ("sqlite", "duckdb"):
+        raise ConfigError(f"{path}: engine must be sqlite or duckdb, not {engine!r}")
+    db = database or root / str(spec.get("database", ""))
+    if not db.is_file():
+        raise ConfigError(f"{path}: database {db} not found", hint="pass --database PATH")
+    items = []
+    for i, q in enumerate(spec["questions"]):
+        try:
+            items.append(Item(str(q.get("id", i)), q["question"], (q["query"].strip().rstrip(";"),), root.name))
+        except (KeyError, TypeError, AttributeError):
+            raise ConfigError(f"{path}: question {i} needs question and query") from None
+    return Benchmark(root.name, "dev", items, {root.name: db}, engine)

@@ -4,19 +4,21 @@ Each question goes through the agent exactly as in a run (schema linking, few-sh
 validation, the guard, self-correction on errors, empty results and wrong shapes) with every
 draft approved unseen. The predicted and gold queries both run on the benchmark's database and
 their results are compared as multisets of rows; order matters only when the gold query has
-ORDER BY. Every verdict is appended to a JSON Lines report as soon as it is known, so an
+ORDER BY, and columns may come in any order (see :mod:`hil.evals.scoring`). With a baseline,
+the bare model answers each question too (:mod:`hil.evals.baseline`), scored the same way in
+the same run. Every verdict is appended to a JSON Lines report as soon as it is known, so an
 interrupted evaluation resumes where it stopped.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import sqlite3
 import statistics
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,14 +30,15 @@ from hil.agents.sql.fewshot import in_memory
 from hil.engine.driver import GaveUp, drive_step
 from hil.engine.state import DraftState, StepState
 from hil.errors import ConfigError, HilError
+from hil.evals import baseline
 from hil.evals.benchmarks import Benchmark, Item
+from hil.evals.scoring import is_ordered, normalize, rows_match
 from hil.events import EventType
 from hil.examples import Example, Recall, no_examples
 from hil.models.llm import LLM
-from hil.workflows import ApprovalPolicy, SqlConnection, Workflow
+from hil.workflows import ApprovalPolicy, PiiPolicy, SqlConnection, Workflow
 
 ROW_LIMIT = 100_000
-_ORDER_BY = re.compile(r"\border\s+by\b", re.I)
 _NAME = re.compile(r"[^a-z0-9_-]+")
 
 
@@ -45,11 +48,16 @@ class Outcome:
     question: str
     gold: str
     predicted: str | None
-    verdict: str  # correct | wrong | error | gold_error
+    verdict: str  # correct | wrong | gave_up (no SQL) | engine_error (SQL that fails) | gold_error
     attempts: int
     seconds: float
     error: str | None = None
     examples: list[str] = field(default_factory=list)  # ids of the few-shot examples the final draft used
+    gold_empty: bool = False  # the gold result has no rows: an empty prediction is trivially right
+
+    def __post_init__(self) -> None:
+        if self.verdict == "error":  # reports written before the classes were told apart
+            self.verdict = "gave_up" if not self.predicted else "engine_error"
 
 
 @dataclass
@@ -62,12 +70,17 @@ class Summary:
     evaluated: int  # questions whose gold query runs
     correct: int
     accuracy: float
-    errors: int
+    errors: int  # gave up + engine errors
     gold_errors: int
     seconds_per_question: float
     seconds_p50: float
-    mean_attempts: float
+    mean_attempts: float  # model drafts per question
     report: str
+    gave_up: int = 0
+    engine_errors: int = 0
+    wrong: int = 0
+    gold_empty: int = 0
+    seconds_p95: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,24 +90,13 @@ def connection_name(database: str) -> str:
     return _NAME.sub("-", database.lower()).strip("-_")[:64] or "db"
 
 
-def normalize(value: Any) -> Any:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else round(value, 4)
-    if isinstance(value, str):
-        return value.strip()
-    return value
+__all__ = ["Outcome", "Report", "Summary", "evaluate", "normalize", "rows_match", "seed_examples"]
 
 
-def rows_match(gold: list[tuple[Any, ...]], predicted: list[tuple[Any, ...]], ordered: bool) -> bool:
-    g = [tuple(normalize(v) for v in r) for r in gold]
-    p = [tuple(normalize(v) for v in r) for r in predicted]
-    return g == p if ordered else Counter(g) == Counter(p)
-
-
-def run_gold(database: Path, sql: str) -> list[tuple[Any, ...]]:
+def run_gold(database: Path, sql: str, engine: str = "sqlite") -> list[tuple[Any, ...]]:
     """Gold queries are trusted benchmark data; they run on a read-only handle of the file."""
+    if engine == "duckdb":
+        return baseline.run(database, sql, ROW_LIMIT, engine=engine)
     conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
         return [tuple(r) for r in conn.execute(sql).fetchall()]
@@ -103,9 +105,12 @@ def run_gold(database: Path, sql: str) -> list[tuple[Any, ...]]:
 
 
 def _workflow(bench: Benchmark, item: Item) -> Workflow:
-    cfg = SqlConnection(name=connection_name(item.database), engine="sqlite", path=str(bench.databases[item.database]))
+    cfg = SqlConnection(name=connection_name(item.database), engine=bench.engine,  # type: ignore[arg-type]
+                        path=str(bench.databases[item.database]))
+    # Benchmark data is public and scored value by value: redacting e-mails and phone numbers
+    # would make right answers wrong.
     return Workflow(name="eval", connections=[cfg], steps=["sql"], row_limit=ROW_LIMIT,
-                    approval=ApprovalPolicy(plan=False, sql_read=False))
+                    approval=ApprovalPolicy(plan=False, sql_read=False), pii=PiiPolicy(action="allow"))
 
 
 class _Unattended:
@@ -157,26 +162,56 @@ def ask_agent(workflow: Workflow, question: str, llm: LLM, recall: Recall, max_d
     return hooks.sql, [tuple(r) for r in out["rows"]], hooks.calls, None, hooks.examples
 
 
-def judge(bench: Benchmark, item: Item, llm: LLM, recall: Recall, max_drafts: int) -> Outcome:
-    start = time.perf_counter()
-    database = bench.databases[item.database]
-    gold_used, gold_error = item.gold[0], None
+def _golds(database: Path, item: Item, engine: str = "sqlite"
+           ) -> tuple[list[tuple[str, list[tuple[Any, ...]]]], str | None]:
     golds: list[tuple[str, list[tuple[Any, ...]]]] = []
+    gold_error = None
     for g in item.gold:
         try:
-            golds.append((g, run_gold(database, g)))
-        except sqlite3.Error as err:
-            gold_error = f"gold query fails on SQLite: {err}"
-    sql, rows, calls, error, examples = ask_agent(_workflow(bench, item), item.question, llm, recall, max_drafts)
-    seconds = round(time.perf_counter() - start, 2)
+            golds.append((g, run_gold(database, g, engine)))
+        except baseline.ENGINE_ERRORS as err:
+            gold_error = f"gold query fails on {engine}: {err}"
+    return golds, gold_error
+
+
+def verdict(item: Item, golds: list[tuple[str, list[tuple[Any, ...]]]], gold_error: str | None, sql: str | None,
+            rows: list[tuple[Any, ...]] | None, calls: int, seconds: float, error: str | None,
+            examples: list[str]) -> Outcome:
+    """The outcome of one prediction against every gold query of the item."""
     if not golds:
-        return Outcome(item.id, item.question, gold_used, sql, "gold_error", calls, seconds, gold_error, examples)
+        return Outcome(item.id, item.question, item.gold[0], sql, "gold_error", calls, seconds, gold_error, examples)
+    empty = all(not rows_ for _, rows_ in golds)
     if rows is None:
-        return Outcome(item.id, item.question, golds[0][0], sql, "error", calls, seconds, error, examples)
+        kind = "engine_error" if sql else "gave_up"
+        return Outcome(item.id, item.question, golds[0][0], sql, kind, calls, seconds, error, examples, empty)
     for g, gold_rows in golds:
-        if rows_match(gold_rows, rows, ordered=bool(_ORDER_BY.search(g))):
-            return Outcome(item.id, item.question, g, sql, "correct", calls, seconds, None, examples)
-    return Outcome(item.id, item.question, golds[0][0], sql, "wrong", calls, seconds, None, examples)
+        if rows_match(gold_rows, rows, ordered=is_ordered(g)):
+            return Outcome(item.id, item.question, g, sql, "correct", calls, seconds, None, examples, empty)
+    return Outcome(item.id, item.question, golds[0][0], sql, "wrong", calls, seconds, None, examples, empty)
+
+
+def judge(bench: Benchmark, item: Item, llm: LLM, recall: Recall, max_drafts: int) -> Outcome:
+    start = time.perf_counter()
+    golds, gold_error = _golds(bench.databases[item.database], item, bench.engine)
+    sql, rows, calls, error, examples = ask_agent(_workflow(bench, item), item.question, llm, recall, max_drafts)
+    return verdict(item, golds, gold_error, sql, rows, calls, round(time.perf_counter() - start, 2), error, examples)
+
+
+def judge_baseline(bench: Benchmark, item: Item, llm: LLM) -> Outcome:
+    """The bare model on the same question: one greedy draft, no checks."""
+    start = time.perf_counter()
+    database = bench.databases[item.database]
+    golds, gold_error = _golds(database, item, bench.engine)
+    sql = baseline.draft(llm, database, item.question, bench.engine)
+    rows, error = None, None
+    if sql:
+        try:
+            rows = baseline.run(database, sql, ROW_LIMIT, engine=bench.engine)
+        except baseline.ENGINE_ERRORS as err:
+            error = str(err)
+    else:
+        error = "no SQL in the answer"
+    return verdict(item, golds, gold_error, sql, rows, 1, round(time.perf_counter() - start, 2), error, [])
 
 
 def seed_examples(train: Benchmark) -> list[Example]:
@@ -210,23 +245,38 @@ class Report:
 
 def evaluate(bench: Benchmark, *, llm: LLM, report: Report, examples: list[Example] | None = None,
              fewshot_from: str | None = None, limit: int | None = None, max_drafts: int = 3,
-             on_outcome: Callable[[Outcome], None] | None = None) -> Summary:
+             on_outcome: Callable[[Outcome], None] | None = None, baseline_report: Report | None = None
+             ) -> Summary:
+    """The agent's summary. With ``baseline_report`` the bare model answers each question first, into
+    that report (see :func:`report_summary`)."""
     recall = in_memory(examples) if examples else no_examples
     items = bench.items[:limit] if limit else bench.items
-    for item in (i for i in items if i.id not in report.done):  # resume: judged questions are skipped
-        outcome = judge(bench, item, llm, recall, max_drafts)
-        report.append(outcome)
-        if on_outcome:
-            on_outcome(outcome)
-    return summarize(bench, [report.done[i.id] for i in items], llm.spec, fewshot_from, str(report.path))
+    for item in items:  # resume: judged questions are skipped
+        if baseline_report is not None and item.id not in baseline_report.done:
+            baseline_report.append(judge_baseline(bench, item, llm))
+        if item.id not in report.done:
+            outcome = judge(bench, item, llm, recall, max_drafts)
+            report.append(outcome)
+            if on_outcome:
+                on_outcome(outcome)
+    return report_summary(bench, report, llm.spec, fewshot_from, limit)
+
+
+def report_summary(bench: Benchmark, report: Report, model: str, fewshot: str | None, limit: int | None) -> Summary:
+    items = bench.items[:limit] if limit else bench.items
+    return summarize(bench, [report.done[i.id] for i in items if i.id in report.done], model, fewshot,
+                     str(report.path))
 
 
 def summarize(bench: Benchmark, outcomes: list[Outcome], model: str, fewshot: str | None, report: str) -> Summary:
     evaluated = [o for o in outcomes if o.verdict != "gold_error"]
-    correct = sum(o.verdict == "correct" for o in evaluated)
-    secs = [o.seconds for o in evaluated] or [0.0]
-    return Summary(bench.name, bench.split, model, fewshot, len(outcomes), len(evaluated), correct,
-                   round(correct / len(evaluated), 4) if evaluated else 0.0,
-                   sum(o.verdict == "error" for o in evaluated), len(outcomes) - len(evaluated),
+    count = {v: sum(o.verdict == v for o in evaluated) for v in ("correct", "wrong", "gave_up", "engine_error")}
+    secs = sorted(o.seconds for o in evaluated) or [0.0]
+    return Summary(bench.name, bench.split, model, fewshot, len(outcomes), len(evaluated), count["correct"],
+                   round(count["correct"] / len(evaluated), 4) if evaluated else 0.0,
+                   count["gave_up"] + count["engine_error"], len(outcomes) - len(evaluated),
                    round(statistics.fmean(secs), 2), round(statistics.median(secs), 2),
-                   round(statistics.fmean([o.attempts for o in evaluated]), 2) if evaluated else 0.0, report)
+                   round(statistics.fmean([o.attempts for o in evaluated]), 2) if evaluated else 0.0, report,
+                   gave_up=count["gave_up"], engine_errors=count["engine_error"], wrong=count["wrong"],
+                   gold_empty=sum(o.gold_empty for o in evaluated),
+                   seconds_p95=secs[min(len(secs) - 1, math.ceil(0.95 * len(secs)) - 1)])

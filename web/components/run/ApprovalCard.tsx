@@ -202,6 +202,16 @@ export function ApprovalCard({
         </p>
       ) : null}
 
+      {draft.unresolved ? (
+        <p className="note" role="alert">
+          This draft does not fit the schema: {draft.unresolved.problems}.
+          {draft.unresolved.proposedRepair.length
+            ? ` Proposed repair: ${draft.unresolved.proposedRepair.join('; ')}.`
+            : ''}{' '}
+          Edit it, or reject it with a message.
+        </p>
+      ) : null}
+
       {pending && !sent && !conflict ? <Countdown expiresAt={draft.expiresAt} /> : null}
       {(draft.kind === 'plan' || isSql) && mode !== 'edit' ? <Trail draft={draft} /> : null}
       {isSql && shown.connection ? <p className="muted small">on connection {String(shown.connection)}</p> : null}

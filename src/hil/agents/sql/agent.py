@@ -16,13 +16,14 @@ from hil.agents.sql import fewshot
 from hil.agents.sql.evidence import rows_behind
 from hil.agents.sql.knowledge import introspect, knowledge, release_step_connection, step_connection
 from hil.agents.sql.linking import select_tables, value_mentions
-from hil.agents.sql.result_check import (
-    align_literals,
-    drop_unordered_limit,
-    empty_result_hint,
-    expects_rows,
-    shape_problem,
+from hil.agents.sql.question_fit import (
+    drop_unasked_date_filters,
+    drop_unasked_limit,
+    filters_from_context,
+    has_time_expression,
 )
+from hil.agents.sql.repair import repair
+from hil.agents.sql.result_check import align_literals, empty_result_hint, expects_rows, shape_problem
 from hil.agents.sql.schema_check import runtime_hint, schema_problems
 from hil.connectors import connect
 from hil.connectors.base import Connector, Table, render_schema
@@ -78,15 +79,17 @@ class SqlAgent(Agent):
         tables, values = knowledge(conn)
         # Compared as "how big is <state_name>": the shape of the question, not its values.
         shots = ctx.recall(cfg.name, values.mask(ctx.question), settings.get_int("HIL_FEWSHOT_K"))
-        write, checked = self._generate(ctx, cfg, tables, shots, feedback)
+        write, checked, unresolved = self._generate(ctx, cfg, tables, shots, feedback)
         extra: dict[str, Any] = {"dialect": dialect, "feedback": feedback.message if feedback else None,
                                  "examples": [shot.to_dict() for shot in shots]}
+        if unresolved is not None:  # for the approver: the best draft, what is wrong, the proposed repair
+            extra["unresolved"] = unresolved
         if write:  # always behind a human: the exact statement and what it would touch
             content = self._write_content(conn, checked)
             return Draft("sql_write", EventType.SQL_DRAFTED, content, content["impact"]["summary"],
                          needs_approval=True, extra=extra)
         checked, adjustments = self._polish(conn, tables, checked, ctx.question)
-        if shots and feedback is None and not ctx.workflow.approval.sql_read:
+        if shots and feedback is None and not ctx.workflow.approval.sql_read and unresolved is None:
             checked, basis, consensus = self._consensus(ctx, conn, tables, shots, checked)
             extra.update(examples=[shot.to_dict() for shot in basis], consensus=consensus)
         content = {"sql": checked, "connection": cfg.name}
@@ -101,14 +104,15 @@ class SqlAgent(Agent):
         linking_text = " ".join([ctx.question, ctx.purpose, *(s.example.sql for s in shots)])
         shown = select_tables(linking_text, tables, settings.get_int("HIL_SCHEMA_BUDGET"))
         note = "" if len(shown) == len(tables) else f" ({len(shown)} of {len(tables)} tables, those most related)"
-        base = [f"Database ({cfg.engine}) schema{note}:\n{render_schema(shown)}",
-                f"Today's date: {dt.date.today().isoformat()}. {DATE_HINTS[dialect]}",
-                f"Question: {ctx.question}"]
+        base = [f"Database ({cfg.engine}) schema{note}:\n{render_schema(shown)}", f"Question: {ctx.question}"]
+        if has_time_expression(" ".join([ctx.question, ctx.purpose])):  # else the hint invents date filters
+            base.insert(1, f"Today's date: {dt.date.today().isoformat()}. {DATE_HINTS[dialect]}")
         if not cfg.read_only:
             base.insert(1, "This connection allows changes. When the question asks to change data, write one INSERT, "
                            "UPDATE or DELETE statement instead of a SELECT; a human approves it before it runs.")
-        if ctx.workflow.instructions:
-            base.insert(1, f"Notes on this database: {ctx.workflow.instructions}")
+        if ctx.workflow.instructions:  # context for any question, never a template for this one
+            base.insert(1, f"Background notes on this database (definitions and conventions; they do not change "
+                           f"what the question asks, and add no filters of their own): {ctx.workflow.instructions}")
         if shots:
             base.insert(-1, "Examples: earlier questions on this database and the SQL a reviewer approved for "
                             "them. Reuse their joins and conventions where they fit, with the values of the "
@@ -128,19 +132,23 @@ class SqlAgent(Agent):
                             "Write a corrected query.")
         if mentions:
             base.append("Values named above and the columns that hold them: " + "; ".join(mentions))
-        base.append(f"Return JSON {{\"sql\": \"...\"}} with one {dialect} SELECT query that answers the Question. "
+        base.append(f"Return JSON {{\"sql\": \"...\"}} with one {dialect} SELECT query that answers the Question "
+                    "exactly as asked, with only the filters the Question names. "
                     "When it asks for the top N, use LIMIT N; when it asks for the single largest, smallest, "
-                    "most or least, return the top row; when it asks which or what things (a list), return "
-                    "every matching row without LIMIT.")
+                    "most or least, return the top row; otherwise return every matching row without LIMIT.")
         return "\n\n".join(base)
 
     def _generate(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table],
-                  shots: list[ScoredExample], feedback: Feedback | None) -> tuple[bool, str]:
-        """A draft that parses, passes the guard and fits the schema: (is it a write, the SQL).
-        Each invalid try is a ``step.retried`` event and the next try is told why."""
+                  shots: list[ScoredExample], feedback: Feedback | None) -> tuple[bool, str, dict[str, Any] | None]:
+        """A draft that parses, passes the guard and fits the schema: (is it a write, the SQL, None).
+
+        What the schema makes certain is repaired without a model call (:mod:`repair`). Each
+        invalid try is a ``step.retried`` event and the next try is told why and what the fix
+        is. When no try fits, the best one that still runs is returned; with reads approved by a
+        human, the best draft goes to them with what is wrong (the third element) instead of failing."""
         dialect = dialect_of(cfg)
         prompt = self._prompt(ctx, cfg, tables, shots, feedback)
-        attempts: list[dict[str, str]] = []
+        attempts: list[dict[str, Any]] = []
         failed_before = {feedback.previous.get("sql")} if feedback and feedback.previous else set()
         for attempt in range(self.MAX_SELF_FIXES + 1):
             out = ctx.llm.structured("sql", SYSTEM, prompt, SqlDraft)
@@ -148,31 +156,52 @@ class SqlAgent(Agent):
             if sql in failed_before:  # greedy decoding repeated the failed query: sample once instead
                 out = ctx.llm.structured("sql", SYSTEM, prompt, SqlDraft, temperature=0.7)
                 sql = out.sql.strip().rstrip(";")
+            fixes: list[str] = []
             try:
                 write = not cfg.read_only and is_write(sql, dialect)
                 checked = check_write(sql, dialect)[0] if write else check_read_only(sql, dialect)
+                if not write:
+                    checked, fixes = repair(checked, dialect, tables)
                 problems = schema_problems(checked, dialect, tables)
                 problems += [f"{p} is a placeholder from an example: put the question's value there"
                              for p in fewshot.placeholders(checked)]
+                if not problems and ctx.workflow.instructions and attempt < self.MAX_SELF_FIXES:
+                    problems = filters_from_context(checked, dialect, tables, f"{ctx.question} {ctx.purpose}",
+                                                    ctx.workflow.instructions)
                 if not problems:
-                    return write, checked
+                    if fixes:
+                        ctx.emit(EventType.STEP_RETRIED, {"reason": "repaired", "sql": sql, "repaired": checked,
+                                                          "fixes": fixes, "attempt": attempt + 1})
+                    return write, checked, None
                 error = "; ".join(problems)
+                attempts.append({"sql": checked, "error": error, "fixes": fixes, "problems": len(problems),
+                                 "placeholder": bool(fewshot.placeholders(checked))})
             except QueryRefused as err:
                 error = err.message
-            attempts.append({"sql": sql, "error": error})
             failed_before.add(sql)
             ctx.emit(EventType.STEP_RETRIED, {"reason": "invalid_sql", "sql": sql, "error": error,
                                               "attempt": attempt + 1})
-            prompt += f"\n\nThis SQL cannot run: {sql}\nReason: {error}\nWrite a corrected read-only query."
-        raise QueryRefused(f"the model produced no valid read-only SQL in {self.MAX_SELF_FIXES + 1} tries: "
-                           f"{attempts[-1]['error']}")
+            fix = f"\nApply these fixes: {'; '.join(fixes)}" if fixes else ""
+            prompt += f"\n\nThis SQL cannot run: {sql}\nReason: {error}{fix}\nWrite a corrected read-only query."
+        best = best_candidate(step_connection(ctx, cfg), attempts) if attempts else None
+        if best is not None:
+            return False, best["sql"], None
+        message = (f"the model produced no valid read-only SQL in {self.MAX_SELF_FIXES + 1} tries: "
+                   f"{attempts[-1]['error'] if attempts else error}")
+        if attempts and ctx.workflow.approval.sql_read:  # a human can fix in seconds what the model could not
+            worst_first = sorted(attempts, key=lambda a: a["problems"])
+            return False, worst_first[0]["sql"], {"problems": worst_first[0]["error"],
+                                                  "proposed_repair": worst_first[0]["fixes"], "message": message}
+        raise QueryRefused(message)
 
     @staticmethod
     def _polish(conn: Connector, tables: list[Table], sql: str, question: str) -> tuple[str, list[str]]:
-        """Values aligned with their stored spelling; an arbitrary LIMIT dropped."""
+        """Values aligned with their stored spelling; a LIMIT or a date filter the question does not ask for
+        dropped."""
         sql, adjustments = align_literals(conn, sql, tables)
-        sql, dropped = drop_unordered_limit(sql, conn.dialect, question)
-        return sql, adjustments + ([dropped] if dropped else [])
+        sql, dropped = drop_unasked_limit(sql, conn.dialect, question)
+        sql, undated = drop_unasked_date_filters(sql, conn.dialect, question)
+        return sql, adjustments + [note for note in (dropped, undated) if note]
 
     def _consensus(self, ctx: StepContext, conn: Connector, tables: list[Table],
                    shots: list[ScoredExample], with_examples: str
@@ -189,7 +218,7 @@ class SqlAgent(Agent):
         for label, sql, basis in candidates:
             if sql is None:
                 try:
-                    _write, raw = self._generate(ctx, conn.cfg, tables, basis, None)
+                    _write, raw, _unresolved = self._generate(ctx, conn.cfg, tables, basis, None)
                 except QueryRefused:
                     continue
                 sql = self._polish(conn, tables, raw, ctx.question)[0]
@@ -292,6 +321,18 @@ class SqlAgent(Agent):
         if problem and not any(f.startswith(WRONG_SHAPE) for f in failures):
             failures.append(WRONG_SHAPE)
             raise Redraft(f"{WRONG_SHAPE}: {problem}")
+
+
+def best_candidate(conn: Connector, attempts: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The rejected draft with the fewest problems that runs after all (the check can be stricter than
+    the engine); never one that still holds an example's placeholder."""
+    for a in sorted((a for a in attempts if not a.get("placeholder")), key=lambda a: a["problems"]):
+        try:
+            conn.execute_read(a["sql"], limit=1)
+        except (QueryFailed, QueryRefused):
+            continue
+        return a
+    return None
 
 
 def _pii_policy(workflow: Workflow) -> pii.Policy:

@@ -16,6 +16,7 @@ from sqlglot import exp
 from sqlglot.errors import OptimizeError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 
+from hil.agents.sql.repair import string_literals
 from hil.connectors.base import Table
 
 _UNKNOWN_COLUMN = re.compile(r"(?:Unknown column: |Column ')([\w$]+)")
@@ -67,6 +68,7 @@ def schema_problems(sql: str, dialect: str, tables: list[Table]) -> list[str]:
     """
     if not tables:
         return []
+    sql = string_literals(sql, dialect, tables)[0]  # "Boston" is text on SQLite when it names nothing
     try:
         tree = sqlglot.parse_one(sql, read=dialect)
     except SqlglotError:

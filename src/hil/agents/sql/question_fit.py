@@ -1,0 +1,125 @@
+"""Filters and limits the question does not ask for.
+
+Small models add what their prompt suggests rather than what the question says: a
+``WHERE date <= date('now')`` because the prompt mentioned today's date, a ``LIMIT 1`` or
+``LIMIT 10`` on a list or a per-group average. The question's own words decide:
+
+- date arithmetic is suggested only when the question has a time expression;
+- a condition on the current date is removed when the question has none;
+- a LIMIT stays only when the question asks for a number of rows or for the single most/least.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from hil.agents.sql.result_check import literal_filters
+from hil.connectors.base import Table
+
+# A time the question is about, not a word like "year" in "ordered by year of opening".
+_UNIT = r"(days?|weeks?|months?|quarters?|years?|hours?|decades?)"
+_TIME = re.compile(
+    r"\b(today|yesterday|tomorrow|tonight|now|currently|recent|recently|ago|so far|to date|year to date|ytd|mtd|"
+    r"overdue|upcoming|"
+    rf"(last|past|next|previous|coming|this|current|within)\s+(\d+\s+|few\s+|several\s+|\w+\s+)?{_UNIT}|"
+    rf"\d+\s+{_UNIT}|(since|until|till|before|after|during|between|from|in)\s+((early|late|mid)\s+)?"
+    r"(january|february|march|april|may|june|july|august|september|october|november|december|(19|20)\d\d|"
+    r"last|this|next|the\s+(last|past|first))|"
+    r"(january|february|march|april|june|july|august|september|october|november|december)\s+(\d{1,2}|(19|20)\d\d)|"
+    r"(19|20)\d\d)\b", re.I)
+# "the single largest", "the most", "the top": a question about one row (or N rows when it says N).
+_SUPERLATIVE = re.compile(
+    r"\b(most|least|top|best|worst|first|last|highest|lowest|largest|smallest|biggest|greatest|fewest|longest|"
+    r"shortest|oldest|youngest|newest|latest|earliest|maximum|minimum|max|min|\w{3,}est)\b", re.I)
+_NOT_SUPERLATIVE = frozenset({"interest", "interested", "request", "forest", "contest", "harvest", "suggest",
+                              "guest", "west", "rest", "test", "manifest", "protest", "invest", "honest"})
+_NOW = re.compile(r"\b(now|current_date|current_timestamp|localtimestamp|today|getdate|sysdate)\b", re.I)
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                 "nine": 9, "ten": 10, "twenty": 20, "a dozen": 12, "dozen": 12}
+
+
+def has_time_expression(question: str) -> bool:
+    return bool(_TIME.search(question))
+
+
+def asks_for_one(question: str) -> bool:
+    """The question asks for the single most/least/first of something."""
+    return any(m.group(0).lower() not in _NOT_SUPERLATIVE for m in _SUPERLATIVE.finditer(question))
+
+
+def asks_for_count(question: str, n: int) -> bool:
+    """The question names ``n`` (as digits or a word) as a number of rows."""
+    if re.search(rf"(?<![\d.]){n}(?![\d.])", question):
+        return True
+    return any(v == n and re.search(rf"\b{w}\b", question, re.I) for w, v in _NUMBER_WORDS.items())
+
+
+def drop_unasked_limit(sql: str, dialect: str, question: str) -> tuple[str, str | None]:
+    """Remove ``LIMIT k`` unless the question asks for k rows, or k is 1 and it asks for the most/least.
+
+    Without ORDER BY a LIMIT keeps arbitrary rows; with ORDER BY on a question that asks for all
+    of them ("sort the names by age", "average distance per type") it silently loses rows."""
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except SqlglotError:
+        return sql, None
+    limit = tree.args.get("limit")
+    if not isinstance(tree, exp.Select) or not isinstance(limit, exp.Limit) or limit.expression is None:
+        return sql, None
+    text = limit.expression.sql()
+    if not text.isdigit():
+        return sql, None
+    n = int(text)
+    ordered = tree.args.get("order") is not None
+    if asks_for_count(question, n) or (ordered and asks_for_one(question)):
+        return sql, None
+    tree.set("limit", None)
+    why = "without ORDER BY it keeps arbitrary rows" if not ordered else "the question does not ask for that many rows"
+    return tree.sql(dialect=dialect), f"removed LIMIT {n}: {why}"
+
+
+def drop_unasked_date_filters(sql: str, dialect: str, question: str) -> tuple[str, str | None]:
+    """Remove WHERE conditions on the current date when the question names no time at all."""
+    if has_time_expression(question) or not _NOW.search(sql):
+        return sql, None
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except SqlglotError:
+        return sql, None
+    removed: list[str] = []
+    for where in list(tree.find_all(exp.Where)):
+        parts = list(where.this.flatten()) if isinstance(where.this, exp.And) else [where.this]
+        keep = [p for p in parts if not _NOW.search(p.sql(dialect=dialect))]
+        if len(keep) == len(parts):
+            continue
+        removed += [p.sql(dialect=dialect) for p in parts if p not in keep]
+        if keep:
+            where.set("this", exp.and_(*keep, copy=False))
+        else:
+            where.pop()
+    if not removed:
+        return sql, None
+    return tree.sql(dialect=dialect), f"removed {' AND '.join(removed)}: the question names no time"
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower().replace("_", " ")) if len(w) >= 3}
+
+
+def filters_from_context(sql: str, dialect: str, tables: list[Table], question: str, context: str) -> list[str]:
+    """Text filters whose value the workflow's notes (or examples) name but the question does not:
+    the notes are context for every question, not a template for this one."""
+    asked = _words(question)
+    noted = _words(context)
+    found = []
+    for table, column, value in literal_filters(sql, dialect, tables):
+        words = _words(value)
+        stems = {w[:5] for w in asked}
+        if words and words & noted and not any(w in asked or w[:5] in stems for w in words):
+            found.append(f"{table}.{column} = '{value}' is not asked for by the question (it comes from the notes); "
+                         "filter only on what the question names")
+    return found

@@ -1,0 +1,192 @@
+"""Deterministic repairs of a drafted query, applied before another model call is spent on it.
+
+The schema check already knows what is wrong with a draft that names a column in the wrong case
+or spelling (``item_type`` for ``ItemType``), reads a column from the wrong table of a join, or
+needs a table nobody joined. A 1.5B model told so tends to repeat the mistake; the agent makes the
+fix itself and says what it changed:
+
+- a double-quoted token that is no identifier in scope is a string literal (SQLite reads
+  ``WHERE city = "Boston"`` that way);
+- a table name is respelled to the one table it nearly matches;
+- a column is respelled to the column in scope it nearly matches;
+- ``alias.column`` moves to the joined table that has the column;
+- a column found only in a table outside the query gets that table joined along a foreign key.
+
+Every repair is conservative: when more than one fix is possible, nothing is changed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from hil.connectors.base import Table
+
+_SPELLING = re.compile(r"[^a-z0-9]")
+
+
+def _key(name: str) -> str:
+    """A name as compared for respelling: case, underscores and spaces ignored."""
+    return _SPELLING.sub("", name.lower())
+
+
+def _nearest(name: str, candidates: list[str], cutoff: float = 0.8) -> str | None:
+    """The one candidate ``name`` is a misspelling of, or None when none or several fit."""
+    same = list(dict.fromkeys(c for c in candidates if _key(c) == _key(name)))
+    if len(same) == 1:
+        return same[0]
+    if same:
+        return None
+    keyed = {_key(c): c for c in candidates}
+    close = difflib.get_close_matches(_key(name), list(keyed), n=2, cutoff=cutoff)
+    if len(close) == 1 or (len(close) == 2 and difflib.SequenceMatcher(None, _key(name), close[0]).ratio()
+                           > difflib.SequenceMatcher(None, _key(name), close[1]).ratio() + 0.1):
+        return keyed[close[0]]
+    return None
+
+
+def _has(table: Table, column: str) -> bool:
+    return any(c.name.lower() == column.lower() for c in table.columns)
+
+
+def _scope(select: exp.Select, by_name: dict[str, Table]) -> dict[str, Table]:
+    """alias (or table name) -> table, for the tables in this SELECT's own FROM and JOINs."""
+    found: dict[str, Table] = {}
+    sources = [select.args.get("from_") or select.args.get("from"), *(select.args.get("joins") or [])]
+    for src in sources:
+        if src is None:
+            continue
+        t = src.this if isinstance(src, (exp.From, exp.Join)) else src
+        if isinstance(t, exp.Table) and t.name.lower() in by_name:
+            found[(t.alias or t.name).lower()] = by_name[t.name.lower()]
+    return found
+
+
+def _all_scope(tree: exp.Expr, by_name: dict[str, Table]) -> dict[str, Table]:
+    found: dict[str, Table] = {}
+    for t in tree.find_all(exp.Table):
+        if t.name.lower() in by_name:
+            found[(t.alias or t.name).lower()] = by_name[t.name.lower()]
+    return found
+
+
+def string_literals(sql: str, dialect: str, tables: list[Table]) -> tuple[str, list[str]]:
+    """SQLite only: ``"Boston"`` that names no column, table or alias in scope becomes ``'Boston'``."""
+    if dialect != "sqlite" or '"' not in sql:
+        return sql, []
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except SqlglotError:
+        return sql, []
+    by_name = {t.name.lower(): t for t in tables}
+    scope = _all_scope(tree, by_name)
+    known = {c.name.lower() for t in scope.values() for c in t.columns}
+    known |= {a.alias.lower() for a in tree.find_all(exp.Alias)} | set(scope)
+    known |= {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    changed: list[str] = []
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if (isinstance(node, exp.Column) and not node.table and isinstance(node.this, exp.Identifier)
+                and node.this.quoted and node.name.lower() not in known):
+            changed.append(node.name)
+            return exp.Literal.string(node.name)
+        return node
+
+    fixed = tree.transform(swap)
+    if not changed:
+        return sql, []
+    return fixed.sql(dialect=dialect), [f'"{v}" read as the text \'{v}\'' for v in changed]
+
+
+def _join_path(have: dict[str, Table], want: Table) -> tuple[str, Table, str, str] | None:
+    """(alias in the query, its table, its column, want's column) joining ``want`` along a foreign key."""
+    options = []
+    for alias, t in have.items():
+        for c in t.columns:
+            if c.references and c.references.split("(")[0].lower() == want.name.lower():
+                options.append((alias, t, c.name, c.references.split("(")[1].rstrip(")")))
+        for c in want.columns:
+            if c.references and c.references.split("(")[0].lower() == t.name.lower():
+                options.append((alias, t, c.references.split("(")[1].rstrip(")"), c.name))
+    return options[0] if len(options) == 1 else None
+
+
+def repair(sql: str, dialect: str, tables: list[Table]) -> tuple[str, list[str]]:
+    """The draft with every fix the schema makes certain applied, and a note per fix."""
+    sql, notes = string_literals(sql, dialect, tables)
+    fixed = len(notes)
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except SqlglotError:
+        return sql, notes
+    by_name = {t.name.lower(): t for t in tables}
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    for t in list(tree.find_all(exp.Table)):
+        if t.name and t.name.lower() not in by_name and t.name.lower() not in ctes and not t.args.get("db"):
+            real = _nearest(t.name, [x.name for x in tables])
+            if real:
+                notes.append(f"table {t.name} -> {real}")
+                t.set("this", exp.to_identifier(real))
+    aliases = {a.alias.lower() for a in tree.find_all(exp.Alias)}
+    everywhere = _all_scope(tree, by_name)
+    for select in list(tree.find_all(exp.Select)):
+        scope = _scope(select, by_name)
+        if not scope:
+            continue
+        for col in [c for c in select.find_all(exp.Column) if c.find_ancestor(exp.Select) is select]:
+            if isinstance(col.this, exp.Star):
+                continue
+            note = _fix_column(select, col, scope, everywhere, aliases, tables)
+            if note:
+                notes.append(note)
+    if len(notes) == fixed:
+        return sql, notes
+    return tree.sql(dialect=dialect), notes
+
+
+def _fix_column(select: exp.Select, col: exp.Column, scope: dict[str, Table], everywhere: dict[str, Table],
+                aliases: set[str], tables: list[Table]) -> str | None:
+    name = col.name
+    if col.table:
+        table = scope.get(col.table.lower())
+        if table is None or _has(table, name):
+            return None
+        owners = [a for a, t in scope.items() if _has(t, name)]
+        if len(owners) == 1:  # read from the wrong table of the join
+            note = f"{col.table}.{name} -> {owners[0]}.{name}"
+            col.set("table", exp.to_identifier(owners[0]))
+            return note
+        real = _nearest(name, [c.name for c in table.columns])
+        if real:
+            col.set("this", exp.to_identifier(real))
+            return f"{name} -> {real}"
+        return None
+    if name.lower() in aliases or any(_has(t, name) for t in everywhere.values()):
+        return None  # resolves here, or in an enclosing query (a correlated subquery)
+    real = _nearest(name, list(dict.fromkeys(c.name for t in scope.values() for c in t.columns)))
+    if real:
+        col.set("this", exp.to_identifier(real))
+        return f"{name} -> {real}"
+    homes = [t for t in tables if _has(t, name) and t not in scope.values()]
+    if len(homes) != 1:
+        return None
+    path = _join_path(scope, homes[0])
+    if path is None:
+        return None
+    alias, have, own_col, their_col = path
+    alias = have.name if alias == have.name.lower() else alias
+    joined = homes[0]
+    for other in select.find_all(exp.Column):  # qualify what the join would make ambiguous
+        if not other.table and other is not col and other.find_ancestor(exp.Select) is select:
+            found = [a for a, t in scope.items() if _has(t, other.name)]
+            if len(found) == 1 and _has(joined, other.name):
+                other.set("table", exp.to_identifier(found[0]))
+    new = joined.name
+    select.join(exp.Table(this=exp.to_identifier(new)), on=exp.EQ(
+        this=exp.column(own_col, table=alias), expression=exp.column(their_col, table=new)), copy=False)
+    col.set("table", exp.to_identifier(new))
+    return f"{name}: joined {new} on {alias}.{own_col} = {new}.{their_col}"

@@ -1,0 +1,71 @@
+"""No filters or limits the question does not ask for: date filters need a time expression in the
+question, a LIMIT needs a number of rows or a single most/least."""
+
+from __future__ import annotations
+
+import pytest
+
+from hil.agents.sql.question_fit import (
+    drop_unasked_date_filters,
+    drop_unasked_limit,
+    filters_from_context,
+    has_time_expression,
+)
+
+
+@pytest.mark.parametrize(("question", "timed"), [
+    ("Which depot had the most brake services in the last 6 months?", True),
+    ("How many trips started in 2024?", True),
+    ("What was spent on maintenance since March?", True),
+    ("average trip distance per vehicle type", False),
+    ("Which drivers work at the Central depot?", False),
+    ("Return the names of shops, ordered by year of opening ascending.", False),
+    ("List the date of birth of each player", False),
+    ("How many oil changes were done in the last month?", True),
+    ("Which vehicles had a brake service in the last 3 months?", True),
+    ("What did each type of maintenance cost in total over the last 90 days?", True),
+    ("How many drivers were hired in the last year?", True),
+    ("trips this week", True),
+])
+def test_time_expressions(question: str, timed: bool) -> None:
+    assert has_time_expression(question) is timed
+
+
+@pytest.mark.parametrize(("question", "sql", "kept"), [
+    ("average trip distance per vehicle type", "SELECT type, avg(km) FROM trips GROUP BY type LIMIT 1", False),
+    ("Sort the company names in descending order of market value.",
+     "SELECT name FROM companies ORDER BY value DESC LIMIT 10", False),
+    ("Which depot has the most brake services?",
+     "SELECT depot, count(*) AS n FROM services GROUP BY depot ORDER BY n DESC LIMIT 1", True),
+    ("Show the 5 longest trips", "SELECT id FROM trips ORDER BY km DESC LIMIT 5", True),
+    ("Show the three longest trips", "SELECT id FROM trips ORDER BY km DESC LIMIT 3", True),
+    ("Which states border Iowa?", "SELECT state FROM border WHERE border = 'iowa' LIMIT 1", False),
+])
+def test_a_limit_stays_only_when_the_question_asks_for_it(question: str, sql: str, kept: bool) -> None:
+    out, note = drop_unasked_limit(sql, "sqlite", question)
+    assert ("LIMIT" in out) is kept and (note is None) is kept
+
+
+def test_a_date_filter_without_a_time_in_the_question_is_removed() -> None:
+    sql = "SELECT type, avg(km) FROM trips WHERE started <= date('now') AND km > 0 GROUP BY type"
+    out, note = drop_unasked_date_filters(sql, "sqlite", "average trip distance per vehicle type")
+    assert out == "SELECT type, AVG(km) FROM trips WHERE km > 0 GROUP BY type"
+    assert note is not None and "date('now')" in note.lower()
+    only = "SELECT count(*) FROM trips WHERE started <= CURRENT_DATE"
+    assert drop_unasked_date_filters(only, "sqlite", "how many trips are there")[0] == "SELECT COUNT(*) FROM trips"
+    asked = "SELECT count(*) FROM trips WHERE started >= date('now', '-30 days')"
+    assert drop_unasked_date_filters(asked, "sqlite", "how many trips in the last 30 days") == (asked, None)
+
+
+def test_a_filter_from_the_notes_that_the_question_does_not_name_is_flagged() -> None:
+    from hil.connectors.base import Column, Table
+
+    tables = [Table("dtc_codes", [Column("code", "VARCHAR"), Column("system", "VARCHAR")]),
+              Table("maintenance_events", [Column("event_type", "VARCHAR"), Column("code", "VARCHAR")])]
+    notes = "Overheating-related faults are those with d.system = 'cooling'."
+    sql = ("SELECT count(*) FROM maintenance_events m JOIN dtc_codes d ON d.code = m.code "
+           "WHERE d.system = 'cooling' AND m.event_type = 'brake_service'")
+    found = filters_from_context(sql, "duckdb", tables, "How many brake services were there?", notes)
+    assert len(found) == 1 and "dtc_codes.system = 'cooling'" in found[0]
+    assert filters_from_context(sql, "duckdb", tables, "How many brake services for cooling faults?", notes) == []
+    assert filters_from_context(sql, "duckdb", tables, "How many brake services were there?", "") == []

@@ -1,0 +1,104 @@
+"""The agent repairs what the schema makes certain before it spends another model call: spelling
+and case of identifiers, a column read from the wrong table of a join, a table nobody joined, and
+SQLite's double-quoted text literals."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from hil.agents.sql.repair import repair, string_literals
+from hil.agents.sql.schema_check import schema_problems
+from hil.connectors.base import Column, Table
+
+ITEMS = Table("Items", [Column("ItemId", "INTEGER", primary_key=True), Column("ItemType", "TEXT"),
+                        Column("Price", "REAL")])
+ORDERS = Table("Orders", [Column("OrderId", "INTEGER", primary_key=True),
+                          Column("ItemId", "INTEGER", references="Items(ItemId)"), Column("placed_on", "TEXT"),
+                          Column("city", "TEXT")])
+TABLES = [ITEMS, ORDERS]
+ROWS = ("CREATE TABLE Items (ItemId INTEGER PRIMARY KEY, ItemType TEXT, Price REAL);"
+        "CREATE TABLE Orders (OrderId INTEGER PRIMARY KEY, ItemId INTEGER REFERENCES Items(ItemId), placed_on TEXT, "
+        "city TEXT);"
+        "INSERT INTO Items VALUES (1, 'pen', 2.5), (2, 'ink', 4.0);"
+        "INSERT INTO Orders VALUES (10, 1, '2024-01-02', 'Boston'), (11, 2, '2024-02-03', 'Austin');")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(tmp_path / "shop.sqlite")
+    conn.executescript(ROWS)
+    return conn
+
+
+def fixed(sql: str) -> tuple[str, list[str]]:
+    out, notes = repair(sql, "sqlite", TABLES)
+    assert schema_problems(out, "sqlite", TABLES) == [], out
+    return out, notes
+
+
+def test_identifier_spelling_goes_to_the_nearest_column_in_scope(db: sqlite3.Connection) -> None:
+    sql = "SELECT item_type, avg(price) FROM Items GROUP BY item_type"
+    assert schema_problems(sql, "sqlite", TABLES)  # the check rejects it ...
+    out, notes = fixed(sql)  # ... and the repair makes it run
+    assert notes == ["item_type -> ItemType", "item_type -> ItemType"]
+    assert sorted(db.execute(out).fetchall()) == [("ink", 4.0), ("pen", 2.5)]
+
+
+def test_a_misspelt_table_is_respelt() -> None:
+    out, notes = fixed("SELECT count(*) FROM order")
+    assert "Orders" in out and notes == ["table order -> Orders"]
+
+
+def test_a_column_read_from_the_wrong_table_of_a_join_moves_to_the_one_that_has_it(db: sqlite3.Connection) -> None:
+    out, notes = fixed("SELECT o.ItemType FROM Orders AS o JOIN Items AS i ON o.ItemId = i.ItemId WHERE o.city = 'Boston'")
+    assert notes == ["o.ItemType -> i.ItemType"]
+    assert db.execute(out).fetchall() == [("pen",)]
+
+
+def test_a_missing_join_is_added_along_the_foreign_key(db: sqlite3.Connection) -> None:
+    out, notes = fixed("SELECT OrderId FROM Orders WHERE ItemType = 'ink'")
+    assert notes == ["ItemType: joined Items on Orders.ItemId = Items.ItemId"]
+    assert db.execute(out).fetchall() == [(11,)]
+
+
+def test_nothing_is_guessed_when_the_fix_is_not_certain() -> None:
+    sql = "SELECT colour FROM Items"  # nothing like it anywhere
+    assert repair(sql, "sqlite", TABLES) == (sql, [])
+    ok = "SELECT ItemType FROM Items WHERE Price > (SELECT avg(Price) FROM Items)"
+    assert repair(ok, "sqlite", TABLES) == (ok, [])
+
+
+def test_double_quoted_text_is_a_literal_on_sqlite_unless_it_names_a_column(db: sqlite3.Connection) -> None:
+    sql = 'SELECT "OrderId" FROM Orders WHERE city = "Boston"'
+    assert schema_problems(sql, "sqlite", TABLES) == []  # not "no column Boston"
+    out, notes = string_literals(sql, "sqlite", TABLES)
+    assert "'Boston'" in out and '"OrderId"' in out and notes == ['"Boston" read as the text \'Boston\'']
+    assert db.execute(out).fetchall() == [(10,)]
+    assert string_literals(sql, "postgres", TABLES) == (sql, [])  # only SQLite reads them so
+
+
+def test_a_join_qualifies_the_columns_it_would_make_ambiguous(db: sqlite3.Connection) -> None:
+    out, _ = fixed("SELECT ItemId FROM Orders WHERE ItemType = 'pen'")
+    assert "Orders.ItemId" in out and db.execute(out).fetchall() == [(1,)]
+
+
+def test_the_best_rejected_draft_that_runs_is_kept_rather_than_nothing(tmp_path: Path) -> None:
+    from hil.agents.sql.agent import best_candidate
+    from hil.connectors import connect
+    from hil.workflows import SqlConnection
+
+    path = tmp_path / "shop.sqlite"
+    sqlite3.connect(path).executescript(ROWS)
+    conn = connect(SqlConnection(name="shop", engine="sqlite", path=str(path)))
+    try:
+        fails = {"sql": "SELECT colour FROM Items", "problems": 1}
+        runs = {"sql": "SELECT ItemType FROM Items", "problems": 2}
+        template = {"sql": "SELECT ItemType FROM Items WHERE ItemType = '<item_type>'", "problems": 1,
+                    "placeholder": True}
+        assert best_candidate(conn, [fails, template, runs]) is runs
+        assert best_candidate(conn, [fails, template]) is None
+    finally:
+        conn.close()
