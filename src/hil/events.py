@@ -107,20 +107,25 @@ PAYLOADS: dict[str, EventDoc] = {
     EventType.STEP_RETRIED: EventDoc("A step tries again: its draft failed to run, or a check found a problem.", {
         "reason": "execution_error, invalid_sql, ungrounded_answer, ...", "error": "What failed.",
         "draft_id": "The draft that failed.", "sql": "The SQL that failed.", "attempt": "Which try comes next.",
-        "problems": "What the answer check found.", "unverified_identifiers": "Ids not found in the evidence."}),
+        "problems": "What the answer check found.", "unverified_identifiers": "Ids not found in the evidence.",
+        "repaired": "The SQL after a deterministic repair (reason repaired).",
+        "fixes": "The repairs applied: identifier spelling, a column moved to its table, a join added."}),
     EventType.LLM_DELTA: EventDoc("Reserved for streamed model output of agents other than the Responder; the "
                                   "built-in agents do not emit it.", {"text": "The new text."}),
     EventType.SQL_DRAFTED: EventDoc("The SQL agent proposed a statement.", {
         **_DRAFT, "dialect": "SQL dialect.", "feedback": "What the draft was told to fix, if anything.",
         "examples": "Approved examples it was based on.", "adjustments": "Value alignments and other fixes "
-        "applied to the model's SQL.", "consensus": "How candidates agreed (unattended reads)."}),
+        "applied to the model's SQL.", "consensus": "How candidates agreed (unattended reads).",
+        "unresolved": "When no try fitted the schema: what is wrong with this best draft and the repair proposed, "
+        "for the approver to edit."}),
     EventType.SQL_CANDIDATES: EventDoc("Several candidate queries and the result most of them agreed on.", {
         "chosen": "Which candidate was chosen.", "agreeing": "How many agreed.",
         "candidates": "Each candidate's source, SQL and row count."}),
     EventType.SQL_EXECUTED: EventDoc("A read ran.", {
         "sql": "What ran.", "connection": "Where.", "columns": "Result columns.", "row_count": "Rows returned.",
         "sample_rows": "The first rows (personal data redacted by policy).", "truncated": "More rows existed.",
-        "elapsed_ms": "How long it took."}),
+        "elapsed_ms": "How long it took.", "pii": "Personal data found and what the policy did with it, by "
+        "column and kind (never the values)."}),
     EventType.SQL_ROWS_BEHIND_AGGREGATE: EventDoc("Sample rows behind each group of an aggregate.", {
         "sql": "The aggregate query.", "groups": "Per group: its key and sample rows."}),
     EventType.SQL_WRITE_EXECUTED: EventDoc("An approved write ran.", {
