@@ -13,6 +13,7 @@ from pathlib import Path
 import cantools
 import duckdb
 import pytest
+from fastapi.testclient import TestClient
 from hil_anomaly_scorer import features_sql, score_rows
 from hil_can_decoder.agent import load_dbc
 
@@ -20,6 +21,7 @@ from hil.demo.signals import DBC_FILE, LAYOUT, encode, generate_signals, seeded_
 from hil.demo.workspace import _prepare_signals
 from hil.engine.worker import Worker
 from hil.errors import ConfigError
+from hil.server.app import create_app
 from hil.services import Store
 from hil.services.agents import catalogue
 from hil.services.runs import RunService
@@ -70,13 +72,17 @@ def run_plan(store: Store, workflow: Path, question: str) -> tuple[RunService, s
     return service, run_id
 
 
-def test_both_examples_are_listed_as_plugins_with_their_packages() -> None:
+def test_both_examples_are_listed_as_plugins_with_their_packages(sqlite_store: Store) -> None:
     found = {a["name"]: a for a in catalogue()}
     assert (found["can_decoder"]["source"], found["can_decoder"]["package"]) == ("plug-in", "hil-can-decoder 0.1.0")
     assert found["can_decoder"]["needs"] == [{"what": "raw CAN frames", "columns": ["vehicle_id", "can_id", "data"]}]
     assert "dbc" in found["can_decoder"]["settings"]["required"]
     assert (found["anomaly_scorer"]["source"], found["anomaly_scorer"]["package"]) == ("plug-in",
                                                                                       "hil-anomaly-scorer 0.1.0")
+    with TestClient(create_app(sqlite_store, workers=1, model="scripted:test")) as client:
+        served = {a["name"]: a for a in client.get("/api/v1/agents").json()["agents"]}
+    assert served["can_decoder"]["package"] == "hil-can-decoder 0.1.0"
+    assert served["anomaly_scorer"]["source"] == "plug-in"
     listed = hil("agents", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     sources = {a["name"]: (a["source"], a["package"]) for a in json.loads(listed.stdout)}
