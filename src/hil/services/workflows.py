@@ -46,6 +46,23 @@ def step_errors(steps: Any, settings: Any = None) -> list[dict[str, Any]]:
     return errors
 
 
+def _is_path(annotation: Any) -> bool:
+    return annotation is Path or Path in getattr(annotation, "__args__", ())
+
+
+def plugin_files(wf: Workflow) -> list[tuple[str, str]]:
+    """Files named in plug-in settings (the fields a plug-in's settings model types as ``Path``),
+    as (field path, file path): resolved like the workflow's own paths and kept under the data directories."""
+    known = registry.step_agent_names()
+    found = []
+    for name, values in wf.agents.items():
+        model = registry.agent_class(name).settings_model if name in known else None
+        for key, info in (model.model_fields.items() if model else ()):
+            if _is_path(info.annotation) and isinstance(values.get(key), str | Path):
+                found.append((f"agents.{name}.{key}", str(values[key])))
+    return found
+
+
 def public(wf: StoredWorkflow) -> dict[str, Any]:
     """A stored workflow as clients see it: connection passwords redacted."""
     definition = wf.definition.model_dump(mode="json")
@@ -90,7 +107,12 @@ class WorkflowService(TenantScoped):
     def load_file(path: str | Path) -> Workflow:
         """A workflow file (YAML or JSON), paths made absolute, steps checked against the registry."""
         data, base = read_workflow_file(path)
-        return resolve_paths(WorkflowService.validate(data, str(path)), base)
+        wf = resolve_paths(WorkflowService.validate(data, str(path)), base)
+        for loc, value in plugin_files(wf):
+            _, name, key = loc.split(".")
+            file = Path(value).expanduser()
+            wf.agents[name][key] = str(file if file.is_absolute() else (base / file).resolve())
+        return wf
 
     # -- storing --
     def apply(self, wf: Workflow) -> tuple[StoredWorkflow, bool]:
@@ -101,7 +123,7 @@ class WorkflowService(TenantScoped):
             check_model(wf.model.model)
         dbhosts.check(wf.dsns(), self.restricted)
         if self.restricted:
-            datadirs.check(wf.files(), AuthRepo(self.store).tenant_name(self.owner))
+            datadirs.check(wf.files() + plugin_files(wf), AuthRepo(self.store).tenant_name(self.owner))
         stored, changed = self._repo.apply(wf)
         if changed:
             AuditRepo(self.store, self.owner).record(self.actor, "workflow.apply", f"workflow {stored.name}", {
