@@ -160,6 +160,11 @@ describe('workflows, knowledge, home and roles', () => {
     await path.fill(server.db);
     await page.getByRole('button', { name: 'Test connection' }).first().click();
     await outcome.getByText('Works: 1 tables').waitFor();
+    // the step picker offers every step agent the server has: MCP tools and the installed plug-ins
+    await page.getByRole('checkbox', { name: /^tools\b/ }).waitFor();
+    for (const plugin of ['can_decoder', 'anomaly_scorer']) {
+      expect(await page.getByRole('checkbox', { name: new RegExp(`^${plugin} \\(plug-in\\)`) }).count()).toBe(1);
+    }
   });
 
   it('saves a new version and shows the line diff between any two versions', async () => {

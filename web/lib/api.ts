@@ -631,8 +631,20 @@ export function questionsOf(def: WorkflowDefinition): string[] {
   return Array.isArray(q) ? q.filter((x): x is string => typeof x === 'string' && x.trim() !== '') : [];
 }
 
+/** An agent a workflow step may name: built-in or an installed plug-in (GET /agents). */
+export interface AgentInfo {
+  name: string;
+  role: string | null;
+  description?: string;
+  source: 'built-in' | 'plug-in' | 'registered' | 'broken';
+  package?: string | null;
+  needs?: { what: string; columns: string[] }[];
+  error?: string;
+}
+
 export const apiMore = {
   me: () => request<Me>('GET', '/me'),
+  agents: () => request<{ agents: AgentInfo[] }>('GET', '/agents'),
   workflowVersions: (id: string) => request<WorkflowVersionInfo[]>('GET', `/workflows/${enc(id)}/versions`),
   workflowAt: (id: string, version: number) => request<Workflow>('GET', `/workflows/${enc(id)}${query({ version })}`),
   /** Tests a connection that is not saved; a path or host the caller may not use is an ApiError naming the field. */

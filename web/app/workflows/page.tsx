@@ -8,7 +8,7 @@ import { ErrorBox, Loading, when } from '@/components/ui';
 import { ArchiveWorkflow } from '@/components/workflows/ArchiveWorkflow';
 import { ConnectionCheck, TestOutcome, type TestState } from '@/components/workflows/ConnectionCheck';
 import { Versions } from '@/components/workflows/Versions';
-import { api, ApiError, errorText, questionsOf, type Collection, type Connection, type FieldError, type SqlConnection, type Workflow, type WorkflowDefinition } from '@/lib/api';
+import { api, apiMore, ApiError, errorText, questionsOf, type AgentInfo, type Collection, type Connection, type FieldError, type SqlConnection, type Workflow, type WorkflowDefinition } from '@/lib/api';
 
 interface Form {
   name: string;
@@ -24,6 +24,8 @@ interface Form {
   readOnly: boolean;
   stepSql: boolean;
   stepRag: boolean;
+  /** other step agents: MCP tools, installed plug-ins */
+  extraSteps: string[];
   approvePlan: boolean;
   approveSql: boolean;
   model: string;
@@ -44,6 +46,7 @@ const EMPTY: Form = {
   readOnly: true,
   stepSql: true,
   stepRag: true,
+  extraSteps: [],
   approvePlan: true,
   approveSql: true,
   model: '',
@@ -68,6 +71,7 @@ function formOf(w: Workflow): Form {
     readOnly: c?.read_only ?? true,
     stepSql: steps.includes('sql'),
     stepRag: steps.includes('rag'),
+    extraSteps: steps.filter((s) => s !== 'sql' && s !== 'rag'),
     approvePlan: d.approval?.plan ?? true,
     approveSql: d.approval?.sql_read ?? true,
     model: d.model?.model ?? '',
@@ -99,7 +103,7 @@ function definitionOf(f: Form, base?: WorkflowDefinition): WorkflowDefinition {
           },
         ]
       : [],
-    steps: [...(f.stepSql ? ['sql'] : []), ...(f.stepRag ? ['rag'] : [])],
+    steps: [...(f.stepSql ? ['sql'] : []), ...(f.stepRag ? ['rag'] : []), ...f.extraSteps],
     approval: { ...(base?.approval ?? {}), plan: f.approvePlan, sql_read: f.approveSql },
     model: { ...(base?.model ?? {}), model: f.model.trim() || null },
     questions: f.questions
@@ -131,6 +135,12 @@ function WorkflowForm({ editing, collections, onSaved, onCancel }: { editing: Wo
   const [fieldErrors, setFieldErrors] = useState<FieldError[]>([]);
   const [probeErrors, setProbeErrors] = useState<FieldError[]>([]);
   const summary = useRef<HTMLDivElement>(null);
+  const [agents, setAgents] = useState<AgentInfo[]>([]);
+  useEffect(() => {
+    apiMore.agents().then((r) => setAgents(r.agents.filter((a) => a.role === 'step' && a.name !== 'sql' && a.name !== 'rag')), () => setAgents([]));
+  }, []);
+  const toggleStep = (name: string, on: boolean) =>
+    setF((prev) => ({ ...prev, extraSteps: on ? [...prev.extraSteps.filter((s) => s !== name), name] : prev.extraSteps.filter((s) => s !== name) }));
   const { byField, other } = groupErrors([...fieldErrors, ...probeErrors.map((e) => ({ ...e, loc: `connections[0].${String(e.loc).replace(/^body\.?/, '')}` }))], fieldOf);
   const set = <K extends keyof Form>(k: K, v: Form[K]) => setF((prev) => ({ ...prev, [k]: v }));
 
@@ -249,6 +259,13 @@ function WorkflowForm({ editing, collections, onSaved, onCancel }: { editing: Wo
           <label className="check">
             <input type="checkbox" checked={f.stepRag} onChange={(e) => set('stepRag', e.target.checked)} /> RAG (read the documents)
           </label>
+          {agents.map((a) => (
+            <label className="check" key={a.name} title={a.description ?? ''}>
+              <input type="checkbox" checked={f.extraSteps.includes(a.name)} onChange={(e) => toggleStep(a.name, e.target.checked)} /> {a.name}
+              {a.source === 'plug-in' ? ' (plug-in)' : ''}
+              <span className="muted small"> {a.description}</span>
+            </label>
+          ))}
           {byField.steps ? (
             <p className="field-error" id="wf-steps-error">
               {byField.steps.join('; ')}
