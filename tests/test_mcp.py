@@ -40,12 +40,12 @@ def tickets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def start_http(folder: Path) -> tuple[str, subprocess.Popen[bytes]]:
+    """The test server on Streamable HTTP, in its own process, once it accepts connections."""
     port = free_port()
-    tickets = tmp_path_factory.mktemp("http") / "tickets.jsonl"
     proc = subprocess.Popen([sys.executable, SERVER, "streamable-http", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env={"TICKETS_FILE": str(tickets), "PATH": "/usr/bin:/bin"})
+                            stderr=subprocess.DEVNULL,
+                            env={"TICKETS_FILE": str(folder / "tickets.jsonl"), "PATH": "/usr/bin:/bin"})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -53,7 +53,13 @@ def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             break
         except OSError:
             time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}/mcp"
+    return f"http://127.0.0.1:{port}/mcp", proc
+
+
+@pytest.fixture(scope="module")
+def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, proc = start_http(tmp_path_factory.mktemp("http"))
+    yield url
     proc.terminate()
     proc.wait(10)
 
@@ -90,8 +96,17 @@ def test_tools_are_listed_over_stdio_and_http_and_the_workflow_may_reclassify(ti
     assert status.input_schema["required"] == ["vehicle_id"] and status.server == "remote"
 
 
-def test_a_reading_tool_runs_without_approval(sqlite_store: Store, script: Script, tickets: Path) -> None:
-    service, _, run_id = _run(sqlite_store, script, stdio_server(),
+@pytest.fixture(params=["stdio", "http"])
+def fleet_server(request: pytest.FixtureRequest, tickets: Path) -> dict[str, Any]:
+    """The test server as a workflow names it, over each transport."""
+    if request.param == "stdio":
+        return stdio_server()
+    return {"name": "fleet", "url": request.getfixturevalue("http_server"), "timeout_seconds": 20}
+
+
+def test_a_reading_tool_runs_without_approval(sqlite_store: Store, script: Script, fleet_server: dict[str, Any]
+                                               ) -> None:
+    service, _, run_id = _run(sqlite_store, script, fleet_server,
                               {"tool": "fleet/vehicle_status", "arguments": {"vehicle_id": "VH-0042"}})
     assert service.get(run_id).status == "succeeded"
     [decided] = [p for p in _payloads(service, run_id, EventType.POLICY_DECIDED) if p["action"].startswith("tool:")]
@@ -108,9 +123,8 @@ def test_a_reading_tool_runs_without_approval(sqlite_store: Store, script: Scrip
 
 
 def test_an_acting_tool_waits_and_the_edited_arguments_are_what_runs(sqlite_store: Store, script: Script,
-                                                                     http_server: str, tickets: Path) -> None:
-    server = {"name": "fleet", "url": http_server, "timeout_seconds": 20}
-    service, worker, run_id = _run(sqlite_store, script, server, {
+                                                                     fleet_server: dict[str, Any]) -> None:
+    service, worker, run_id = _run(sqlite_store, script, fleet_server, {
         "tool": "fleet/open_ticket", "arguments": {"vehicle_id": "VH-0042", "summary": "brakes"}})
     [approval] = service.pending_approvals(run_id)
     assert approval.kind == "tool_call" and approval.content["arguments"]["summary"] == "brakes"
@@ -131,16 +145,25 @@ def test_an_acting_tool_waits_and_the_edited_arguments_are_what_runs(sqlite_stor
     assert "brakes squeal below 20 km/h" in result["text"]
 
 
-def test_a_server_that_dies_mid_call_fails_the_step_clearly(sqlite_store: Store, script: Script,
-                                                            tickets: Path) -> None:
-    service, _, run_id = _run(sqlite_store, script, stdio_server(read_only=["crash"], timeout_seconds=3),
-                              {"tool": "fleet/crash", "arguments": {"seconds": 0.2}})
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+def test_a_server_that_dies_mid_call_fails_the_step_clearly(sqlite_store: Store, script: Script, tickets: Path,
+                                                            tmp_path: Path, transport: str) -> None:
+    if transport == "stdio":
+        server = stdio_server(read_only=["crash"], timeout_seconds=3)
+    else:  # a server of its own: this one dies
+        url, proc = start_http(tmp_path)
+        server = {"name": "fleet", "url": url, "read_only": ["crash"], "timeout_seconds": 3}
+    service, _, run_id = _run(sqlite_store, script, server, {"tool": "fleet/crash", "arguments": {"seconds": 0.2}})
+    if transport == "http":
+        assert proc.wait(10) == 3  # it really died in the middle of the call
     run = service.get(run_id)
     assert run.status == "failed"
     [failed] = _payloads(service, run_id, EventType.RUN_FAILED)
     assert failed["code"] == "tool_failed"
     assert "MCP server 'fleet'" in failed["error"] and "calling crash" in failed["error"]
-    assert "closed the connection in the middle of it" in failed["error"]
+    cause = ("closed the connection in the middle of it" if transport == "stdio" else
+             "could not be reached or closed the connection")
+    assert cause in failed["error"], failed["error"]
 
 
 def test_a_policy_gate_makes_a_reading_tool_wait(sqlite_store: Store, script: Script, tickets: Path) -> None:
