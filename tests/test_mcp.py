@@ -216,3 +216,33 @@ def test_tools_over_the_api(store: Store, script: Script, tickets: Path) -> None
         assert {(t["name"], t["read_only"]) for t in listed.json()["tools"]} == {
             ("vehicle_status", True), ("open_ticket", False), ("crash", False)}
         assert client.get("/api/v1/workflows/nope/tools").status_code == 404
+
+
+def test_over_the_api_with_auth_only_allowed_programs_and_hosts(sqlite_store: Store, script: Script, tickets: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stdio MCP server runs a program on the server: a tenant's admin may name only the listed
+    ones; an HTTP server's host must be listed when HIL_MCP_HOSTS is set."""
+    from fastapi.testclient import TestClient
+
+    from hil.server.app import create_app
+    from tests.test_api_auth import make_tenant
+
+    body = {"name": "ops", "steps": ["tools"], "mcp": [stdio_server()]}
+    with TestClient(create_app(sqlite_store, workers=0, auth=True)) as client:
+        admin = {"Authorization": f"Bearer {make_tenant(sqlite_store, 'acme').keys['admin']}"}
+        refused = client.post("/api/v1/workflows", json=body, headers=admin)
+        assert refused.status_code == 422
+        [error] = refused.json()["error"]["details"]["errors"]
+        assert error["loc"] == "mcp[0].command" and "HIL_MCP_COMMANDS" in error["msg"]
+        monkeypatch.setenv("HIL_MCP_COMMANDS", Path(sys.executable).name)
+        assert client.post("/api/v1/workflows", json=body, headers=admin).status_code == 201
+        tools = client.get("/api/v1/workflows/ops/tools", headers=admin)
+        assert tools.status_code == 200 and len(tools.json()["tools"]) == 3
+        monkeypatch.setenv("HIL_MCP_COMMANDS", "")  # withdrawn: the stored workflow may no longer start it
+        assert client.get("/api/v1/workflows/ops/tools", headers=admin).status_code == 422
+        monkeypatch.setenv("HIL_MCP_HOSTS", "tools.internal,10.0.0.0/8")
+        remote = {"name": "remote", "steps": ["tools"], "mcp": [{"name": "m", "url": "http://169.254.169.254/mcp"}]}
+        refused = client.post("/api/v1/workflows", json=remote, headers=admin)
+        assert refused.status_code == 422 and "HIL_MCP_HOSTS" in refused.json()["error"]["message"]
+        remote["mcp"][0]["url"] = "http://10.1.2.3:8000/mcp"
+        assert client.post("/api/v1/workflows", json=remote, headers=admin).status_code == 201

@@ -57,6 +57,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Empty means {home}/data/{tenant}."),
     Setting("HIL_DB_HOSTS", "", "Database hosts (names, IP addresses, CIDR networks; `unix` for sockets) a PostgreSQL "
             "connection may reach; empty allows any TCP host. With authentication on, Unix sockets need `unix`."),
+    Setting("HIL_MCP_COMMANDS", "", "Programs (names or absolute paths, comma-separated) a stdio MCP server may run "
+            "when its workflow came from an API caller (authentication on); empty: none. The CLI may name any."),
+    Setting("HIL_MCP_HOSTS", "", "Hosts (names, IP addresses, CIDR networks) an MCP server URL may reach; empty "
+            "allows any."),
     Setting("HIL_ALLOWED_MODELS", "", "Model providers a workflow may name (comma-separated: local, openai, ollama, "
             "anthropic); empty means local plus the API providers configured here (a key or base URL is set)."),
     Setting("HIL_TEST_MODE", "", "Set to 1 only in tests: lets workflows name the scripted: test models."),

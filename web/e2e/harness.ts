@@ -49,6 +49,8 @@ export interface Server {
   dataDir: string;
   db: string;
   scriptPath: string;
+  /** the python that serves, and the tests' MCP server it may start (HIL_MCP_COMMANDS) */
+  python: string;
   keys: { admin: string; viewer: string };
   log: () => string;
   stop: () => Promise<void>;
@@ -69,6 +71,7 @@ export async function startServer({ auth = true }: { auth?: boolean } = {}): Pro
     HIL_EMBEDDER: 'none',
     HIL_WEB_DIR: join(WEB, 'out'),
     HIL_LOG_LEVEL: 'WARNING',
+    HIL_MCP_COMMANDS: py,
     PYTHONPATH: [join(REPO, 'src'), process.env.PYTHONPATH].filter(Boolean).join(':'),
   };
   delete env.HIL_DATABASE_URL;
@@ -116,6 +119,7 @@ c.commit()`,
     dataDir,
     db,
     scriptPath,
+    python: py,
     keys: { admin, viewer },
     log: () => output,
     stop: async () => {

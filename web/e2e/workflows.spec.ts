@@ -396,6 +396,32 @@ describe('workflows, knowledge, home and roles', () => {
     expect(low).toEqual([]);
   });
 
+  it('adds an MCP server to a workflow and lists the tools it offers, each reading or acting', async () => {
+    await nav(page, 'Workflows').click();
+    await page.getByRole('button', { name: 'Edit fleet' }).click();
+    await page.getByRole('button', { name: 'Add MCP server' }).click();
+    const row = page.getByRole('group', { name: 'MCP server 1' });
+    await row.getByLabel('Name', { exact: true }).fill('fleet-tools');
+    await row.getByLabel('Command', { exact: true }).fill(`${server.python} ${join(REPO, 'tests', 'mcp_fleet_server.py')}`);
+    await row.getByLabel(/^Environment/).fill('TICKETS_FILE=oops');
+    expected.add(422);
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page.getByText(/TICKETS_FILE must be a reference/).first().waitFor();
+    expected.delete(422);
+    await row.getByLabel(/^Environment/).fill('TICKETS_FILE=env://HIL_HOME');
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page.getByRole('button', { name: 'Edit fleet' }).click();
+    await page.getByRole('button', { name: 'List the saved servers’ tools' }).click();
+    const tools = page.getByRole('list', { name: 'Tools' });
+    await tools.getByText('fleet-tools/open_ticket').waitFor({ timeout: 30_000 });
+    expect(await tools.textContent()).toContain('fleet-tools/vehicle_status — reads');
+    expect(await tools.textContent()).toContain('fleet-tools/open_ticket — acts: waits for approval');
+    await shot(page, '30-mcp-tools');
+    await page.getByRole('button', { name: /^Remove server fleet-tools$/ }).click();
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page.getByRole('button', { name: 'Edit fleet' }).waitFor();
+  });
+
   it('has no console errors', () => {
     expect(problems).toEqual([]);
   });

@@ -642,9 +642,30 @@ export interface AgentInfo {
   error?: string;
 }
 
+/** An MCP server as a workflow names it. */
+export interface McpServerDef {
+  name: string;
+  command?: string[] | null;
+  url?: string | null;
+  env?: Record<string, string>;
+  headers?: Record<string, string>;
+  [k: string]: unknown;
+}
+
+/** A tool a workflow's MCP servers offer it (GET /workflows/{id}/tools). */
+export interface ToolInfo {
+  server: string;
+  name: string;
+  description: string;
+  input_schema: Record<string, unknown>;
+  read_only: boolean;
+}
+
 export const apiMore = {
   me: () => request<Me>('GET', '/me'),
   agents: () => request<{ agents: AgentInfo[] }>('GET', '/agents'),
+  workflowTools: (id: string, refresh = false) =>
+    request<{ tools: ToolInfo[] }>('GET', `/workflows/${enc(id)}/tools${refresh ? '?refresh=true' : ''}`),
   workflowVersions: (id: string) => request<WorkflowVersionInfo[]>('GET', `/workflows/${enc(id)}/versions`),
   workflowAt: (id: string, version: number) => request<Workflow>('GET', `/workflows/${enc(id)}${query({ version })}`),
   /** Tests a connection that is not saved; a path or host the caller may not use is an ApiError naming the field. */

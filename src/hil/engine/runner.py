@@ -26,6 +26,7 @@ from hil.events import EventType
 from hil.hashing import content_hash
 from hil.knowledge.retrieval import Retriever
 from hil.models.llm import LLM
+from hil.policy import mcp_access
 from hil.policy.document import InForce
 from hil.store.audit_repo import AuditRepo
 from hil.store.auth_repo import AuthRepo
@@ -111,6 +112,7 @@ class StepRunner:
             definition = definition.model_copy(update={"row_limit": policy.row_limit})  # capped by the tenant
             self._policies[run_id] = replace(policy, workflow=definition)
             dbhosts.check(definition.dsns(), self.restricted)
+            mcp_access.check(definition, self.restricted)  # the settings may have changed since it was stored
             if self.restricted:  # checked again where the files are opened: a symlink may have moved
                 datadirs.check(definition.files(), AuthRepo(self.store).tenant_name(run.tenant_id))
             history = self._thread_history(run)

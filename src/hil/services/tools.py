@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from hil.connectors.mcp import ToolInfo, list_tools
 from hil.errors import Conflict, NotFound
+from hil.policy import mcp_access
 from hil.services.workflows import WorkflowService
 from hil.store.db import Store
 from hil.store.scoped import TenantScoped
@@ -24,10 +25,13 @@ class ToolService(TenantScoped):
     def __init__(self, store: Store, tenant: str, *, actor: str = "local", restricted: bool = False):
         super().__init__(store, tenant)
         self.actor = actor
+        self.restricted = restricted
         self.workflows = WorkflowService(store, tenant, restricted=restricted, actor=actor)
 
     def _servers(self, workflow: str, server: str | None) -> list[McpServer]:
-        definition = SecretRepo(self.store, self.owner).resolved(self.workflows.get(workflow).definition, self.actor)
+        stored = self.workflows.get(workflow).definition
+        mcp_access.check(stored, self.restricted)  # the server's settings may have changed since it was stored
+        definition = SecretRepo(self.store, self.owner).resolved(stored, self.actor)
         if server is not None:
             return [definition.mcp_server(server)]
         if not definition.mcp:

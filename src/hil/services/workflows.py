@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from hil import datadirs, dbhosts, secrets
 from hil.agents import registry
 from hil.errors import ConfigError, Conflict, NotFound
+from hil.policy import mcp_access
 from hil.policy.models import check_model
 from hil.store.audit_repo import AuditRepo
 from hil.store.auth_repo import AuthRepo
@@ -122,6 +123,7 @@ class WorkflowService(TenantScoped):
         if self.check_models:
             check_model(wf.model.model)
         dbhosts.check(wf.dsns(), self.restricted)
+        mcp_access.check(wf, self.restricted)
         if self.restricted:
             datadirs.check(wf.files() + plugin_files(wf), AuthRepo(self.store).tenant_name(self.owner))
         stored, changed = self._repo.apply(wf)

@@ -8,7 +8,8 @@ import { ErrorBox, Loading, when } from '@/components/ui';
 import { ArchiveWorkflow } from '@/components/workflows/ArchiveWorkflow';
 import { ConnectionCheck, TestOutcome, type TestState } from '@/components/workflows/ConnectionCheck';
 import { Versions } from '@/components/workflows/Versions';
-import { api, apiMore, ApiError, errorText, questionsOf, type AgentInfo, type Collection, type Connection, type FieldError, type SqlConnection, type Workflow, type WorkflowDefinition } from '@/lib/api';
+import { McpServers, rowsOf, serversOf, type McpRow } from '@/components/workflows/McpServers';
+import { api, apiMore, ApiError, errorText, questionsOf, type AgentInfo, type Collection, type Connection, type FieldError, type McpServerDef, type SqlConnection, type Workflow, type WorkflowDefinition } from '@/lib/api';
 
 interface Form {
   name: string;
@@ -26,6 +27,7 @@ interface Form {
   stepRag: boolean;
   /** other step agents: MCP tools, installed plug-ins */
   extraSteps: string[];
+  mcp: McpRow[];
   approvePlan: boolean;
   approveSql: boolean;
   model: string;
@@ -47,6 +49,7 @@ const EMPTY: Form = {
   stepSql: true,
   stepRag: true,
   extraSteps: [],
+  mcp: [],
   approvePlan: true,
   approveSql: true,
   model: '',
@@ -72,6 +75,7 @@ function formOf(w: Workflow): Form {
     stepSql: steps.includes('sql'),
     stepRag: steps.includes('rag'),
     extraSteps: steps.filter((s) => s !== 'sql' && s !== 'rag'),
+    mcp: rowsOf(d.mcp as McpServerDef[] | undefined),
     approvePlan: d.approval?.plan ?? true,
     approveSql: d.approval?.sql_read ?? true,
     model: d.model?.model ?? '',
@@ -104,6 +108,7 @@ function definitionOf(f: Form, base?: WorkflowDefinition): WorkflowDefinition {
         ]
       : [],
     steps: [...(f.stepSql ? ['sql'] : []), ...(f.stepRag ? ['rag'] : []), ...f.extraSteps],
+    mcp: serversOf(f.mcp),
     approval: { ...(base?.approval ?? {}), plan: f.approvePlan, sql_read: f.approveSql },
     model: { ...(base?.model ?? {}), model: f.model.trim() || null },
     questions: f.questions
@@ -260,10 +265,13 @@ function WorkflowForm({ editing, collections, onSaved, onCancel }: { editing: Wo
             <input type="checkbox" checked={f.stepRag} onChange={(e) => set('stepRag', e.target.checked)} /> RAG (read the documents)
           </label>
           {agents.map((a) => (
-            <label className="check" key={a.name} title={a.description ?? ''}>
-              <input type="checkbox" checked={f.extraSteps.includes(a.name)} onChange={(e) => toggleStep(a.name, e.target.checked)} /> {a.name}
-              {a.source === 'plug-in' ? ' (plug-in)' : ''}
-              <span className="muted small"> {a.description}</span>
+            <label className="check step-agent" key={a.name} title={a.description ?? ''}>
+              <input type="checkbox" checked={f.extraSteps.includes(a.name)} onChange={(e) => toggleStep(a.name, e.target.checked)} />
+              <span>
+                {a.name}
+                {a.source === 'plug-in' ? ' (plug-in)' : ''}
+                <span className="muted small step-desc"> {(a.description ?? '').split('. ')[0]}</span>
+              </span>
             </label>
           ))}
           {byField.steps ? (
@@ -283,6 +291,7 @@ function WorkflowForm({ editing, collections, onSaved, onCancel }: { editing: Wo
           {byField.approval ? <p className="field-error">{byField.approval.join('; ')}</p> : null}
         </fieldset>
       </div>
+      <McpServers rows={f.mcp} onChange={(rows) => set('mcp', rows)} workflowId={editing?.id ?? null} />
       <Field id="wf-model" label="Model" errors={byField.model} hint="e.g. local:qwen2.5-coder-1.5b; empty means the server's default (HIL_MODEL).">
         <input id="wf-model" value={f.model} onChange={(e) => set('model', e.target.value)} spellCheck={false} {...described('wf-model', byField.model, true)} />
       </Field>
