@@ -227,3 +227,13 @@ def is_percent(expression: str) -> bool:
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "round" and node.args:
         node = node.args[0]
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in PERCENT_FUNCTIONS
+
+
+def constants(expression: str) -> list[float]:
+    """The numbers written into an expression (not read from cells)."""
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    return [float(n.value) for n in ast.walk(tree) if isinstance(n, ast.Constant)
+            and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)]
