@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.financial_fixture import QUESTIONS, create, workflow  # noqa: E402
+from tests.financial_fixture import QUESTIONS, create, workflow
 
 
 def run(model: str, report: Path, limit: int, workdir: Path) -> None:
