@@ -55,7 +55,8 @@ def run(model: str, report: Path, limit: int, workdir: Path) -> None:
         worker.run_once(run_id)
         events = [{"type": e.type, "step": e.step, "payload": e.payload} for e in service.events(run_id)]
         final = next((e["payload"] for e in events if e["type"] == "answer.final"), {})
-        sql = next((e["payload"] for e in events if e["type"] == "sql.executed"), {})
+        sql = next((e["payload"]["output"] for e in events if e["type"] == "step.finished" and e["step"] == "sql"),
+                   {})
         snippets = next((e["payload"]["snippets"] for e in events if e["type"] == "retrieval.results"), [])
         failed = next((e["payload"].get("error") for e in events if e["type"] == "run.failed"), None)
         line = {"id": q.id, "question": q.question, "status": service.get(run_id).status, "error": failed,
@@ -88,7 +89,7 @@ def score(report: Path) -> dict[str, Any]:
         right += ok
         failed += line["status"] != "succeeded"
         holding += bool(unmarked)
-        marked += bool(check.unverified) and not unmarked
+        marked += numbers.MARK in answer or numbers.WITHHELD in answer
         rows_out.append((q.id, q.kind, ok, line["status"], unmarked, answer[:90]))
     for r in rows_out:
         print(f"{r[0]} {r[1]:10} {'right' if r[2] else 'wrong':5} {r[3]:9} unmarked={r[4]} {r[5]!r}")

@@ -124,7 +124,9 @@ def rules(question: str, t: Table) -> list[Proposal]:
     out: list[Proposal] = []
     values = t.values()
     n = len(t.rows)
-    if SHARE.search(question) and not any(PERCENTISH.search(c) for c in values):
+    asked = {w.lower() for w in re.findall(r"share|proportion|fraction|ratio|rate|%", question, re.I)}
+    growth_in_percent = SHARE.search(question) and not asked and CHANGE.search(question)  # "by what percentage ... grow"
+    if SHARE.search(question) and not growth_in_percent and not any(PERCENTISH.search(c) for c in values):
         out += _shares(t, values)
     if TOTAL.search(question) and n >= 2 and t.complete:
         out += [Proposal(f"total_{c}", f"sum({c})", f"total {c} over all {n} rows") for c in values]
