@@ -20,7 +20,7 @@ SHARE = re.compile(r"\b(share|percent(age)?s?|proportion|fraction|what %|ratio|r
 TOTAL = re.compile(r"\b(total|sum|altogether|combined|overall|in all)\b", re.I)
 AVERAGE = re.compile(r"\b(average|mean|avg|typical)\b", re.I)
 CHANGE = re.compile(r"\b(difference|differ|more|less|fewer|compared?|change[ds]?|increase[ds]?|decrease[ds]?|"
-                    r"grow(th|n|s)?|grew|rise|rose|fall|fell|drop(ped)?|decline[ds]?|gap|improve[ds]?)\b", re.I)
+                    r"grow(th|n|s)?|grew|rise|rose|fall|fell|drop(ped)?|decline[ds]?|gap|improve[ds]?|add(ed)?|gain(ed)?|lost)\b", re.I)
 ANY = (SHARE, TOTAL, AVERAGE, CHANGE)
 PERIOD = re.compile(r"year|fiscal|period|quarter|month|date|week", re.I)
 PERCENTISH = re.compile(r"share|pct|percent|ratio|rate|margin", re.I)
