@@ -26,6 +26,11 @@ PERIOD = re.compile(r"year|fiscal|period|quarter|month|date|week", re.I)
 PERCENTISH = re.compile(r"share|pct|percent|ratio|rate|margin", re.I)
 
 
+def unfenced(text: str) -> str:
+    """Text that cannot close the <data> fence it is shown in."""
+    return re.sub(r"</?\s*data", lambda m: m.group(0).replace("<", "&lt;"), text, flags=re.I)
+
+
 def identifier(name: str) -> str:
     """A column name as a cell name: lower case, letters, digits and '_' (``Brake Services`` ->
     ``brake_services``; a leading digit gets a ``c_``)."""
@@ -46,7 +51,7 @@ class Table:
 
     def text(self) -> str:
         lines = [" | ".join(["row", *self.columns])]
-        lines += [" | ".join([f"r{i}", *("" if v is None else str(v) for v in row)])
+        lines += [" | ".join([f"r{i}", *("" if v is None else unfenced(str(v)) for v in row)])
                   for i, row in enumerate(self.rows, 1)]
         return "\n".join(lines)
 

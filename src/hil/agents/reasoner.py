@@ -27,7 +27,7 @@ CITATION_FIELDS = ("ref", "collection", "document_id", "chunk_id", "title", "sou
 
 def table_text(columns: list[str], rows: list[list[Any]]) -> str:
     lines = [" | ".join(columns)]
-    lines += [" | ".join("" if v is None else str(v) for v in r) for r in rows[:MAX_ROWS_IN_BRIEF]]
+    lines += [" | ".join("" if v is None else derive.unfenced(str(v)) for v in r) for r in rows[:MAX_ROWS_IN_BRIEF]]
     return "\n".join(lines)
 
 
@@ -94,7 +94,7 @@ class ReasonerAgent(Agent):
                 text = s["text"][:MAX_SNIPPET_CHARS]
                 page = f" page=\"{s['page']}\"" if s.get("page") else ""
                 parts.append(f"<data source=\"[{s['ref']}]\" title=\"{s['title']}\" section=\"{s['heading']}\"{page}>\n"
-                             f"{text}\n</data>")
+                             f"{derive.unfenced(text)}\n</data>")
                 sources.append({**{k: s.get(k) for k in CITATION_FIELDS},
                                 "text": text})
         for name, out in ctx.outputs.items():
