@@ -77,6 +77,9 @@ def test_demo_shares_come_from_calculation_events_that_agree_with_sql(sqlite_sto
     assert all(sources[f"{v}%"].startswith("calculation share_brake_serviced_depot_") for _, v in stated)
     assert final["unverified_numbers"] == [] and final["marked_numbers"] == [] and final["revision"] == 0
     assert "calculations" in final and len(final["calculations"]) >= 6  # five depots and all together
+    detail = service.detail(run_id)  # what `hil ask --json` and GET /runs/{id} show
+    assert detail["number_sources"] == final["number_sources"] and detail["marked_numbers"] == []
+    assert [c["name"] for c in detail["calculations"]] == list(calcs)
     # the Responder was handed the computed values as data it must quote
     prompt = script.prompts("answer")[0]
     assert '<data source="calculations"' in prompt and "never compute your own" in prompt
