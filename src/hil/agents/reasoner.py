@@ -102,7 +102,7 @@ class ReasonerAgent(Agent):
                 parts.append(f"<data source=\"{name}\">\n{out['text']}\n</data>")
         calculations, problem = self._calculate(ctx, sql, sources)
         if calculations:
-            lines = [f"{c['name']} = {c['display']} ({c['description']}; computed as {c['expression']})"
+            lines = [f"{c['name']} = {c['display']} ({c['description']})"
                      for c in calculations if "error" not in c]
             if lines:
                 parts.insert(1 if sql else 0, "<data source=\"calculations\" note=\"computed exactly from the "
