@@ -43,3 +43,11 @@ def test_a_lookup_question_proposes_nothing() -> None:
     t = derive.table_of(["vehicle_id", "faults"], [["VH-1", 4], ["VH-2", 3]])
     assert derive.rules("Which vehicles have the most faults?", t) == []
     assert not derive.needs_derivation("Which vehicles have the most faults?")
+
+
+def test_a_calculation_over_a_repeated_row_is_recognised() -> None:
+    t = derive.table_of(["growth_percentage"], [[130.0], [130.0], [130.0]])
+    used = calc.evaluate("growth(r2.growth_percentage, r1.growth_percentage)", t.cells).cells
+    assert derive.repeated_rows(t, used) == (1, 2)
+    other = derive.table_of(["year", "v"], [[2023, 1.0], [2024, 1.0]])
+    assert derive.repeated_rows(other, ("r1.v", "r2.v")) is None  # equal values, different rows

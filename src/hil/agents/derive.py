@@ -102,6 +102,17 @@ def table_of(columns: list[str], rows: list[list[Any]], notes: str = "", complet
     return t
 
 
+def repeated_rows(t: Table, cells: tuple[str, ...]) -> tuple[int, int] | None:
+    """Two rows a calculation reads that are the same row repeated (a query that returns one value
+    on every row): comparing them compares a value with itself."""
+    read = sorted({int(c.split(".")[0][1:]) for c in cells if "." in c})
+    for k, i in enumerate(read):
+        for j in read[k + 1:]:
+            if t.rows[i - 1] == t.rows[j - 1]:
+                return i, j
+    return None
+
+
 def _plain(v: Any) -> str:
     n = as_number(v)
     return str(int(n)) if n is not None and n.is_integer() else str(v)

@@ -153,6 +153,9 @@ class ReasonerAgent(Agent):
                                  "source": p.source}
         try:
             result = calc.evaluate(p.expression, table.cells)
+            if same := derive.repeated_rows(table, result.cells):
+                raise calc.CalcError(f"rows r{same[0]} and r{same[1]} are the same row repeated; comparing them "
+                                     "compares a value with itself")
             if evidence is not None:  # a number the model typed in must come from the evidence
                 for constant in calc.constants(p.expression):
                     if constant not in STRUCTURAL_CONSTANTS and not any(
