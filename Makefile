@@ -11,7 +11,7 @@ CHROMIUM ?= /usr/bin/chromium
 WEB_SRC := $(shell find web/app web/components web/lib web/public -type f 2>/dev/null) \
 	web/next.config.mjs web/tsconfig.json web/package.json
 
-.PHONY: setup demo test lint typecheck contracts unit postgres clean bench web web-test chromium
+.PHONY: setup demo test lint typecheck contracts unit postgres clean bench web web-test chromium docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,7 +53,7 @@ demo: setup web ## prepare the demo workspace and start the server on 127.0.0.1:
 	$(BIN)/hil serve
 
 lint: $(VENV)/.deps
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench scripts
 
 typecheck: $(VENV)/.deps
 	$(BIN)/mypy src
@@ -71,6 +71,9 @@ bench: setup postgres
 	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/sse.py
 	$(BIN)/python bench/policy.py
+
+docs: $(VENV)/.deps ## regenerate docs/cli.md, docs/settings.md and docs/events.md from the code
+	$(BIN)/python scripts/gen_docs.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache web/node_modules web/.next web/out web/test-results

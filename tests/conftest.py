@@ -37,6 +37,28 @@ def hil_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def documented_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every event a test's runs append carries only payload fields that docs/events.md documents
+    (hil.events.PAYLOADS); types a test makes up itself are left alone."""
+    from hil.events import PAYLOADS
+    from hil.store.run_repo import RunRepo
+
+    undocumented: set[tuple[str, str]] = set()
+    append = RunRepo.append
+
+    def checked(self: RunRepo, conn: Any, run_id: str, type: str, payload: dict[str, Any], *args: Any,
+                **kwargs: Any) -> Any:
+        doc = PAYLOADS.get(str(type))
+        if doc is not None:
+            undocumented.update((str(type), k) for k in payload or {} if k not in doc.fields)
+        return append(self, conn, run_id, type, payload, *args, **kwargs)
+
+    monkeypatch.setattr(RunRepo, "append", checked)
+    yield
+    assert not undocumented, f"event payload fields missing from hil.events.PAYLOADS: {sorted(undocumented)}"
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     server = PostgresServer().start()

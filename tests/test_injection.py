@@ -14,6 +14,7 @@ import pytest
 from hil.engine.worker import Worker
 from hil.events import EventType
 from hil.services import Store
+from hil.services.policies import PolicyService
 from hil.services.runs import RunService
 from hil.services.workflows import WorkflowService
 from hil.workflows import Workflow
@@ -99,6 +100,7 @@ def test_injected_documents_and_cells_cause_no_unapproved_action(sqlite_store: S
     now = WorkflowService(sqlite_store, "default").get("shop")
     assert (now.version, now.content_hash) == (stored.version, stored.content_hash)  # no policy change
     assert now.definition.approval.sql_write is True
+    assert PolicyService(sqlite_store, "default").current().version == 0  # the tenant policy was never touched
 
 
 def test_injected_cells_reach_the_calculator_as_data_and_obeying_them_computes_nothing(

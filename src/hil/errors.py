@@ -106,6 +106,13 @@ class ConnectionFailed(HilError):
         return f"{self.subject}: {cause}"
 
 
+class ToolFailed(HilError):
+    """An MCP server could not be started or reached, stopped answering, or a call failed."""
+
+    code = "tool_failed"
+    http_status = 422
+
+
 class QueryRefused(HilError):
     """A statement the read-only guard will not run."""
 

@@ -4,8 +4,9 @@ the file and the field path."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -68,6 +69,28 @@ class SqlConnection(_Strict):
         return self
 
 
+class GateSpec(_Strict):
+    """One gate: whether an action (plan, sql_read, sql_write, clarification, tool:SERVER/TOOL,
+    plugin:AGENT/KIND; globs allowed) waits for a human. A required gate beats an auto one."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    action: str = Field(min_length=1, max_length=200, description="Action name or glob, e.g. tool:github/*.")
+    approval: Literal["required", "auto"]
+    tables: list[str] | None = Field(default=None, description="auto only when every table the SQL touches "
+                                     "matches one of these globs.")
+    reason: str = Field(default="", max_length=500)
+
+    @model_validator(mode="after")
+    def _no_automatic_writes(self) -> GateSpec:
+        if self.approval == "auto" and self.action in ("sql_write", "*", "sql_*", "clarification"):
+            raise ValueError(f"{self.action!r} cannot be approved automatically: writes always wait for a human "
+                             "(and a clarification is a question for one)")
+        if self.tables is not None and not self.tables:
+            raise ValueError("tables is empty: list the tables (globs) that may be read without approval, "
+                             "or leave tables out")
+        return self
+
+
 class ApprovalPolicy(_Strict):
     """Which steps and actions wait for a human."""
 
@@ -79,6 +102,8 @@ class ApprovalPolicy(_Strict):
                                                "the run's writes.")
     expire_after_seconds: int | None = Field(default=None, ge=1, le=366 * 24 * 3600)
     on_expiry: Literal["reject", "approve"] = "reject"
+    gates: list[GateSpec] = Field(default_factory=list, description="This workflow's gates, evaluated with the "
+                                  "tenant policy's (a required gate from either wins).")
 
 
 class PiiPolicy(_Strict):
@@ -89,6 +114,56 @@ class PiiPolicy(_Strict):
     kinds: dict[str, Literal["redact", "mask", "allow"]] = Field(default_factory=dict,
                                                                  description="Per kind, e.g. {phone: mask}.")
     allow_columns: list[str] = Field(default_factory=list, description="Result columns shown as they are.")
+
+
+REFERENCE_PATTERN = r"^(secret|env)://[A-Za-z0-9_.-]{1,64}$"
+
+
+class McpServer(_Strict):
+    """An MCP server whose tools the workflow's ``tools`` step may call: a command started over
+    stdio, or a Streamable HTTP URL. Credentials are references only (secret://NAME, env://VAR)."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    command: list[str] | None = Field(default=None, min_length=1, description="stdio: the program and its "
+                                      "arguments, e.g. [python, server.py].")
+    url: str | None = Field(default=None, description="Streamable HTTP endpoint, http(s)://HOST[:PORT]/PATH.")
+    env: dict[str, str] = Field(default_factory=dict, description="Environment of a stdio server; values are "
+                                "secret://NAME or env://VAR references.")
+    headers: dict[str, str] = Field(default_factory=dict, description="HTTP headers (e.g. Authorization); values "
+                                    "are secret://NAME or env://VAR references.")
+    tools: list[str] | None = Field(default=None, description="Tools offered to the agents (globs); all when unset.")
+    read_only: list[str] = Field(default_factory=list, description="Tools (globs) treated as reads whatever the "
+                                 "server says.")
+    acting: list[str] = Field(default_factory=list, description="Tools (globs) treated as actions, which wait for "
+                              "approval, whatever the server says.")
+    timeout_seconds: float = Field(default=30, gt=0, le=600, description="Longest wait for one call.")
+
+    @field_validator("env", "headers")
+    @classmethod
+    def _references(cls, values: dict[str, str]) -> dict[str, str]:
+        for key, value in values.items():
+            if not re.match(REFERENCE_PATTERN, value):
+                raise ValueError(f"{key} must be a reference, secret://NAME (hil secrets set NAME) or env://VAR, "
+                                 "so that no credential is stored in the workflow")
+        return values
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, url: str | None) -> str | None:
+        if url is not None and not re.match(r"^https?://[^/\s]+", url):
+            raise ValueError(f"{url!r} is not an http:// or https:// URL (Streamable HTTP)")
+        return _no_control(url) if url is not None else None
+
+    @field_validator("command")
+    @classmethod
+    def _plain_command(cls, command: list[str] | None) -> list[str] | None:
+        return [_no_control(c) for c in command] if command is not None else None
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpServer:
+        if (self.command is None) == (self.url is None):
+            raise ValueError("an MCP server needs either command (stdio) or url (Streamable HTTP), not both")
+        return self
 
 
 class AnswerPolicy(_Strict):
@@ -114,12 +189,17 @@ class Workflow(_Strict):
     instructions: str = ""
     knowledge: list[KnowledgeSource] = []
     connections: list[SqlConnection] = []
+    mcp: list[McpServer] = Field(default_factory=list, description="MCP servers whose tools the tools step calls.")
+    agents: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Settings of plug-in agents, by "
+                                              "agent name (each agent validates its own).")
     steps: list[str] = Field(default_factory=lambda: list(BUILTIN_STEPS), min_length=1)
     approval: ApprovalPolicy = ApprovalPolicy()
     pii: PiiPolicy = PiiPolicy()
     answers: AnswerPolicy = AnswerPolicy()
     model: ModelSettings = ModelSettings()
     row_limit: int = Field(default=200, ge=1, le=100_000)
+    questions: list[Annotated[str, Field(min_length=1, max_length=4000)]] = Field(
+        default=[], max_length=20, description="Example questions the web UI offers as one-click starts.")
 
     @field_validator("steps")
     @classmethod
@@ -136,10 +216,13 @@ class Workflow(_Strict):
             raise ValueError("step 'sql' needs at least one entry in connections")
         if "rag" in self.steps and not self.knowledge:
             raise ValueError("step 'rag' needs at least one entry in knowledge")
+        if "tools" in self.steps and not self.mcp:
+            raise ValueError("step 'tools' needs at least one entry in mcp")
         return self
 
     def content_hash(self) -> str:
-        return content_hash(self.model_dump(mode="json"))
+        # without example questions the hash is what it was before they existed (stored versions keep theirs)
+        return content_hash(self.model_dump(mode="json", exclude=None if self.questions else {"questions"}))
 
     def files(self) -> list[tuple[str, str]]:
         """Every file the definition names, as (field path, file path)."""
@@ -150,6 +233,13 @@ class Workflow(_Strict):
     def dsns(self) -> list[tuple[str, str]]:
         """Every PostgreSQL DSN the definition names, as (field path, DSN)."""
         return [(f"connections[{i}].dsn", c.dsn) for i, c in enumerate(self.connections) if c.dsn]
+
+    def mcp_server(self, name: str) -> McpServer:
+        for m in self.mcp:
+            if m.name == name:
+                return m
+        raise WorkflowInvalid(f"workflow {self.name!r} has no MCP server {name!r}",
+                              hint=f"its MCP servers: {', '.join(m.name for m in self.mcp) or 'none'}")
 
     def connection(self, name: str | None = None) -> SqlConnection:
         if name is None:

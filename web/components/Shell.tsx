@@ -15,7 +15,7 @@ const NAV = [
 
 function Nav() {
   const path = usePathname() ?? '/';
-  const { hasKey, signOut } = useAuth();
+  const { hasKey, me, signOut } = useAuth();
   const norm = path.endsWith('/') ? path : `${path}/`;
   return (
     <header className="top">
@@ -39,6 +39,11 @@ function Nav() {
           })}
         </ul>
       </nav>
+      {me ? (
+        <span className="who small" title={`tenant ${me.tenant}`}>
+          {me.user} · {me.role}
+        </span>
+      ) : null}
       {hasKey ? (
         <button type="button" className="link signout" onClick={signOut}>
           Sign out

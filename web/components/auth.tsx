@@ -1,13 +1,15 @@
 'use client';
 
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type FormEvent, type ReactNode } from 'react';
-import { api, ApiError, errorText, getKey, onAuthProblem, setKey, type Ready } from '@/lib/api';
-import { Loading } from './ui';
+import { api, apiMore, ApiError, errorText, getKey, onAuthProblem, setKey, type Me, type Ready } from '@/lib/api';
+import { ErrorBox, Loading } from './ui';
 
 interface AuthState {
   ready: Ready | null;
   hasKey: boolean;
-  /** actions the server refused with 403 in this session: 'decide', 'ask', 'admin', 'upload' */
+  /** the caller (GET /me), known before any page shows */
+  me: Me | null;
+  /** actions the caller may not do: 'decide', 'ask', 'dryrun', 'admin', 'upload', 'cancel' (from /me, and any the server refused with 403) */
   forbidden: ReadonlySet<string>;
   markForbidden: (action: string) => void;
   signOut: () => void;
@@ -16,6 +18,7 @@ interface AuthState {
 const Ctx = createContext<AuthState>({
   ready: null,
   hasKey: false,
+  me: null,
   forbidden: new Set(),
   markForbidden: () => undefined,
   signOut: () => undefined,
@@ -24,6 +27,17 @@ const Ctx = createContext<AuthState>({
 export const useAuth = (): AuthState => useContext(Ctx);
 
 const FORBIDDEN = 'hil.forbidden';
+
+/** The UI's action names for what /me says the role may not do. */
+// (a dry run needs the operator role, as asking does)
+const ACTIONS: Record<string, string[]> = { decide: ['decide'], ask: ['ask', 'dryrun'], upload: ['upload'], cancel: ['cancel'], configure: ['admin'] };
+
+function notAllowed(me: Me | null): string[] {
+  if (!me) return [];
+  return Object.entries(ACTIONS)
+    .filter(([ability]) => me.may[ability] === false)
+    .flatMap(([, actions]) => actions);
+}
 
 function loadForbidden(): Set<string> {
   try {
@@ -40,6 +54,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const [session, setSession] = useState(0);
   const [hasKey, setHasKey] = useState(false);
   const [forbidden, setForbidden] = useState<Set<string>>(new Set());
+  const [me, setMe] = useState<Me | null>(null);
+  const [meError, setMeError] = useState<unknown>(null);
+  const [meAttempt, setMeAttempt] = useState(0);
 
   useEffect(() => {
     setHasKey(Boolean(getKey()));
@@ -57,6 +74,25 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     });
   }, []);
 
+  // who the caller is, before any page shows: a viewer never sees a button the server would refuse
+  useEffect(() => {
+    if (!checked || needKey) return;
+    let live = true;
+    setMe(null);
+    setMeError(null);
+    apiMore
+      .me()
+      .then((m) => live && setMe(m))
+      .catch((err) => {
+        if (!live) return;
+        if (err instanceof ApiError && err.status === 401) setNeedKey(true);
+        else setMeError(err);
+      });
+    return () => {
+      live = false;
+    };
+  }, [checked, needKey, session, meAttempt]);
+
   const markForbidden = useCallback((action: string) => {
     setForbidden((prev) => {
       if (prev.has(action)) return prev;
@@ -70,6 +106,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     setKey(null);
     sessionStorage.removeItem(FORBIDDEN);
     setForbidden(new Set());
+    setMe(null);
     setHasKey(false);
     setNeedKey(true);
   }, []);
@@ -77,12 +114,18 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const signedIn = useCallback(() => {
     sessionStorage.removeItem(FORBIDDEN);
     setForbidden(new Set());
+    setMe(null);
     setHasKey(true);
     setNeedKey(false);
     setSession((n) => n + 1);
   }, []);
 
-  const value = useMemo(() => ({ ready, hasKey, forbidden, markForbidden, signOut }), [ready, hasKey, forbidden, markForbidden, signOut]);
+  const denied = useMemo(() => {
+    const all = new Set(forbidden);
+    for (const a of notAllowed(me)) all.add(a);
+    return all;
+  }, [forbidden, me]);
+  const value = useMemo(() => ({ ready, hasKey, me, forbidden: denied, markForbidden, signOut }), [ready, hasKey, me, denied, markForbidden, signOut]);
 
   let body: ReactNode;
   if (!checked)
@@ -92,6 +135,18 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       </main>
     );
   else if (needKey) body = <Login onDone={signedIn} />;
+  else if (meError)
+    body = (
+      <main className="page" id="main">
+        <ErrorBox error={meError} title="Cannot tell who you are" onRetry={() => setMeAttempt((n) => n + 1)} />
+      </main>
+    );
+  else if (!me)
+    body = (
+      <main className="page" id="main">
+        <Loading label="Signing in…" />
+      </main>
+    );
   else body = <div key={session}>{children}</div>;
   return <Ctx.Provider value={value}>{body}</Ctx.Provider>;
 }
@@ -112,7 +167,7 @@ function Login({ onDone }: { onDone: () => void }) {
     setError(null);
     setKey(key);
     try {
-      await api.workflows();
+      await apiMore.me();
       setValue('');
       onDone();
     } catch (err) {

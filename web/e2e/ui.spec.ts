@@ -237,6 +237,9 @@ describe('the web UI', () => {
     expect(answer).toContain('North has the most vehicles');
     expect(await page.locator('.answer .cite').first().getAttribute('href')).toBe('#cite-1');
     expect(await page.locator('#cite-1').textContent()).toContain('Cooling Manual');
+    // the cited passage opens in its document, highlighted
+    const open = page.locator('#cite-1').getByRole('link', { name: 'Open the passage in its document' });
+    expect(await open.getAttribute('href')).toMatch(/^\/knowledge\/\?c=[^&]+&doc=[^&]+&start=\d+&end=\d+$/);
     // CSV download through the API client (the key cannot go in a link)
     const [download] = await Promise.all([page.waitForEvent('download'), results.getByRole('button', { name: 'Download CSV' }).click()]);
     expect(download.suggestedFilename()).toBe(`${runId.slice(0, 8)}-sql.csv`);
@@ -306,7 +309,7 @@ describe('the web UI', () => {
     await narrow.close();
   });
 
-  it('a viewer sees the run but no decision buttons once the server says 403', async () => {
+  it('a viewer sees the run but no decision buttons, and the server refuses a decision anyway', async () => {
     const created = await api('/runs', { method: 'POST', body: JSON.stringify({ workflow: 'fleet', question: 'Which depot is smallest?' }) });
     const run = (await created.json()) as { id: string };
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -317,12 +320,17 @@ describe('the web UI', () => {
     // the page was reloaded: the key is still in this tab's session storage
     const card = page.locator('section.approval[data-kind="plan"][data-status="proposed"]');
     await card.waitFor();
-    expected.add(403);
-    await card.getByRole('button', { name: /Approve/ }).click();
+    // the role is known from GET /me before the page shows: no button is ever offered
     await card.getByText('Your role may not decide approvals').waitFor();
-    await expect.poll(() => card.getByRole('button', { name: /Approve/ }).count(), { timeout: 10_000 }).toBe(0);
+    expect(await card.getByRole('button', { name: /Approve|Reject/ }).count()).toBe(0);
     await shot(page, '15-viewer');
-    expected.delete(403);
+    const [pending] = (await (await api(`/approvals?run=${run.id}`)).json()) as { id: string; content_hash: string }[];
+    const refused = await fetch(`${server.base}/api/v1/approvals/${pending!.id}/decision`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${server.keys.viewer}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ decision: 'approve', content_hash: pending!.content_hash }),
+    });
+    expect(refused.status).toBe(403);
   });
 
   it('a decision on an approval decided elsewhere shows "already decided"', async () => {

@@ -411,9 +411,9 @@ const TERMINAL = new Set(['run.finished', 'run.failed', 'run.cancelled', 'run.ex
 /** The event types of the contract (GET /api/v1/schema/events.json), and the stream's own close frame. */
 export const KNOWN_TYPES = [
   'run.created', 'run.started', 'run.resumed', 'plan.drafted', 'plan.revised', 'approval.requested',
-  'approval.decided', 'approval.expired', 'step.started', 'step.finished', 'step.failed', 'step.retried',
+  'approval.decided', 'approval.expired', 'approval.endorsed', 'step.started', 'step.finished', 'step.failed', 'step.retried',
   'llm.delta', 'sql.drafted', 'sql.candidates', 'sql.executed', 'sql.rows_behind_aggregate',
-  'sql.write_executed', 'retrieval.results', 'tool.called', 'tool.result', 'calculation', 'reasoning',
+  'sql.write_executed', 'retrieval.results', 'tool.proposed', 'tool.called', 'tool.result', 'policy.decided', 'calculation', 'reasoning',
   'answer.delta', 'answer.final', 'run.finished', 'run.failed', 'run.cancelled', 'run.expired',
   'run.feedback', 'heartbeat', 'stream.closed',
 ];
@@ -585,4 +585,106 @@ export function runEvents(runId: string, h: StreamHandlers, lastSeq = 0): Stream
 /** Every run's events in the caller's tenant, live (for the inbox). */
 export function tenantEvents(h: StreamHandlers): Stream {
   return follow('/events', h, { runStream: false });
+}
+
+// ---------- the caller, workflow versions, connection probes, document text ----------
+
+/** GET /me: who the caller is and what their role may do (read, ask, upload, feedback, cancel, decide, configure). */
+export interface Me {
+  user: string;
+  role: string;
+  tenant: string;
+  auth: boolean;
+  roles: string[];
+  may: Record<string, boolean>;
+}
+
+export interface WorkflowVersionInfo {
+  version: number;
+  content_hash: string;
+  created_at: number;
+}
+
+export interface DocumentText {
+  id: string;
+  collection: string;
+  source: string;
+  title: string;
+  text: string;
+}
+
+/** A connection's test failed: its cause (details.cause) in words a person reads. */
+export const CONNECTION_CAUSES: Record<string, string> = {
+  file_not_found: 'File not found',
+  cannot_open: 'Not a database the engine can open',
+  authentication_failed: 'Authentication failed',
+  host_unreachable: 'Host unreachable',
+  database_missing: 'Database missing',
+  permission_denied: 'Permission denied',
+  invalid_dsn: 'Invalid DSN',
+  connection_failed: 'Connection failed',
+};
+
+/** The example questions of a workflow (offered as one-click starts). */
+export function questionsOf(def: WorkflowDefinition): string[] {
+  const q = def.questions;
+  return Array.isArray(q) ? q.filter((x): x is string => typeof x === 'string' && x.trim() !== '') : [];
+}
+
+export const apiMore = {
+  me: () => request<Me>('GET', '/me'),
+  workflowVersions: (id: string) => request<WorkflowVersionInfo[]>('GET', `/workflows/${enc(id)}/versions`),
+  workflowAt: (id: string, version: number) => request<Workflow>('GET', `/workflows/${enc(id)}${query({ version })}`),
+  /** Tests a connection that is not saved; a path or host the caller may not use is an ApiError naming the field. */
+  probeConnection: (c: { engine: SqlConnection['engine']; path?: string | null; dsn?: string | null; name?: string }) =>
+    request<ConnectionTest>('POST', '/connections/test', c),
+  documentText: (collection: string, doc: string) =>
+    request<DocumentText>('GET', `/collections/${enc(collection)}/documents/${enc(doc)}/text`),
+};
+
+// ---------- the run page: dry runs and bulk decisions ----------
+
+export interface DryRun {
+  approval_id: string;
+  kind: string;
+  connection: string;
+  engine: string;
+  sql: string;
+  edited: boolean;
+  plan: string;
+  estimated_rows: number | null;
+  /** planner: the engine's own estimate; count: counted read-only; none: unknown */
+  estimate: 'planner' | 'count' | 'none';
+  elapsed_ms: number;
+  impact: { verb: string; table: string | null; rows: number | null; summary: string } | null;
+}
+
+/** The engine's EXPLAIN and estimated rows for a SQL approval, or for an edit of its SQL; nothing runs. */
+export function dryRun(approvalId: string, sql?: string): Promise<DryRun> {
+  return request<DryRun>('POST', `/approvals/${enc(approvalId)}/dry-run`, sql === undefined ? {} : { sql });
+}
+
+/** Every approval of a run, decided or not (`status=` with no value asks for all). */
+export function runApprovals(runId: string): Promise<Approval[]> {
+  return request<Approval[]>('GET', `/approvals?status=&run=${enc(runId)}`);
+}
+
+export interface BulkOutcome {
+  id: string;
+  ok: boolean;
+  error: ApiError | null;
+}
+
+/** Approves each approval as shown (its content hash), one request each, in order; one refusal does not stop the rest. */
+export async function approveEach(items: readonly { id: string; contentHash: string }[]): Promise<BulkOutcome[]> {
+  const out: BulkOutcome[] = [];
+  for (const it of items) {
+    try {
+      await api.decide(it.id, { decision: 'approve', content_hash: it.contentHash });
+      out.push({ id: it.id, ok: true, error: null });
+    } catch (err) {
+      out.push({ id: it.id, ok: false, error: err instanceof ApiError ? err : new ApiError(0, { code: 'error', message: errorText(err), details: {} }) });
+    }
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import recorded from './__fixtures__/run-events.json';
-import { applyEvent, applyEvents, initialState, pendingDrafts, type Envelope } from './events';
+import { applyEvent, applyEvents, initialState, pendingDrafts, readOnlyPending, type Envelope } from './events';
 
 // A real run's events, recorded from `hil serve` with a scripted model: plan approved, SQL edited,
 // documents retrieved, answer written with a citation.
@@ -164,5 +164,111 @@ describe('the run reducer', () => {
   it('ignores another run\'s events', () => {
     const s = applyEvents(initialState(), RUN.slice(0, 3));
     expect(applyEvent(s, { ...ev(4, 'run.finished'), run_id: 'someone-else' })).toBe(s);
+  });
+});
+
+describe('the run reducer: what the approval cards and results show', () => {
+  const draft = (seq: number, id: string, sql: string, extra: Record<string, unknown> = {}) =>
+    ev(seq, 'sql.drafted', { draft_id: id, kind: 'sql_read', content: { sql, connection: 'fleet' }, needs_approval: true, attempt: 1, ...extra }, 'sql');
+  const events = [
+    ev(1, 'run.created', { question: 'per depot?' }),
+    ev(2, 'run.started'),
+    ev(3, 'step.started', { purpose: 'count' }, 'sql'),
+    draft(4, 'd1', 'SELECT depot FROM v', { adjustments: ["'NORTH' is stored as 'north'"], examples: [{ question: 'q', sql: 'SELECT 1', score: 0.9 }] }),
+    ev(5, 'approval.requested', { approval_id: 'a1', draft_id: 'd1', kind: 'sql_read', content_hash: 'h1', expires_at: 1_900_000_000.5, decisions: ['approve', 'edit', 'reject'] }, 'sql'),
+    ev(6, 'approval.decided', { approval_id: 'a1', draft_id: 'd1', kind: 'sql_read', decision: 'edit', edited: { sql: 'SELECT depot, count(*) FROM v GROUP BY depot', connection: 'fleet' }, user: 'ada' }, 'sql'),
+    ev(7, 'sql.executed', { sql: 'SELECT depot, count(*) FROM v GROUP BY depot', connection: 'fleet', columns: ['depot', 'n'], sample_rows: [['north', 3]], row_count: 1 }, 'sql'),
+    ev(8, 'sql.rows_behind_aggregate', { sql: 'x', groups: [{ group: { depot: 'north' }, sql: 'SELECT * FROM v WHERE depot = north', columns: ['id'], rows: [['VH-1']] }] }, 'sql'),
+    ev(9, 'step.finished', { output: { sql: 'SELECT depot, count(*) FROM v GROUP BY depot', columns: ['depot', 'n'], rows: [['north', 3]], row_count: 1 } }, 'sql'),
+    ev(10, 'answer.final', { text: 'north has 3 of 12', verified_numbers: ['12'], unverified_numbers: ['99'], unverified_identifiers: [] }),
+  ];
+
+  it('keeps a draft\'s value alignments, examples, expiry and what ran', () => {
+    const s = applyEvents(initialState(), events);
+    const [d] = s.drafts;
+    expect(d?.adjustments).toEqual(["'NORTH' is stored as 'north'"]);
+    expect(d?.examples[0]?.sql).toBe('SELECT 1');
+    expect(d?.expiresAt).toBe(1_900_000_000.5);
+    expect(d?.status).toBe('ran');
+    expect(d?.ran?.sql).toBe(d?.edited?.sql);
+    expect(d?.decidedBy).toBe('ada');
+    expect(s.answer?.verifiedNumbers).toEqual(['12']);
+    expect(s.answer?.unverifiedNumbers).toEqual(['99']);
+  });
+
+  it('keeps the rows behind aggregates when the full result replaces the sample', () => {
+    const s = applyEvents(initialState(), events);
+    expect(s.queries).toHaveLength(1);
+    expect(s.queries[0]?.complete).toBe(true);
+    expect(s.queries[0]?.evidence.map((g) => [g.group, g.rows])).toEqual([['depot = north', [['VH-1']]]]);
+  });
+
+  it('folds the same view whatever the order, duplicates and unknown events', () => {
+    const straight = applyEvents(initialState(), events);
+    const noisy = [...events.slice(5), ev(11, 'future.thing', { x: 1 }), ...events.slice(0, 7), ...events].reverse();
+    const s = applyEvents(initialState(), noisy);
+    expect(s.drafts).toEqual(straight.drafts);
+    expect(s.queries).toEqual(straight.queries);
+    expect(s.answer).toEqual(straight.answer);
+    expect(s.timeline.find((t) => t.seq === 11)).toMatchObject({ known: false, label: 'future.thing' });
+    expect(new Set(s.timeline.map((t) => t.seq)).size).toBe(s.timeline.length);
+  });
+
+  it('marks a write as ran with the rows it changed, and counts endorsements', () => {
+    const s = applyEvents(initialState(), [
+      ...events.slice(0, 3),
+      ev(4, 'sql.drafted', { draft_id: 'w1', kind: 'sql_write', content: { sql: 'DELETE FROM v', write: true, impact: { rows: 2 } }, needs_approval: true }, 'sql'),
+      ev(5, 'approval.requested', { approval_id: 'a2', draft_id: 'w1', kind: 'sql_write', content_hash: 'h2' }, 'sql'),
+      ev(6, 'approval.endorsed', { approval_id: 'a2', draft_id: 'w1', kind: 'sql_write', user: 'bo', approvers: ['bo'], needed: 2 }, 'sql'),
+    ]);
+    expect(s.drafts[0]?.endorsedBy).toEqual(['bo']);
+    expect(s.timeline.at(-1)).toMatchObject({ label: 'Endorsed by bo: sql_write', known: true });
+    expect(pendingDrafts(s)).toHaveLength(1);
+    expect(readOnlyPending(s.drafts)).toEqual([]); // a write is never approved in bulk
+    const done = applyEvents(s, [
+      ev(7, 'approval.decided', { approval_id: 'a2', draft_id: 'w1', kind: 'sql_write', decision: 'approve', user: 'cy' }, 'sql'),
+      ev(8, 'sql.write_executed', { sql: 'DELETE FROM v', connection: 'fleet', rows_affected: 2 }, 'sql'),
+    ]);
+    expect(done.drafts[0]).toMatchObject({ status: 'ran', ran: { sql: 'DELETE FROM v', rows_affected: 2 } });
+  });
+
+  it('offers plans and reads for "approve all read-only", not questions or decided ones', () => {
+    const s = applyEvents(initialState(), [
+      ev(1, 'run.created', { question: 'q' }),
+      ev(2, 'plan.drafted', { draft_id: 'p', kind: 'plan', content: { steps: [] }, needs_approval: true }, 'planner'),
+      ev(3, 'approval.requested', { approval_id: 'ap', draft_id: 'p', kind: 'plan', content_hash: 'hp' }, 'planner'),
+      ev(4, 'approval.requested', { approval_id: 'ac', kind: 'clarification', content_hash: 'hc', content: { question: 'which?' } }, 'sql'),
+      draft(5, 'd9', 'SELECT 1'),
+      ev(6, 'approval.requested', { approval_id: 'a9', draft_id: 'd9', kind: 'sql_read', content_hash: 'h9' }, 'sql'),
+    ]);
+    expect(readOnlyPending(s.drafts).map((d) => d.approvalId)).toEqual(['ap', 'a9']);
+  });
+
+  it('records the plan that ran on the approved plan draft', () => {
+    const s = applyEvents(initialState(), [
+      ev(1, 'run.created', { question: 'q' }),
+      ev(2, 'plan.drafted', { draft_id: 'p', kind: 'plan', content: { steps: [{ agent: 'sql', purpose: 'a' }] }, needs_approval: true }, 'planner'),
+      ev(3, 'approval.requested', { approval_id: 'ap', draft_id: 'p', kind: 'plan', content_hash: 'hp' }, 'planner'),
+      ev(4, 'approval.decided', { approval_id: 'ap', draft_id: 'p', kind: 'plan', decision: 'edit', edited: { steps: [{ agent: 'sql', purpose: 'b' }] }, user: 'ada' }, 'planner'),
+      ev(5, 'step.finished', { output: { steps: [{ agent: 'sql', purpose: 'b' }] } }, 'planner'),
+    ]);
+    expect(s.drafts[0]).toMatchObject({ status: 'edited', ran: { steps: [{ agent: 'sql', purpose: 'b' }] } });
+    expect(s.plan).toEqual([{ agent: 'sql', purpose: 'b' }]);
+  });
+});
+
+describe('the run reducer: tool calls and policy verdicts', () => {
+  it('shows a proposed tool call as a draft with its approval, and the policy verdict in the timeline', () => {
+    const s = applyEvents(initialState(), [
+      ev(1, 'run.created', { question: 'open a ticket' }),
+      ev(2, 'tool.proposed', { draft_id: 't1', kind: 'tool_call', content: { server: 'tickets', tool: 'open', arguments: { title: 'x' } }, summary: 'tickets/open', needs_approval: true, attempt: 1 }, 'tools'),
+      ev(3, 'policy.decided', { draft_id: 't1', action: 'tool:tickets/open', needs_approval: true, rule: 'gate:acting-tools', reason: 'acting tools wait' }, 'tools'),
+      ev(4, 'approval.requested', { approval_id: 'ta', draft_id: 't1', kind: 'tool_call', content_hash: 'ht' }, 'tools'),
+    ]);
+    expect(s.drafts).toHaveLength(1);
+    expect(s.drafts[0]).toMatchObject({ kind: 'tool_call', step: 'tools', status: 'proposed', approvalId: 'ta' });
+    expect(readOnlyPending(s.drafts)).toEqual([]); // an acting tool is never approved in bulk
+    expect(s.timeline.map((t) => t.label)).toEqual(['Run created', 'Tool call proposed', 'Policy: waits for a human', 'Approval requested: tool_call']);
+    expect(s.timeline[2]!.detail).toBe('gate:acting-tools: acting tools wait');
   });
 });

@@ -39,13 +39,16 @@ export interface DraftView {
   approvalId: string | null;
   contentHash: string | null;
   decisions: string[];
-  expiresAt: string | null;
+  expiresAt: number | null; // epoch seconds
   status: DraftStatus;
   decidedBy: string | null;
   edited: Record<string, unknown> | null;
   message: string | null;
   seq: number; // when it was drafted
   error: string | null; // a retry's reason when it failed to run
+  adjustments: string[]; // values the agent aligned with their stored spelling
+  endorsedBy: string[]; // approvers who said yes to a draft that needs several
+  ran: Record<string, unknown> | null; // what was executed: {sql, rows_affected?} or the plan that ran
 }
 
 export interface StepView {
@@ -69,6 +72,15 @@ export interface SqlResult {
   truncated: boolean;
   elapsedMs: number | null;
   complete: boolean; // rows are the full result (step output), not a sample
+  evidence: EvidenceGroup[]; // the rows behind the top groups of an aggregate
+}
+
+export interface EvidenceGroup {
+  group: string;
+  sql: string;
+  columns: string[];
+  rows: unknown[][];
+  error: string | null;
 }
 
 export interface Snippet {
@@ -81,6 +93,9 @@ export interface Snippet {
   collection: string;
   documentId: string;
   score: number | null;
+  /** the passage's character span in its document's text */
+  start: number | null;
+  end: number | null;
 }
 
 export interface AnswerView {
@@ -90,6 +105,8 @@ export interface AnswerView {
   final: boolean;
   citations: Snippet[];
   unverified: string[];
+  verifiedNumbers: string[];
+  unverifiedNumbers: string[];
 }
 
 export interface TimelineEntry {
@@ -170,12 +187,33 @@ function snippet(v: unknown): Snippet {
     collection: str(s.collection),
     documentId: str(s.document_id),
     score: num(s.score),
+    start: num(s.start),
+    end: num(s.end),
   };
 }
 
 function example(v: unknown): Example {
   const e = obj(v);
   return { id: strOrNull(e.id) ?? undefined, question: str(e.question), sql: str(e.sql), source: strOrNull(e.source) ?? undefined, score: num(e.score) ?? undefined };
+}
+
+function evidenceGroups(v: unknown): EvidenceGroup[] {
+  return arr(v).map((g) => {
+    const o = obj(g);
+    // the group is the key of the result row it explains: {depot: 'North'} -> "depot = North"
+    const group =
+      o.group && typeof o.group === 'object'
+        ? Object.entries(obj(o.group))
+            .map(([k, v]) => `${k} = ${str(v)}`)
+            .join(', ') || 'all rows'
+        : str(o.group);
+    return { group, sql: str(o.sql), columns: arr(o.columns).map((c) => str(c)), rows: arr(o.rows).map((r) => arr(r)), error: strOrNull(o.error) };
+  });
+}
+
+/** The latest draft of `step` that a human (or the policy) let run. */
+function lastDecided(drafts: DraftView[], step: string): DraftView | undefined {
+  return [...drafts].reverse().find((d) => d.step === step && ['approved', 'edited', 'ran'].includes(d.status));
 }
 
 function planSteps(content: unknown): { agent: string; purpose: string }[] {
@@ -220,6 +258,8 @@ function describe(e: Envelope): { label: string; detail: string; known: boolean 
     }
     case 'approval.expired':
       return { label: `Approval expired: ${str(p.kind)}`, detail: '', known: true };
+    case 'approval.endorsed':
+      return { label: `Endorsed by ${str(p.user)}: ${str(p.kind)}`, detail: `${arr(p.approvers).length} of ${str(p.needed, '?')} approvers`, known: true };
     case 'step.started':
       return { label: `${who} started`, detail: short(str(p.purpose)), known: true };
     case 'step.finished':
@@ -230,6 +270,10 @@ function describe(e: Envelope): { label: string; detail: string; known: boolean 
       return { label: `${who} retried`, detail: short(str(p.error ?? p.reason)), known: true };
     case 'sql.executed':
       return { label: `SQL ran: ${str(p.row_count, '?')} rows`, detail: short(str(p.sql)), known: true };
+    case 'tool.proposed':
+      return { label: `Tool call proposed${p.needs_approval ? '' : ' (runs without approval)'}`, detail: short(str(p.summary)), known: true };
+    case 'policy.decided':
+      return { label: p.needs_approval ? 'Policy: waits for a human' : 'Policy: no approval needed', detail: short(`${str(p.rule)}${p.reason ? `: ${str(p.reason)}` : ''}`), known: true };
     case 'sql.candidates':
       return { label: 'SQL candidates compared', detail: '', known: true };
     case 'sql.rows_behind_aggregate':
@@ -315,11 +359,16 @@ function fold(s: RunViewState, e: Envelope): RunViewState {
             truncated: Boolean(out.truncated),
             elapsedMs: num(out.elapsed_ms),
             complete: true,
+            evidence: out.evidence !== undefined ? evidenceGroups(out.evidence) : idx >= 0 ? next.queries[idx]!.evidence : [],
           };
           next.queries = idx >= 0 ? next.queries.map((q, j) => (j === idx ? { ...full, sql: full.sql || q.sql } : q)) : [...next.queries, full];
         }
         // the plan is the planner's output once approved
-        if (e.step === 'planner' && out.steps) next.plan = planSteps(out);
+        if (e.step === 'planner' && out.steps) {
+          next.plan = planSteps(out);
+          const ran = lastDecided(next.drafts, 'planner');
+          if (ran) setDraft((d) => d.draftId === ran.draftId, { ran: { steps: arr(out.steps) } });
+        }
       }
       break;
     case 'step.failed':
@@ -335,14 +384,15 @@ function fold(s: RunViewState, e: Envelope): RunViewState {
       break;
     case 'plan.drafted':
     case 'plan.revised':
-    case 'sql.drafted': {
-      const step = e.step ?? (e.type === 'sql.drafted' ? 'sql' : 'planner');
+    case 'sql.drafted':
+    case 'tool.proposed': {
+      const step = e.step ?? (e.type === 'sql.drafted' ? 'sql' : e.type === 'tool.proposed' ? 'tools' : 'planner');
       // an earlier draft of this step that was never decided is replaced
       setDraft((d) => d.step === step && d.status === 'proposed', { status: 'superseded' });
       const draft: DraftView = {
         draftId: str(p.draft_id, `seq-${e.seq}`),
         step,
-        kind: str(p.kind, e.type.startsWith('plan') ? 'plan' : 'sql_read'),
+        kind: str(p.kind, e.type.startsWith('plan') ? 'plan' : e.type === 'tool.proposed' ? 'tool_call' : 'sql_read'),
         content: obj(p.content),
         attempt: num(p.attempt) ?? 1,
         summary: str(p.summary),
@@ -359,6 +409,9 @@ function fold(s: RunViewState, e: Envelope): RunViewState {
         message: null,
         seq: e.seq,
         error: null,
+        adjustments: arr(p.adjustments).map((x) => str(x)),
+        endorsedBy: [],
+        ran: null,
       };
       next.drafts = [...next.drafts, draft];
       if (draft.kind === 'plan') next.plan = planSteps(draft.content);
@@ -370,7 +423,7 @@ function fold(s: RunViewState, e: Envelope): RunViewState {
         approvalId: strOrNull(p.approval_id),
         contentHash: strOrNull(p.content_hash),
         decisions: arr(p.decisions).map((d) => str(d)),
-        expiresAt: strOrNull(p.expires_at),
+        expiresAt: num(p.expires_at),
         status: 'proposed',
       };
       if (p.examples !== undefined) patch.examples = arr(p.examples).map(example);
@@ -399,6 +452,9 @@ function fold(s: RunViewState, e: Envelope): RunViewState {
             message: null,
             seq: e.seq,
             error: null,
+            adjustments: [],
+            endorsedBy: [],
+            ran: null,
             ...patch,
           },
         ];
@@ -430,6 +486,11 @@ function fold(s: RunViewState, e: Envelope): RunViewState {
       setDraft((d) => d.approvalId === approvalId, { status: 'expired' });
       break;
     }
+    case 'approval.endorsed': {
+      const approvalId = strOrNull(p.approval_id);
+      setDraft((d) => d.approvalId === approvalId, { endorsedBy: arr(p.approvers).map((x) => str(x)) });
+      break;
+    }
     case 'sql.executed': {
       const sql = str(p.sql);
       next.queries = [
@@ -445,11 +506,22 @@ function fold(s: RunViewState, e: Envelope): RunViewState {
           truncated: Boolean(p.truncated),
           elapsedMs: num(p.elapsed_ms),
           complete: false,
+          evidence: [],
         },
       ];
       // the draft that ran: the latest decided one of this step
-      const ran = [...next.drafts].reverse().find((d) => d.step === (e.step ?? 'sql') && ['approved', 'edited'].includes(d.status));
-      if (ran) setDraft((d) => d.draftId === ran.draftId, { status: 'ran' });
+      const ran = lastDecided(next.drafts, e.step ?? 'sql');
+      if (ran) setDraft((d) => d.draftId === ran.draftId, { status: 'ran', ran: { sql, connection: str(p.connection) } });
+      break;
+    }
+    case 'sql.write_executed': {
+      const ran = lastDecided(next.drafts, e.step ?? 'sql');
+      if (ran) setDraft((d) => d.draftId === ran.draftId, { status: 'ran', ran: { sql: str(p.sql), connection: str(p.connection), rows_affected: num(p.rows_affected) } });
+      break;
+    }
+    case 'sql.rows_behind_aggregate': {
+      const idx = next.queries.map((q) => q.step).lastIndexOf(e.step ?? 'sql');
+      if (idx >= 0) next.queries = next.queries.map((q, j) => (j === idx ? { ...q, evidence: evidenceGroups(p.groups) } : q));
       break;
     }
     case 'retrieval.results':
@@ -468,6 +540,8 @@ function fold(s: RunViewState, e: Envelope): RunViewState {
         final: false,
         citations: prev?.citations ?? [],
         unverified: prev?.unverified ?? [],
+        verifiedNumbers: prev?.verifiedNumbers ?? [],
+        unverifiedNumbers: prev?.unverifiedNumbers ?? [],
       };
       break;
     }
@@ -481,6 +555,8 @@ function fold(s: RunViewState, e: Envelope): RunViewState {
         final: true,
         citations: arr(p.citations).map(snippet),
         unverified: [...arr(p.unverified_identifiers), ...arr(p.unverified_numbers)].map((x) => str(x)),
+        verifiedNumbers: arr(p.verified_numbers).map((x) => str(x)),
+        unverifiedNumbers: arr(p.unverified_numbers).map((x) => str(x)),
       };
       break;
     }
@@ -495,7 +571,7 @@ function fold(s: RunViewState, e: Envelope): RunViewState {
     next.status = terminal;
     next.endedAt = e.ts ?? null;
     if (e.type === 'run.finished' && !next.answer && p.answer) {
-      next.answer = { revision: 0, text: str(p.answer), revisions: { 0: str(p.answer) }, final: true, citations: [], unverified: [] };
+      next.answer = { revision: 0, text: str(p.answer), revisions: { 0: str(p.answer) }, final: true, citations: [], unverified: [], verifiedNumbers: [], unverifiedNumbers: [] };
     }
     // whatever was still waiting or working stops with the run
     next.steps = next.steps.map((st) => (st.status === 'working' || st.status === 'waiting' ? { ...st, status: e.type === 'run.finished' ? 'done' : 'failed', finishedAt: st.finishedAt ?? e.ts ?? null } : st));
@@ -525,6 +601,14 @@ export function applyEvent(state: RunViewState, event: unknown): RunViewState {
 /** Applies many events (any order, duplicates allowed). */
 export function applyEvents(state: RunViewState, events: unknown[]): RunViewState {
   return events.reduce<RunViewState>(applyEvent, state);
+}
+
+/** Kinds of approval that change nothing when approved: "approve all read-only" covers only these. */
+export const READ_ONLY_KINDS: ReadonlySet<string> = new Set(['plan', 'sql_read']);
+
+/** Pending approvals that "approve all read-only" may approve at once: plans and reads, never writes, DDL or questions. */
+export function readOnlyPending(drafts: readonly DraftView[]): DraftView[] {
+  return drafts.filter((d) => d.status === 'proposed' && d.approvalId && d.contentHash && READ_ONLY_KINDS.has(d.kind) && (d.decisions.length === 0 || d.decisions.includes('approve')));
 }
 
 /** The approvals still waiting for a human, oldest first. */

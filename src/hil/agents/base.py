@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeVar, cast
 
+from pydantic import BaseModel
+
 from hil.examples import Recall, no_examples
 from hil.models.llm import LLM
 from hil.workflows import Workflow
@@ -113,10 +115,24 @@ class StepContext:
                 log.warning("closing %s of step %s failed", key, self.step, exc_info=True)
 
 
+@dataclass(frozen=True)
+class TableNeed:
+    """Data a step agent needs: a table with these columns (matched case-insensitively). The
+    planner is told which of the workflow's tables have them, and proposes the step only then."""
+
+    what: str  # e.g. "raw CAN frames"
+    columns: tuple[str, ...]
+
+
 class Agent(ABC):
     name: ClassVar[str]
     role: ClassVar[Role] = "step"
     description: ClassVar[str] = ""
+    needs: ClassVar[tuple[TableNeed, ...]] = ()
+    # A plug-in's own settings in a workflow (``agents: {NAME: {...}}``), validated with this model.
+    settings_model: ClassVar[type[BaseModel] | None] = None
+    # Gates for the agent's own actions (``plugin:NAME/KIND``), used where no tenant or workflow gate matches.
+    gates: ClassVar[tuple[dict[str, Any], ...]] = ()
 
     def draft(self, ctx: StepContext, feedback: Feedback | None) -> Draft | None:
         return None

@@ -10,7 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError, create_model
 
 from hil.agents.base import Agent, Draft, Feedback, StepContext
-from hil.agents.registry import describe_steps
+from hil.agents.plugin_api import describe_need
+from hil.agents.registry import agent_class, describe_steps
 from hil.errors import InvalidDecision, ModelOutputError
 from hil.events import EventType
 from hil.workflows import Workflow
@@ -54,7 +55,7 @@ class PlannerAgent(Agent):
 
     def draft(self, ctx: StepContext, feedback: Feedback | None) -> Draft:
         wf = ctx.workflow
-        tools = "\n".join(f"- {name}: {desc}" for name, desc in describe_steps(wf.steps))
+        tools = "\n".join(self._describe(wf, name, desc) for name, desc in describe_steps(wf.steps))
         prompt = [f"Tools:\n{tools}", f"Question: {ctx.question}"]
         if ctx.history:
             prompt.insert(0, "Earlier in this conversation:\n" + "\n".join(
@@ -73,6 +74,15 @@ class PlannerAgent(Agent):
         summary = "; ".join(f"{s['agent']}: {s['purpose']}" for s in content["steps"])
         event = EventType.PLAN_DRAFTED if feedback is None else EventType.PLAN_REVISED
         return Draft("plan", event, content, summary, needs_approval=wf.approval.plan)
+
+    @staticmethod
+    def _describe(wf: Workflow, name: str, description: str) -> str:
+        """A step as the planner sees it; a plug-in's line says whether the workflow's data has
+        what it needs, so it is proposed only where it can run."""
+        line = f"- {name}: {description}"
+        for need in agent_class(name).needs:
+            line += f"\n  It {describe_need(wf, need)}."
+        return line
 
     def validate_edit(self, workflow: Workflow, kind: str, content: dict[str, Any]) -> dict[str, Any]:
         try:

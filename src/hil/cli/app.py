@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import ipaddress
 import os
 import sys
 from typing import Annotated
@@ -13,12 +12,15 @@ import typer
 from rich.table import Table
 
 from hil import settings
+from hil.cli.agents import agents_app
 from hil.cli.audit import audit_app
 from hil.cli.common import err, escape, out, plain, store, use_tenant
 from hil.cli.eval import eval_app
 from hil.cli.examples import examples_app
 from hil.cli.knowledge import knowledge_app
+from hil.cli.mcp import mcp_app
 from hil.cli.models import models_app
+from hil.cli.policy import policy_app
 from hil.cli.runs import ask, runs_app
 from hil.cli.secrets import secrets_app
 from hil.cli.sql import connections_app, sql
@@ -31,7 +33,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 for _sub, _name in ((workflows_app, "workflows"), (runs_app, "runs"), (models_app, "models"),
                     (connections_app, "connections"), (eval_app, "eval"), (examples_app, "examples"),
                     (knowledge_app, "knowledge"), (users_app, "users"), (keys_app, "keys"),
-                    (audit_app, "audit"), (secrets_app, "secrets")):
+                    (audit_app, "audit"), (secrets_app, "secrets"), (policy_app, "policy"),
+                    (mcp_app, "mcp"), (agents_app, "agents")):
     app.add_typer(_sub, name=_name)
 app.command("sql")(sql)
 app.command("ask")(ask)
@@ -59,14 +62,17 @@ def demo() -> None:
 
 
 @app.command()
-def serve(host: Annotated[str, typer.Option(help="Address to bind.")] = "",
-          port: Annotated[int, typer.Option(help="Port to bind.")] = 0,
-          workers: Annotated[int, typer.Option(help="Worker threads that execute runs.")] = 0,
+def serve(host: Annotated[str, typer.Option(help="Address to bind; default HIL_HOST (127.0.0.1).",
+                                            show_default=False)] = "",
+          port: Annotated[int, typer.Option(help="Port to bind; default HIL_PORT (8321).", show_default=False)] = 0,
+          workers: Annotated[int, typer.Option(help="Worker threads that execute runs; default HIL_WORKERS (2).",
+                                               show_default=False)] = 0,
           auth: Annotated[str, typer.Option(help="API keys: on, off (loopback only) or auto (on once a key "
                                             "exists); default HIL_AUTH.")] = "") -> None:
     """Start the HTTP API and the run workers (resumes runs whose lease expired)."""
     import uvicorn
 
+    from hil.policy.access import bind_verdict
     from hil.server.app import create_app
     from hil.server.guards import allowed_hosts
     from hil.services.users import UserService
@@ -82,9 +88,10 @@ def serve(host: Annotated[str, typer.Option(help="Address to bind.")] = "",
     if required and not has_keys:
         raise HilError("authentication is on but no API key exists, so nobody could call the server",
                        hint="create one with `hil users add NAME --role admin`")
-    if not required and not _is_loopback(host):
-        raise HilError(f"refusing to bind {host} without authentication: only loopback may run without API keys",
-                       hint="create a key with `hil users add NAME --role admin`, then serve with --auth on")
+    bind = bind_verdict(host, required)
+    if not bind.allowed:
+        raise HilError(bind.reason, hint="create a key with `hil users add NAME --role admin`, "
+                       "then serve with --auth on")
     names = settings.get_str("HIL_ALLOWED_HOSTS").split(",")
     application = create_app(db, workers=workers or settings.get_int("HIL_WORKERS"), auth=required,
                              hosts=allowed_hosts(host, names))
@@ -94,15 +101,6 @@ def serve(host: Annotated[str, typer.Option(help="Address to bind.")] = "",
     gc.collect()
     gc.freeze()  # the long-lived objects of startup: full collections then skip them (shorter pauses)
     uvicorn.run(application, host=host, port=port, log_level="warning")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @app.command("settings")

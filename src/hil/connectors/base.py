@@ -48,6 +48,22 @@ class QueryResult:
                 "row_count": len(self.rows), "elapsed_ms": round(self.elapsed_ms, 2)}
 
 
+@dataclass
+class Explained:
+    """A read's plan as the engine explains it, without running it, and how many rows it expects.
+    ``estimate`` says where the number comes from: ``planner`` (the engine's own estimate) or
+    ``count`` (counted read-only, for an engine whose plan has no estimate)."""
+
+    plan: str
+    estimated_rows: int | None
+    estimate: str
+    elapsed_ms: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"plan": self.plan, "estimated_rows": self.estimated_rows, "estimate": self.estimate,
+                "elapsed_ms": round(self.elapsed_ms, 2)}
+
+
 def jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
@@ -148,6 +164,19 @@ class Connector(ABC):
             finished.set()
         elapsed = (time.perf_counter() - start) * 1000
         return QueryResult(columns, [[jsonable(v) for v in r] for r in rows], truncated, elapsed)
+
+    def explain(self, sql: str) -> Explained:
+        """The engine's plan for one read-only statement and its estimated row count. The
+        statement passes the same guard as :meth:`execute_read`; only its EXPLAIN runs, in the
+        engine's read-only mode."""
+        checked = check_read_only(sql, self.dialect)
+        start = time.perf_counter()
+        explained = self._explain(checked)
+        explained.elapsed_ms = (time.perf_counter() - start) * 1000
+        return explained
+
+    @abstractmethod
+    def _explain(self, sql: str) -> Explained: ...
 
     def _interrupt_on(self, cancel: threading.Event, finished: threading.Event) -> None:
         while not finished.is_set():

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from hil.connectors.base import Column, Connector, Table, file_stamp
+from hil.connectors.base import Column, Connector, Explained, Table, file_stamp
 from hil.errors import ConnectionFailed, QueryFailed
 from hil.workflows import SqlConnection
 
@@ -29,6 +30,9 @@ SELECT md5(coalesce(string_agg(x, '|' ORDER BY x), '')) FROM (
   SELECT concat_ws(':', 'k', table_name, constraint_type, constraint_column_names::VARCHAR,
                    coalesce(referenced_table, ''), coalesce(referenced_column_names::VARCHAR, ''))
   FROM duckdb_constraints() WHERE constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY'))"""
+
+
+_ESTIMATE = re.compile(r"~([\d,]+) rows?", re.IGNORECASE)
 
 
 class DuckDBConnector(Connector):
@@ -112,6 +116,14 @@ class DuckDBConnector(Connector):
             finally:
                 timer.cancel()
         return columns, rows[:limit], len(rows) > limit
+
+    def _explain(self, sql: str) -> Explained:
+        """EXPLAIN's physical plan; the top operator's "~N rows" is the planner's estimate."""
+        _, rows, _ = self._execute(f"EXPLAIN {sql}", 10)
+        plan = "\n".join(str(r[1]) for r in rows if len(r) > 1).strip()
+        found = _ESTIMATE.search(plan)
+        estimated = int(found.group(1).replace(",", "")) if found else None
+        return Explained(plan, estimated, "planner" if estimated is not None else "none")
 
     def interrupt(self) -> None:
         self.conn.interrupt()

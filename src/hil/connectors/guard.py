@@ -99,3 +99,14 @@ def check_write(sql: str, dialect: str) -> tuple[str, str]:
 def has_limit(sql: str, dialect: str) -> bool:
     tree = sqlglot.parse_one(sql, read=dialect)
     return tree.args.get("limit") is not None
+
+
+def tables_in(sql: str, dialect: str) -> tuple[str, ...] | None:
+    """The tables a statement reads or writes (common table expressions excluded), lower-case and
+    sorted; None when it does not parse, so a policy condition on tables is then not met."""
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except sqlglot.errors.ParseError:
+        return None
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    return tuple(sorted({t.name.lower() for t in tree.find_all(exp.Table) if t.name and t.name.lower() not in ctes}))

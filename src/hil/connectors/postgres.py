@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from hil.connectors.base import Column, Connector, Table
+from hil.connectors.base import Column, Connector, Explained, Table
 from hil.errors import ConnectionFailed, QueryFailed
 from hil.secrets import redact_url as redact_dsn
 from hil.secrets import scrub
@@ -90,6 +90,9 @@ SELECT md5(coalesce(string_agg(x, '|' ORDER BY x), '')) FROM (
   SELECT format('d:%s:%s:%s', cl.relname, d.objsubid, md5(d.description))
   FROM pg_description d JOIN pg_class cl ON cl.oid = d.objoid JOIN pg_namespace n ON n.oid = cl.relnamespace
   WHERE d.classoid = 'pg_class'::regclass AND n.nspname = 'public') s"""
+
+
+_ESTIMATE = re.compile(r"\brows=(\d+)")
 
 
 class PostgresConnector(Connector):
@@ -191,6 +194,15 @@ class PostgresConnector(Connector):
             finally:
                 self._end()
         return columns, rows[:limit], len(rows) > limit
+
+    def _explain(self, sql: str) -> Explained:
+        """EXPLAIN (never ANALYZE: nothing runs) in a read-only transaction; the top node's
+        ``rows=N`` is the planner's estimate."""
+        _, rows, _ = self._execute(f"EXPLAIN {sql}", 1000)
+        plan = "\n".join(str(r[0]) for r in rows)
+        found = _ESTIMATE.search(plan)
+        estimated = int(found.group(1)) if found else None
+        return Explained(plan, estimated, "planner" if estimated is not None else "none")
 
     def interrupt(self) -> None:
         self.conn.cancel_safe()

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hil.connectors.base import Column, Connector, Table, file_stamp
+from hil.connectors.base import Column, Connector, Explained, Table, file_stamp
 from hil.errors import ConnectionFailed, QueryFailed
 from hil.workflows import SqlConnection
 
@@ -104,6 +104,22 @@ class SQLiteConnector(Connector):
             finally:
                 self.conn.set_progress_handler(None, 0)
         return columns, rows[:limit], len(rows) > limit
+
+    def _explain(self, sql: str) -> Explained:
+        """EXPLAIN QUERY PLAN, indented by its tree. SQLite's plan carries no row estimate, so the
+        rows are counted (read-only, within the query timeout)."""
+        _, rows, _ = self._execute(f"EXPLAIN QUERY PLAN {sql}", 1000)
+        depth: dict[int, int] = {0: -1}
+        lines = []
+        for node, parent, _unused, detail in rows:
+            depth[int(node)] = depth.get(int(parent), -1) + 1
+            lines.append("  " * depth[int(node)] + str(detail))
+        try:
+            counted = self._execute(f"SELECT count(*) FROM ({sql}) AS dry_run", 1)[1]
+            estimated: int | None = int(counted[0][0])
+        except QueryFailed:
+            estimated = None
+        return Explained("\n".join(lines), estimated, "count" if estimated is not None else "none")
 
     def interrupt(self) -> None:
         self.conn.interrupt()

@@ -11,14 +11,14 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from hil.agents import registry
-from hil.connectors.guard import check_write
+from hil.engine.gating import policy_for, statement_class
 from hil.engine.learning import approved_pairs
 from hil.engine.state import fold
-from hil.errors import ApprovalConflict, InvalidDecision, PolicyRefused, QueryRefused
+from hil.errors import ApprovalConflict, InvalidDecision, PolicyRefused
 from hil.events import EventType
 from hil.hashing import content_hash
 from hil.policy import audit
-from hil.policy.rules import DecideRequest, Verdict, default_policy
+from hil.policy.rules import DecideRequest, Verdict
 from hil.store.audit_repo import AuditRepo
 from hil.store.db import Store
 from hil.store.example_repo import ExampleRepo
@@ -121,10 +121,9 @@ class RunControl(TenantScoped):
     def _allowed(self, approval: Approval, run: Run, definition: Workflow, edited: dict[str, Any] | None,
                  user: str, role: str) -> Verdict:
         """The policy's verdict on this decider; a refusal is audited, then raised naming its rule."""
-        policy = default_policy(ddl_approvers=definition.approval.ddl_approvers,
-                                requester_may_approve_writes=definition.approval.requester_may_approve_writes)
+        policy = policy_for(self.store, run.tenant_id, definition)
         statement = statement_class(approval.kind, [approval.content, edited], definition)
-        verdict = policy.evaluate(DecideRequest(approval.kind, statement, user, role, run.created_by))
+        verdict = policy.decide(DecideRequest(approval.kind, statement, user, role, run.created_by))
         if not verdict.allowed:
             AuditRepo(self.store, run.tenant_id).record(user, "approval.refused", f"run {run.id}", {
                 "approval_id": approval.id, "kind": approval.kind, "role": role, "rule": verdict.rule})
@@ -202,26 +201,3 @@ class RunControl(TenantScoped):
                                                          {"approval_id": a.id, "kind": a.kind})
             count += 1
         return count
-
-
-DDL_VERBS = ("CREATE", "ALTER", "DROP", "TRUNCATE")
-
-
-def statement_class(kind: str, contents: list[dict[str, Any] | None], definition: Workflow) -> str:
-    """plan, read, dml, ddl or other; a write is DDL when the drafted or the edited statement is."""
-    if kind == "plan":
-        return "plan"
-    if kind == "sql_read":
-        return "read"
-    if kind != "sql_write":
-        return "other"
-    verbs = set()
-    for content in contents:
-        if not content or not content.get("sql"):
-            continue
-        dialect = definition.connection(content.get("connection")).engine
-        try:
-            verbs.add(check_write(str(content["sql"]), dialect)[1])
-        except QueryRefused:
-            verbs.add("DROP")  # what the guard cannot classify counts as the strictest class
-    return "ddl" if verbs & set(DDL_VERBS) else "dml"

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from hil.engine.state import RunState, fold
+from hil.engine.state import DRAFT_EVENTS, RunState, fold
 from hil.events import Event, EventType
 from hil.store.run_repo import Approval, Run, RunRepo
 
@@ -47,11 +47,16 @@ def approval_public(a: Approval) -> dict[str, Any]:
 def run_detail(view: RunView, workflow: str, pending: list[Approval]) -> dict[str, Any]:
     """The run as `GET /runs/{id}` and `hil ask --json` show it."""
     state, events = view.state, view.events
+    drafted = {e.payload.get("draft_id"): e.payload for e in events if e.type in DRAFT_EVENTS}
+    # what a reviewer saw next to each draft: the approved examples it followed and the values the
+    # agent aligned with their stored spelling
     drafts = [{"step": st.name, "draft_id": d.draft_id, "kind": d.kind, "content": d.content,
                "needs_approval": d.needs_approval, "approval_id": d.approval_id, "decision": d.decision,
-               "edited": d.edited, "message": d.message, "failed_with": d.failed_with}
+               "edited": d.edited, "message": d.message, "failed_with": d.failed_with, "examples": d.basis,
+               "adjustments": list(drafted.get(d.draft_id, {}).get("adjustments") or [])}
               for st in state.steps.values() for d in st.drafts]
     queries = [e.payload for e in events if e.type == EventType.SQL_EXECUTED]
+    evidence = [g for e in events if e.type == EventType.SQL_ROWS_BEHIND_AGGREGATE for g in e.payload.get("groups", [])]
     snippets = [s for e in events if e.type == EventType.RETRIEVAL_RESULTS for s in e.payload.get("snippets", [])]
     failed = next((e.payload for e in reversed(events) if e.type == EventType.RUN_FAILED), None)
     steps = [{"name": st.name, "started": st.started, "finished": st.finished, "failed": st.failed,
@@ -61,7 +66,7 @@ def run_detail(view: RunView, workflow: str, pending: list[Approval]) -> dict[st
     result = (sql_step.output if sql_step and sql_step.output else None) or {}
     answer = state.answer or {}
     return {**run_public(view.run), "run_id": view.run.id, "workflow": workflow, "plan": state.plan(),
-            "steps": steps, "drafts": drafts, "queries": queries, "snippets": snippets, "answer": state.answer,
+            "steps": steps, "drafts": drafts, "queries": queries, "evidence": evidence, "snippets": snippets, "answer": state.answer,
             "error": failed, "pending_approvals": [approval_public(a) for a in pending],
             "approvals": [{k: d.get(k) for k in ("approval_id", "kind", "decision", "user", "message", "edited")}
                           for d in decided],

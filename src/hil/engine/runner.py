@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from hil import datadirs, dbhosts, settings
@@ -16,6 +17,7 @@ from hil.agents import registry
 from hil.agents.base import Agent, Draft, StepContext
 from hil.agents.sql.fewshot import recall_from
 from hil.engine.driver import drive_step
+from hil.engine.gating import gate_draft, policy_for
 from hil.engine.learning import approved_pairs
 from hil.engine.projections import thread_turn
 from hil.engine.state import DraftState, RunState, StepState, fold
@@ -24,6 +26,7 @@ from hil.events import EventType
 from hil.hashing import content_hash
 from hil.knowledge.retrieval import Retriever
 from hil.models.llm import LLM
+from hil.policy.document import InForce
 from hil.store.audit_repo import AuditRepo
 from hil.store.auth_repo import AuthRepo
 from hil.store.db import Store
@@ -34,7 +37,7 @@ from hil.store.secret_repo import SecretRepo
 from hil.store.workflow_repo import StoredWorkflow, WorkflowRepo
 
 FINAL_STEPS = ("reasoner", "responder")
-AUDITED_EVENTS = (EventType.SQL_EXECUTED, EventType.SQL_WRITE_EXECUTED)
+AUDITED_EVENTS = (EventType.SQL_EXECUTED, EventType.SQL_WRITE_EXECUTED, EventType.TOOL_CALLED)
 log = logging.getLogger(__name__)
 
 
@@ -55,6 +58,7 @@ class StepRunner:
         self.workflows = WorkflowRepo(store, ALL_TENANTS)
         self.worker_id = worker_id
         self.llm_factory = llm_factory
+        self._policies: dict[str, InForce] = {}  # run id -> the policy it is governed by, while it is driven
 
     # -- event helpers (every append checks that this worker still owns the run) --
     def _emit(self, run_id: str, type: str, payload: dict[str, Any], step: str | None = None,
@@ -63,10 +67,10 @@ class StepRunner:
             if not self.repo.owns(conn, run_id, self.worker_id):
                 raise LeaseLost(run_id)
             self.repo.append(conn, run_id, type, payload, step=step, agent=agent)
-            if type in AUDITED_EVENTS:  # what ran against a database is audited with its event
+            if type in AUDITED_EVENTS:  # what ran against a database or a tool is audited with its event
                 tenant = self.repo.get(run_id, conn).tenant_id
-                AuditRepo(self.store, tenant).append(conn, f"run:{run_id}", f"sql.{type.split('.')[-1]}",
-                                                     str(payload.get("connection")), _audited(payload))
+                subject = payload.get("connection") or f"{payload.get('server')}/{payload.get('tool')}"
+                AuditRepo(self.store, tenant).append(conn, f"run:{run_id}", str(type), str(subject), _audited(payload))
 
     def _emitter(self, run_id: str, step: str) -> Callable[[str, dict[str, Any]], None]:
         def emit(type: str, payload: dict[str, Any]) -> None:
@@ -103,6 +107,9 @@ class StepRunner:
                        {"worker": self.worker_id, "recovered": recovered})
             # references (secret://, env://) become values here, in memory only: never in an event
             definition = SecretRepo(self.store, run.tenant_id).resolved(stored.definition, f"run:{run_id}")
+            policy = policy_for(self.store, run.tenant_id, definition)
+            definition = definition.model_copy(update={"row_limit": policy.row_limit})  # capped by the tenant
+            self._policies[run_id] = replace(policy, workflow=definition)
             dbhosts.check(definition.dsns(), self.restricted)
             if self.restricted:  # checked again where the files are opened: a symlink may have moved
                 datadirs.check(definition.files(), AuthRepo(self.store).tenant_name(run.tenant_id))
@@ -154,6 +161,8 @@ class StepRunner:
         except Exception as err:
             log.exception("run %s failed unexpectedly", run_id)
             self._fail(run_id, state, "internal_error", f"{type(err).__name__}: {err}")
+        finally:
+            self._policies.pop(run_id, None)
 
     def _drive_step(self, run_id: str, stored: StoredWorkflow, agent: Agent, st: StepState,
                     ctx: StepContext) -> dict[str, Any]:
@@ -164,17 +173,21 @@ class StepRunner:
                                                     "draft_id": d.draft_id}, step=st.name, agent=st.name)
 
     def _record_draft(self, run_id: str, st: StepState, draft: Draft, attempt: int) -> DraftState:
-        d = DraftState(str(uuid.uuid4()), draft.kind, draft.content, draft.needs_approval,
+        request, verdict = gate_draft(self._policies[run_id], st.name, draft)  # the policy decides, not the agent
+        d = DraftState(str(uuid.uuid4()), draft.kind, draft.content, verdict.needs_approval,
                        basis=list(draft.extra.get("examples") or []))
         self._emit(run_id, draft.event_type, {"draft_id": d.draft_id, "kind": draft.kind, "content": draft.content,
-                                              "summary": draft.summary, "needs_approval": draft.needs_approval,
+                                              "summary": draft.summary, "needs_approval": verdict.needs_approval,
                                               "attempt": attempt, **draft.extra}, step=st.name, agent=st.name)
+        self._emit(run_id, EventType.POLICY_DECIDED, {"draft_id": d.draft_id, **verdict.payload(request)},
+                   step=st.name, agent=st.name)
         st.drafts.append(d)
         return d
 
     def _park(self, run_id: str, stored: StoredWorkflow, st: StepState, d: DraftState) -> None:
         policy = stored.definition.approval
-        expires = time.time() + policy.expire_after_seconds if policy.expire_after_seconds else None
+        expiry = self._policies[run_id].expire_after_seconds  # the workflow's, else the tenant's
+        expires = time.time() + expiry if expiry else None
         with self.store.write() as conn:
             if not self.repo.owns(conn, run_id, self.worker_id):
                 raise LeaseLost(run_id)
@@ -251,4 +264,5 @@ class _RunHooks:
 
 def _audited(payload: dict[str, Any]) -> dict[str, Any]:
     """The audit keeps what ran and how much it touched, not the rows it returned."""
-    return {k: payload.get(k) for k in ("sql", "row_count", "rows_affected", "verb", "elapsed_ms") if k in payload}
+    return {k: payload.get(k) for k in ("sql", "row_count", "rows_affected", "verb", "elapsed_ms", "arguments",
+                                        "read_only") if k in payload}

@@ -7,7 +7,7 @@ from typing import Any
 
 from hil.events import Event, EventType
 
-DRAFT_EVENTS = {EventType.PLAN_DRAFTED, EventType.PLAN_REVISED, EventType.SQL_DRAFTED}
+DRAFT_EVENTS = {EventType.PLAN_DRAFTED, EventType.PLAN_REVISED, EventType.SQL_DRAFTED, EventType.TOOL_PROPOSED}
 
 
 @dataclass

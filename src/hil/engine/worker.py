@@ -14,9 +14,9 @@ from collections.abc import Callable
 from hil import settings
 from hil.engine.control import RunControl
 from hil.engine.runner import StepRunner
-from hil.models.allowed import check_model
 from hil.models.llm import LLM, resolve
 from hil.observe.logs import run_context
+from hil.policy.models import check_model
 from hil.store.db import Store
 from hil.store.run_repo import RunRepo
 from hil.store.scoped import ALL_TENANTS

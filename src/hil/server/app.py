@@ -18,7 +18,16 @@ from starlette.exceptions import HTTPException
 from hil import settings
 from hil.engine.worker import Worker
 from hil.errors import HilError
-from hil.server import routes_audit, routes_config, routes_events, routes_knowledge, routes_runs
+from hil.server import (
+    routes_audit,
+    routes_config,
+    routes_events,
+    routes_knowledge,
+    routes_me,
+    routes_policy,
+    routes_runs,
+    routes_tools,
+)
 from hil.server.deps import ServerState
 from hil.server.guards import RequestGuard
 from hil.server.hub import EventHub
@@ -89,7 +98,8 @@ def web_page(path: str) -> Response:
 def create_app(store: Store, workers: int = 2, model: str | None = None, *, auth: bool = False,
                heartbeat_seconds: float = 15.0, poll_seconds: float = 1.0, recheck_seconds: float = 2.0,
                hosts: set[str] | None = None) -> FastAPI:
-    """``auth=False`` makes every caller the local admin; `hil serve` allows that on loopback only.
+    """``auth=False`` makes every caller the local admin, so the app then answers callers on this
+    machine only (and `hil serve` binds loopback only).
     ``hosts`` are the Host header values answered (None: any); `hil serve` passes its bind address."""
     worker = Worker(store, model=model, restricted=auth)
     embedder = BackgroundEmbedder(store)
@@ -109,7 +119,7 @@ def create_app(store: Store, workers: int = 2, model: str | None = None, *, auth
     app = FastAPI(title="hil", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
                   responses={500: {"model": ErrorOut, "description": "Unexpected failure (logged)"}})
     app.state.hil = ServerState(store, hub, auth, heartbeat_seconds, recheck_seconds)
-    app.add_middleware(RequestGuard, max_body=settings.get_int("HIL_MAX_BODY_BYTES"), hosts=hosts)
+    app.add_middleware(RequestGuard, max_body=settings.get_int("HIL_MAX_BODY_BYTES"), hosts=hosts, auth=auth)
 
     @app.exception_handler(HilError)
     def _hil_error(_request: Request, exc: HilError) -> JSONResponse:
@@ -149,17 +159,22 @@ def create_app(store: Store, workers: int = 2, model: str | None = None, *, auth
         return {"status": "ready", "auth": False, "runs": RunService(store, ALL_TENANTS).count_by_status(),
                 "subscribers": hub.subscribers}
 
-    for module in (routes_config, routes_knowledge, routes_runs, routes_events, routes_audit):
+    for module in (routes_me, routes_config, routes_knowledge, routes_runs, routes_events, routes_audit, routes_policy,
+                   routes_tools):
         app.include_router(module.router, prefix=API)
 
     def openapi() -> dict[str, Any]:
-        """FastAPI's document, plus the Workflow model, which the workflow routes validate themselves."""
+        """FastAPI's document, plus the Workflow and PolicyDocument models, which their routes
+        validate themselves."""
         if app.openapi_schema is None:
             schema = FastAPI.openapi(app)
             workflow = Workflow.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas = schema.setdefault("components", {}).setdefault("schemas", {})
             schemas.update(workflow.pop("$defs", {}))
             schemas["Workflow"] = workflow
+            policy = routes_policy.schema()
+            schemas.update(policy.pop("$defs", {}))
+            schemas["PolicyDocument"] = policy
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -1,4 +1,5 @@
-"""Checks on every request before any route sees it: the Host header (so a web page elsewhere
+"""Checks on every request before any route sees it: the caller's address (without API keys only
+this machine is answered), the Host header (so a web page elsewhere
 cannot reach a loopback server through DNS rebinding), the size of a request body, and NUL or
 control characters, which no name, path or text of this API may hold (PostgreSQL refuses NUL in
 text, and a path with one cannot be opened)."""
@@ -11,6 +12,8 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote
+
+from hil.policy.access import peer_verdict
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -47,12 +50,18 @@ def allowed_hosts(bind: str, names: list[str]) -> set[str] | None:
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, *, max_body: int, hosts: set[str] | None):
-        self.app, self.max_body, self.hosts = app, max_body, hosts
+    def __init__(self, app: ASGIApp, *, max_body: int, hosts: set[str] | None, auth: bool):
+        self.app, self.max_body, self.hosts, self.auth = app, max_body, hosts, auth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        peer = peer_verdict(client[0] if client else None, self.auth)
+        if not peer.allowed:  # without API keys every caller is the admin: only this machine may call
+            await _refuse(send, 403, "forbidden_peer", peer.reason,
+                          "call it from this machine, or serve with API keys (--auth on)")
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         if self.hosts is not None and host_of(headers.get("host", "")) not in self.hosts:

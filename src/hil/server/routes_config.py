@@ -13,6 +13,7 @@ from hil.server.schemas import (
     MAX_INT,
     ConnectionIn,
     ConnectionOut,
+    ConnectionProbe,
     ConnectionTest,
     WorkflowOut,
     WorkflowVersion,
@@ -113,6 +114,17 @@ def create_connection(body: ConnectionIn, who: Admin, state: State) -> dict[str,
 @router.get("/connections", response_model=list[ConnectionOut], tags=["connections"], responses=errors(401))
 def list_connections(who: Viewer, state: State) -> list[dict[str, Any]]:
     return [c.__dict__ for c in _connections(state, who).list_all()]
+
+
+@router.post("/connections/test", response_model=ConnectionTest, tags=["connections"],
+             responses=errors(401, 403, 422))
+async def probe_connection(body: ConnectionProbe, who: Admin, state: State) -> dict[str, Any]:
+    """Test a connection before saving it (nothing is stored): `ok` with the tables seen, or the
+    connector's specific cause in `error.details.cause` (file_not_found, cannot_open,
+    authentication_failed, host_unreachable, database_missing, permission_denied, invalid_dsn). A
+    path or host the caller may not use is a 422 naming the field."""
+    service = _connections(state, who)
+    return await run_in_threadpool(service.probe, service.parse(body.model_dump()))
 
 
 @router.post("/connections/{connection_id}/test", response_model=ConnectionTest, tags=["connections"],

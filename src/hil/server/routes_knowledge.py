@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from hil import settings
 from hil.knowledge.index import Mode
 from hil.server.deps import Admin, Operator, State, Viewer
-from hil.server.schemas import CollectionIn, CollectionOut, DocumentOut, UploadResult, errors
+from hil.server.schemas import CollectionIn, CollectionOut, DocumentOut, DocumentText, UploadResult, errors
 from hil.server.uploads import receive_files, scratch_folder
 from hil.server.views import refuse_taken
 from hil.services.knowledge import KnowledgeService
@@ -84,6 +84,13 @@ async def upload_documents(collection_id: str, request: Request, who: Operator, 
 def list_documents(collection_id: str, who: Viewer, state: State) -> list[dict[str, Any]]:
     """Each document with its ingestion status (and, when it failed, why)."""
     return KnowledgeService(state.store, who.tenant).documents(collection_id)
+
+
+@router.get("/collections/{collection_id}/documents/{document_id}/text", response_model=DocumentText,
+            responses=errors(401, 404))
+def document_text(collection_id: str, document_id: str, who: Viewer, state: State) -> dict[str, Any]:
+    """A document's parsed text: a search result's or a citation's start and end are offsets into it."""
+    return KnowledgeService(state.store, who.tenant).document(collection_id, document_id)
 
 
 @router.delete("/collections/{collection_id}/documents/{document_id}", status_code=204,

@@ -13,6 +13,8 @@ from hil.server.deps import Approver, Operator, State, Viewer
 from hil.server.schemas import (
     ApprovalOut,
     DecisionIn,
+    DryRunIn,
+    DryRunOut,
     FeedbackIn,
     FeedbackOut,
     RunDetail,
@@ -140,3 +142,18 @@ def decide(approval_id: str, who: Approver,
     decided = _service(state, who).decide(approval_id, body.decision, content_hash_seen=body.content_hash,
                                           content=body.content, message=body.message, user=who.user, role=who.role)
     return approval_public(decided)
+
+
+@router.post("/approvals/{approval_id}/dry-run", response_model=DryRunOut, tags=["approvals"],
+             responses=errors(401, 403, 404, 422))
+def dry_run(approval_id: str, who: Operator, state: State,
+            body: Annotated[DryRunIn | None, Body(openapi_examples={
+                "as drafted": {"value": {}},
+                "an edit": {"value": {"sql": "SELECT depot, count(*) FROM vehicles GROUP BY depot"}}})] = None
+            ) -> dict[str, Any]:
+    """What the engine would do with a SQL approval's statement (or an edit of it, in ``sql``)
+    before anyone approves it: its EXPLAIN plan and estimated row count. A read passes the same
+    read-only guard as every query and only its EXPLAIN runs; a write never runs: its impact is
+    counted read-only. The approval is left as it is."""
+    return _service(state, who).dry_run(approval_id, body.sql if body else None, user=who.user,
+                                        restricted=state.auth)

@@ -40,6 +40,18 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorOut, "description": describe[s]} for s in statuses}
 
 
+# -- the caller --
+class MeOut(BaseModel):
+    user: str = Field(examples=["ada"])
+    role: str = Field(examples=["approver"])
+    tenant: str = Field(examples=["default"])
+    auth: bool = Field(description="Whether the server authenticates callers; without it every caller is the "
+                                   "local admin.")
+    roles: list[str] = Field(description="Every role, least first; each may do what the ones before it may.")
+    may: dict[str, bool] = Field(description="What this caller may do: read, ask, upload, feedback, cancel, decide, "
+                                             "configure.", examples=[{"read": True, "decide": True, "configure": False}])
+
+
 # -- workflows --
 class WorkflowOut(_Out):
     id: str
@@ -72,6 +84,14 @@ class ConnectionOut(BaseModel):
     location: str = Field(description="File path, or the DSN with its password redacted.",
                           examples=["postgresql://analyst:***@db.internal/fleet"])
     created_at: float
+
+
+class ConnectionProbe(_In):
+    name: str = Field(default="test", pattern=NAME_PATTERN, description="Only used in messages.")
+    engine: Literal["duckdb", "sqlite", "postgres"] = Field(examples=["sqlite"])
+    path: str | None = Field(default=None, description="Database file (duckdb, sqlite).", examples=["/srv/data/fleet.db"])
+    dsn: str | None = Field(default=None, description="postgresql:// DSN; used for this test only, never stored.",
+                            examples=[None])
 
 
 class ConnectionTest(BaseModel):
@@ -108,6 +128,14 @@ class DocumentOut(_Out):
     chunks: int
     created_at: float
     updated_at: float
+
+
+class DocumentText(BaseModel):
+    id: str
+    collection: str
+    source: str
+    title: str
+    text: str = Field(description="The parsed text; a search result's start and end are character offsets into it.")
 
 
 class UploadResult(BaseModel):
@@ -178,6 +206,26 @@ class DecisionIn(_In):
                                            examples=[{"sql": "SELECT depot, count(*) FROM breakdowns GROUP BY depot"}])
     message: str | None = Field(default=None, description="Why (reject) or the answer (respond).")
     content_hash: str = Field(min_length=1, description="content_hash of the approval as it was shown.")
+
+
+class DryRunIn(_In):
+    sql: str | None = Field(default=None, max_length=100_000,
+                            description="A reviewer's edit to explain instead of the approval's own SQL.")
+
+
+class DryRunOut(BaseModel):
+    approval_id: str
+    kind: str
+    connection: str
+    engine: str
+    sql: str = Field(description="The statement explained.")
+    edited: bool = Field(description="Whether sql is the reviewer's edit rather than the approval's SQL.")
+    plan: str = Field(description="The engine's EXPLAIN output (for a write: that of its read-only count).")
+    estimated_rows: int | None = Field(description="Rows the read returns, or the write would touch.")
+    estimate: Literal["planner", "count", "none"] = Field(
+        description="planner: the engine's estimate; count: counted read-only; none: unknown.")
+    elapsed_ms: float
+    impact: dict[str, Any] | None = Field(description="A write's verb, table, rows and summary; null for a read.")
 
 
 class FeedbackIn(_In):

@@ -108,6 +108,26 @@ class ConnectionService(TenantScoped):
         except HilError as err:
             return {"ok": False, "error": err.to_dict()["error"]}
 
+    def probe(self, cfg: SqlConnection) -> dict[str, Any]:
+        """Test a connection that is not saved (a form being filled in): the same checks as saving
+        (data directories, allowed hosts; a refusal names the field), then ``test``'s answer. Nothing
+        is stored."""
+        dbhosts.check([("dsn", cfg.dsn)] if cfg.dsn else [], self.restricted)
+        if self.restricted:
+            datadirs.check([("path", cfg.path)] if cfg.path else [], AuthRepo(self.store).tenant_name(self.owner))
+        try:
+            resolved = SecretRepo(self.store, self.owner).resolved_connection(cfg, self.actor)
+            dbhosts.check([("dsn", resolved.dsn)] if resolved.dsn else [], self.restricted)
+            conn = connect(resolved, timeout_s=_timeout())
+            try:
+                return {"ok": True, "tables": conn.validate()["tables"]}
+            finally:
+                conn.close()
+        except ConfigError:
+            raise
+        except HilError as err:
+            return {"ok": False, "error": err.to_dict()["error"]}
+
     def query(self, name: str, sql: str, limit: int | None = None) -> QueryResult:
         """One read-only statement on a saved connection."""
         conn = connect(self._config(name), timeout_s=_timeout())

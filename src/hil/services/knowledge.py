@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from hil.errors import NotFound
 from hil.knowledge import tables
 from hil.knowledge.background import BackgroundEmbedder
 from hil.knowledge.collections import Collections
@@ -64,6 +65,17 @@ class KnowledgeService(TenantScoped):
 
     def document_text(self, document_id: str) -> str | None:
         return self._collections.document_text(document_id)
+
+    def document(self, name: str, document_id: str) -> dict[str, Any]:
+        """A document of the collection with its parsed text (what citations' spans point into)."""
+        row = self._collections.get(name)
+        found = next((d for d in self._collections.documents(row["name"]) if d["id"] == document_id), None)
+        text = self._collections.document_text(document_id) if found else None
+        if found is None or text is None:
+            raise NotFound(f"no document {document_id!r} in collection {row['name']!r}",
+                           hint=f"list them with GET /collections/{row['name']}/documents")
+        return {"id": found["id"], "collection": row["name"], "source": found["source"],
+                "title": found.get("title") or "", "text": text}
 
     # -- ingestion and embedding --
     def add(self, name: str, paths: Iterable[str | Path], on_event: OnEvent = noop, embed: bool = True,

@@ -11,6 +11,7 @@ from hil.engine.control import Decision, RunControl
 from hil.engine.projections import RunView, approval_public, artifacts, load_view, run_detail, run_public, thread_turn
 from hil.errors import NotFound
 from hil.events import Event
+from hil.services.dry_run import dry_run
 from hil.store.db import Store
 from hil.store.run_repo import TERMINAL_STATUSES, Approval, Run, RunFilter, RunRepo
 from hil.store.scoped import TenantScoped, _AllTenants
@@ -108,6 +109,13 @@ class RunService(TenantScoped):
         """Approve, edit, reject or respond; the role is checked by the run control."""
         return self._control.decide(approval_id, decision, content_hash_seen=content_hash_seen, content=content,
                                     message=message, user=user, role=role)
+
+    def dry_run(self, approval_id: str, sql: str | None = None, *, user: str = "local",
+                restricted: bool = False) -> dict[str, Any]:
+        """The engine's plan and estimated rows for a SQL approval's statement, or a reviewer's edit
+        of it; nothing is written and the approval stays as it is."""
+        return dry_run(self.store, self.owner, self._runs.get_approval(approval_id), sql, user=user,
+                       restricted=restricted)
 
     # -- changes --
     def cancel(self, run_id: str, user: str = "local") -> bool:

@@ -4,10 +4,16 @@ never for an API caller's own requests."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from hil.store.auth_repo import LOCAL_ADMIN, ROLES, ApiKey, AuthRepo, Principal, User
 from hil.store.db import Store
 
-__all__ = ["LOCAL_ADMIN", "ROLES", "ApiKey", "Principal", "User", "UserService"]
+__all__ = ["ABILITIES", "LOCAL_ADMIN", "ROLES", "ApiKey", "Principal", "User", "UserService"]
+
+# What each role may do, by the least role that may: what a client shows or hides for a caller.
+ABILITIES = {"read": "viewer", "ask": "operator", "upload": "operator", "feedback": "operator", "cancel": "operator",
+             "decide": "approver", "configure": "admin"}
 
 
 class UserService:
@@ -38,3 +44,10 @@ class UserService:
 
     def any_keys(self) -> bool:
         return self._repo.any_keys()
+
+    def whoami(self, who: Principal, *, auth: bool) -> dict[str, Any]:
+        """The caller as a client needs to know them: name, role, tenant (by name), whether the server
+        authenticates callers, and what the role may do (``may``), so no button is offered that the
+        server would refuse."""
+        return {"user": who.user, "role": who.role, "tenant": self._repo.tenant_name(who.tenant), "auth": auth,
+                "roles": list(ROLES), "may": {action: who.may(least) for action, least in ABILITIES.items()}}

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from hil import datadirs, dbhosts, secrets
 from hil.agents import registry
 from hil.errors import ConfigError, Conflict, NotFound
-from hil.models.allowed import check_model
+from hil.policy.models import check_model
 from hil.store.audit_repo import AuditRepo
 from hil.store.auth_repo import AuthRepo
 from hil.store.db import Store
@@ -20,13 +20,30 @@ from hil.store.workflow_repo import StoredWorkflow, WorkflowRepo
 from hil.workflows import Workflow, describe_errors, parse_workflow, read_workflow_file, resolve_paths
 
 
-def step_errors(steps: Any) -> list[dict[str, Any]]:
-    """An error per step that names no registered step agent."""
+def step_errors(steps: Any, settings: Any = None) -> list[dict[str, Any]]:
+    """An error per step that names no registered step agent, and per plug-in setting that its
+    agent does not accept (each agent validates its own ``agents.NAME`` settings)."""
     if not isinstance(steps, list):
         return []
     known = registry.step_agent_names()
-    return [{"loc": ("steps",), "msg": f"unknown step {s!r}; known steps: {', '.join(sorted(known))}"}
-            for s in steps if isinstance(s, str) and s not in known]
+    errors: list[dict[str, Any]] = [
+        {"loc": ("steps",), "msg": f"unknown step {s!r}; known steps: {', '.join(sorted(known))}"}
+        for s in steps if isinstance(s, str) and s not in known]
+    for name, values in (settings if isinstance(settings, dict) else {}).items():
+        if name not in steps:
+            errors.append({"loc": ("agents", name), "msg": f"{name!r} is not one of this workflow's steps"})
+            continue
+        if name not in known:
+            continue
+        model = registry.agent_class(name).settings_model
+        if model is None:
+            errors.append({"loc": ("agents", name), "msg": f"agent {name!r} takes no settings"})
+            continue
+        try:
+            model.model_validate(values)
+        except ValidationError as err:
+            errors += [{**e, "loc": ("agents", name, *e["loc"])} for e in err.errors()]
+    return errors
 
 
 def public(wf: StoredWorkflow) -> dict[str, Any]:
@@ -63,7 +80,8 @@ class WorkflowService(TenantScoped):
             wf = parse_workflow(data, source or "<workflow>") if not isinstance(data, dict) else Workflow.model_validate(data)
         except ValidationError as err:
             errors = [dict(e) for e in err.errors()]
-        errors += step_errors(data.get("steps") if isinstance(data, dict) else None)
+        if isinstance(data, dict):
+            errors += step_errors(data.get("steps"), data.get("agents"))
         if errors or wf is None:
             raise describe_errors(source, [{**e, "loc": (*loc, *e["loc"])} for e in errors])
         return wf
@@ -77,7 +95,7 @@ class WorkflowService(TenantScoped):
     # -- storing --
     def apply(self, wf: Workflow) -> tuple[StoredWorkflow, bool]:
         """Store ``wf``; a changed definition becomes a new version. Returns (stored, changed)."""
-        if problems := step_errors(wf.steps):
+        if problems := step_errors(wf.steps, wf.agents):
             raise describe_errors(None, problems)
         if self.check_models:
             check_model(wf.model.model)

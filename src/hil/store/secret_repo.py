@@ -98,10 +98,16 @@ class SecretRepo(TenantScoped):
         return cfg.model_copy(update={"dsn": self.resolve(cfg.dsn or "", used_by)}) if is_reference(cfg.dsn) else cfg
 
     def resolved(self, wf: Workflow, used_by: str) -> Workflow:
-        """A copy of the workflow whose connection DSNs hold values, not references (never stored)."""
-        if not any(is_reference(c.dsn) for c in wf.connections):
-            return wf
-        return wf.model_copy(update={"connections": [self.resolved_connection(c, used_by) for c in wf.connections]})
+        """A copy of the workflow whose connection DSNs and MCP credentials hold values, not
+        references (never stored)."""
+        update: dict[str, object] = {}
+        if any(is_reference(c.dsn) for c in wf.connections):
+            update["connections"] = [self.resolved_connection(c, used_by) for c in wf.connections]
+        if any(m.env or m.headers for m in wf.mcp):
+            update["mcp"] = [m.model_copy(update={
+                "env": {k: self.resolve(v, used_by) for k, v in m.env.items()},
+                "headers": {k: self.resolve(v, used_by) for k, v in m.headers.items()}}) for m in wf.mcp]
+        return wf.model_copy(update=update) if update else wf
 
 
 def reseal_all(store: Store) -> int:

@@ -251,3 +251,14 @@ secrets_table = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
 )
+
+policies = sa.Table(
+    "policies",
+    metadata,
+    sa.Column("tenant_id", sa.String(36), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),  # every change is a new version; the highest is in force
+    sa.Column("document", sa.JSON, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("created_by", sa.String(128), nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+)

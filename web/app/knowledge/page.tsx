@@ -2,7 +2,9 @@
 
 import { useRouter, useSearchParams } from 'next/navigation';
 import { Suspense, useCallback, useEffect, useRef, useState, type DragEvent, type FormEvent } from 'react';
+import { useAuth } from '@/components/auth';
 import { described, Field } from '@/components/fields';
+import { Passage, type PassageRef } from '@/components/knowledge/Passage';
 import { ErrorBox, Loading, when } from '@/components/ui';
 import { api, ApiError, type Collection, type KnowledgeDocument, type SearchHit, type UploadResult } from '@/lib/api';
 
@@ -14,7 +16,7 @@ function size(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
-function Uploader({ collection, onUploaded }: { collection: string; onUploaded: (r: UploadResult[]) => void }) {
+function Uploader({ collection, onStart, onUploaded }: { collection: string; onStart: (names: string[]) => void; onUploaded: (r: UploadResult[]) => void }) {
   const [over, setOver] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -24,10 +26,12 @@ function Uploader({ collection, onUploaded }: { collection: string; onUploaded: 
     if (!files.length) return;
     setBusy(true);
     setError(null);
+    onStart(files.map((f) => f.name));
     try {
       onUploaded(await api.upload(collection, files));
     } catch (err) {
       setError(err);
+      onUploaded([]);
     } finally {
       setBusy(false);
       if (input.current) input.current.value = '';
@@ -51,7 +55,7 @@ function Uploader({ collection, onUploaded }: { collection: string; onUploaded: 
         onDragLeave={() => setOver(false)}
         onDrop={drop}
       >
-        <p>{busy ? 'Uploading…' : 'Drop documents here (md, txt, html, pdf, docx, csv, xlsx), or'}</p>
+        <p>{busy ? 'Uploading…' : 'Drop documents here, as many as you like (md, txt, html, pdf, docx, csv, xlsx), or'}</p>
         <label htmlFor="upload-files" className="button">
           Choose files
         </label>
@@ -71,7 +75,8 @@ function Uploader({ collection, onUploaded }: { collection: string; onUploaded: 
   );
 }
 
-function Documents({ collection, version }: { collection: string; version: number }) {
+function Documents({ collection, version, sending }: { collection: string; version: number; sending: string[] }) {
+  const { forbidden } = useAuth();
   const [docs, setDocs] = useState<KnowledgeDocument[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [removing, setRemoving] = useState<string | null>(null);
@@ -93,12 +98,15 @@ function Documents({ collection, version }: { collection: string; version: numbe
   }, [collection, version, tick]);
 
   // refresh while any document is still being ingested
-  const pending = docs?.some((d) => BUSY.has(d.status)) ?? false;
+  const pending = (docs?.some((d) => BUSY.has(d.status)) ?? false) || sending.length > 0;
   useEffect(() => {
     if (!pending) return;
-    const t = setTimeout(() => setTick((n) => n + 1), 1200);
+    const t = setTimeout(() => setTick((n) => n + 1), sending.length ? 500 : 1200);
     return () => clearTimeout(t);
-  }, [pending, tick]);
+  }, [pending, tick, sending.length]);
+  // files on their way that the server has not listed yet: queued
+  const known = new Set((docs ?? []).map((d) => d.source));
+  const waiting = sending.filter((n) => !known.has(n));
 
   const remove = async (d: KnowledgeDocument) => {
     setRemoving(d.id);
@@ -114,7 +122,7 @@ function Documents({ collection, version }: { collection: string; version: numbe
 
   if (error && !docs) return <ErrorBox error={error} title="Cannot list documents" onRetry={() => setTick((n) => n + 1)} />;
   if (!docs) return <Loading label="Loading documents…" />;
-  if (!docs.length) return <p className="empty">No documents yet.</p>;
+  if (!docs.length && !waiting.length) return <p className="empty">No documents yet.</p>;
   return (
     <>
       {error ? <ErrorBox error={error} /> : null}
@@ -133,7 +141,24 @@ function Documents({ collection, version }: { collection: string; version: numbe
               </th>
             </tr>
           </thead>
-          <tbody>
+          <tbody aria-live="polite">
+            {waiting.map((n) => (
+              <tr key={`sending-${n}`} data-source={n}>
+                <td>
+                  <strong>{n}</strong>
+                </td>
+                <td>
+                  <span className="pill pill-doc-queued" data-status="queued">
+                    <span className="spinner small" aria-hidden="true" />
+                    queued
+                  </span>
+                </td>
+                <td className="num" />
+                <td className="num nowrap" />
+                <td className="nowrap small">uploading</td>
+                <td />
+              </tr>
+            ))}
             {docs.map((d) => (
               <tr key={d.id} data-source={d.source}>
                 <td>
@@ -151,9 +176,11 @@ function Documents({ collection, version }: { collection: string; version: numbe
                 <td className="num nowrap">{size(d.size)}</td>
                 <td className="nowrap small">{when(d.updated_at)}</td>
                 <td>
-                  <button type="button" className="link" disabled={removing === d.id} onClick={() => void remove(d)} aria-label={`Remove ${d.source}`}>
-                    Remove
-                  </button>
+                  {!forbidden.has('upload') ? (
+                    <button type="button" className="link" disabled={removing === d.id} onClick={() => void remove(d)} aria-label={`Remove ${d.source}`}>
+                      Remove
+                    </button>
+                  ) : null}
                 </td>
               </tr>
             ))}
@@ -164,7 +191,7 @@ function Documents({ collection, version }: { collection: string; version: numbe
   );
 }
 
-function Search({ collection }: { collection: string }) {
+function Search({ collection, onOpen }: { collection: string; onOpen: (p: PassageRef) => void }) {
   const [q, setQ] = useState('');
   const [mode, setMode] = useState('hybrid');
   const [hits, setHits] = useState<SearchHit[] | null>(null);
@@ -221,6 +248,14 @@ function Search({ collection }: { collection: string }) {
                 </span>
               </div>
               <blockquote>{h.text.length > 500 ? `${h.text.slice(0, 500)}…` : h.text}</blockquote>
+              <button
+                type="button"
+                className="link"
+                onClick={() => onOpen({ collection: h.collection || collection, documentId: h.document_id, start: h.start, end: h.end, label: h.title || h.source })}
+                aria-label={`Open passage [${i + 1}] in ${h.title || h.source}`}
+              >
+                Open passage [{i + 1}] in its document
+              </button>
             </li>
           ))}
         </ol>
@@ -233,6 +268,14 @@ function Knowledge() {
   const params = useSearchParams();
   const router = useRouter();
   const selected = params.get('c');
+  const { forbidden } = useAuth();
+  const linked = params.get('doc');
+  const [passage, setPassage] = useState<PassageRef | null>(null);
+  const [sending, setSending] = useState<string[]>([]);
+  useEffect(() => {
+    // a citation elsewhere links here: ?c=COLLECTION&doc=ID&start=N&end=M
+    if (selected && linked) setPassage({ collection: selected, documentId: linked, start: Number(params.get('start') ?? 0), end: Number(params.get('end') ?? 0) });
+  }, [selected, linked, params]);
   const [items, setItems] = useState<Collection[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [name, setName] = useState('');
@@ -254,6 +297,7 @@ function Knowledge() {
 
   const select = (c: string) => {
     setUploaded(null);
+    setPassage(null);
     router.push(`/knowledge/?c=${encodeURIComponent(c)}`);
   };
 
@@ -296,6 +340,7 @@ function Knowledge() {
               ))}
             </ul>
           ) : null}
+          {!forbidden.has('admin') ? (
           <form onSubmit={create} className="stack" aria-label="Create a collection">
             <Field id="new-collection" label="New collection" errors={nameErrors}>
               <input id="new-collection" value={name} onChange={(e) => setName(e.target.value)} placeholder="fleet-docs" {...described('new-collection', nameErrors)} />
@@ -313,6 +358,7 @@ function Knowledge() {
             </button>
             {createError && !nameErrors?.length ? <ErrorBox error={createError} /> : null}
           </form>
+          ) : null}
         </section>
         <div>
           {!selected ? <p className="empty">Choose a collection to upload documents and search it.</p> : null}
@@ -320,13 +366,20 @@ function Knowledge() {
           {selected && current ? (
             <section className="card" aria-labelledby="docs-title">
               <h2 id="docs-title">{current.name}</h2>
-              <Uploader
-                collection={current.name}
-                onUploaded={(r) => {
-                  setUploaded(r);
-                  setVersion((n) => n + 1);
-                }}
-              />
+              {!forbidden.has('upload') ? (
+                <Uploader
+                  collection={current.name}
+                  onStart={(names) => {
+                    setUploaded(null);
+                    setSending(names);
+                  }}
+                  onUploaded={(r) => {
+                    setSending([]);
+                    setUploaded(r);
+                    setVersion((n) => n + 1);
+                  }}
+                />
+              ) : null}
               {uploaded ? (
                 <ul className="upload-results" aria-label="Uploaded">
                   {uploaded.map((u) => (
@@ -337,10 +390,11 @@ function Knowledge() {
                   ))}
                 </ul>
               ) : null}
-              <Documents collection={current.name} version={version} />
-              <Search collection={current.name} />
+              <Documents collection={current.name} version={version} sending={sending} />
+              <Search collection={current.name} onOpen={setPassage} />
             </section>
           ) : null}
+          {passage ? <Passage passage={passage} onClose={() => setPassage(null)} /> : null}
         </div>
       </div>
     </>

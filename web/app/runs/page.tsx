@@ -7,11 +7,14 @@ import { AskForm } from '@/components/AskForm';
 import { useAuth } from '@/components/auth';
 import { Answer, Snippets } from '@/components/run/Answer';
 import { ApprovalCard } from '@/components/run/ApprovalCard';
+import { ApproveAll } from '@/components/run/ApproveAll';
+import { NotifyButton } from '@/components/run/Notify';
 import { ResultsTable } from '@/components/run/ResultsTable';
 import { StepList, Timeline } from '@/components/run/Timeline';
 import { ErrorBox, Loading, StatusBadge, duration, useNow } from '@/components/ui';
 import { api, ApiError, runEvents, type RunDetail } from '@/lib/api';
-import { applyEvent, initialState } from '@/lib/events';
+import { applyEvent, initialState, readOnlyPending } from '@/lib/events';
+import { announce } from '@/lib/notify';
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'expired']);
 
@@ -67,6 +70,21 @@ function RunView({ id }: { id: string }) {
 
   const drafts = useMemo(() => state.drafts.filter((d) => d.status !== 'superseded'), [state.drafts]);
   const firstPending = drafts.find((d) => d.status === 'proposed')?.draftId;
+  const bulk = useMemo(() => readOnlyPending(drafts).map((d) => ({ id: d.approvalId!, contentHash: d.contentHash!, label: d.kind })), [drafts]);
+  const pendingCount = drafts.filter((d) => d.status === 'proposed' && d.approvalId).length;
+  const canDecide = !forbidden.has('decide');
+  // a browser notification when an approval waits for this user (only with permission, asked on a click)
+  const waiting = useMemo(() => drafts.filter((d) => d.status === 'proposed' && d.approvalId).map((d) => `${d.approvalId}:${d.kind}`).join(','), [drafts]);
+  useEffect(() => {
+    if (!waiting || !canDecide) return;
+    const q = state.question || detail?.question || '';
+    announce(
+      waiting.split(',').map((w) => {
+        const [approvalId, kind] = w.split(':');
+        return { id: approvalId!, title: `Approval waiting: ${kind}`, body: q, url: `/runs/?id=${id}` };
+      }),
+    );
+  }, [waiting, canDecide, id, state.question, detail?.question]);
   const cited = useMemo(() => new Set((state.answer?.citations ?? []).map((c) => c.ref).filter((r): r is number => r !== null)), [state.answer]);
   const latestQueries = useMemo(() => {
     const byStep = new Map<string, (typeof state.queries)[number]>();
@@ -118,7 +136,13 @@ function RunView({ id }: { id: string }) {
 
       <div className="run-grid">
         <div className="run-main">
-          <StepList steps={state.steps} now={now} queued={!terminal && !running} />
+          <StepList steps={state.steps} now={now} queued={!terminal && !running} since={started} />
+          {canDecide && pendingCount ? (
+            <div className="bulk-bar">
+              <ApproveAll items={bulk} skipped={pendingCount - bulk.length} onForbidden={() => markForbidden('decide')} />
+              <NotifyButton />
+            </div>
+          ) : null}
           {state.error ? (
             <div className="error" role="alert">
               <strong>The run failed:</strong> {state.error.message}
@@ -128,9 +152,12 @@ function RunView({ id }: { id: string }) {
             <ApprovalCard
               key={d.draftId}
               draft={d}
-              canDecide={!forbidden.has('decide')}
+              canDecide={canDecide}
               onForbidden={() => markForbidden('decide')}
               autoFocus={d.draftId === firstPending}
+              runId={id}
+              canDryRun={!forbidden.has('dryrun')}
+              onDryRunForbidden={() => markForbidden('dryrun')}
             />
           ))}
           {latestQueries.map((q) => (

@@ -5,7 +5,10 @@ import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react'
 import { useAuth } from '@/components/auth';
 import { described, Field, groupErrors } from '@/components/fields';
 import { ErrorBox, Loading, when } from '@/components/ui';
-import { api, ApiError, errorText, type Collection, type Connection, type ConnectionTest, type FieldError, type SqlConnection, type Workflow, type WorkflowDefinition } from '@/lib/api';
+import { ArchiveWorkflow } from '@/components/workflows/ArchiveWorkflow';
+import { ConnectionCheck, TestOutcome, type TestState } from '@/components/workflows/ConnectionCheck';
+import { Versions } from '@/components/workflows/Versions';
+import { api, ApiError, errorText, questionsOf, type Collection, type Connection, type FieldError, type SqlConnection, type Workflow, type WorkflowDefinition } from '@/lib/api';
 
 interface Form {
   name: string;
@@ -24,6 +27,7 @@ interface Form {
   approvePlan: boolean;
   approveSql: boolean;
   model: string;
+  questions: string;
 }
 
 const EMPTY: Form = {
@@ -43,6 +47,7 @@ const EMPTY: Form = {
   approvePlan: true,
   approveSql: true,
   model: '',
+  questions: '',
 };
 
 function formOf(w: Workflow): Form {
@@ -66,6 +71,7 @@ function formOf(w: Workflow): Form {
     approvePlan: d.approval?.plan ?? true,
     approveSql: d.approval?.sql_read ?? true,
     model: d.model?.model ?? '',
+    questions: questionsOf(d).join('\n'),
   };
 }
 
@@ -96,6 +102,10 @@ function definitionOf(f: Form, base?: WorkflowDefinition): WorkflowDefinition {
     steps: [...(f.stepSql ? ['sql'] : []), ...(f.stepRag ? ['rag'] : [])],
     approval: { ...(base?.approval ?? {}), plan: f.approvePlan, sql_read: f.approveSql },
     model: { ...(base?.model ?? {}), model: f.model.trim() || null },
+    questions: f.questions
+      .split('\n')
+      .map((q) => q.trim())
+      .filter(Boolean),
   };
   return def;
 }
@@ -109,6 +119,7 @@ function fieldOf(loc: string): string | null {
   if (loc.startsWith('persona')) return 'persona';
   if (loc.startsWith('model')) return 'model';
   if (loc.startsWith('approval')) return 'approval';
+  if (loc.startsWith('questions')) return 'questions';
   const first = loc.split(/[.[]/)[0] ?? '';
   return ['name', 'description', 'instructions', 'steps'].includes(first) ? first : null;
 }
@@ -118,8 +129,9 @@ function WorkflowForm({ editing, collections, onSaved, onCancel }: { editing: Wo
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [fieldErrors, setFieldErrors] = useState<FieldError[]>([]);
+  const [probeErrors, setProbeErrors] = useState<FieldError[]>([]);
   const summary = useRef<HTMLDivElement>(null);
-  const { byField, other } = groupErrors(fieldErrors, fieldOf);
+  const { byField, other } = groupErrors([...fieldErrors, ...probeErrors.map((e) => ({ ...e, loc: `connections[0].${String(e.loc).replace(/^body\.?/, '')}` }))], fieldOf);
   const set = <K extends keyof Form>(k: K, v: Form[K]) => setF((prev) => ({ ...prev, [k]: v }));
 
   const submit = async (e: FormEvent) => {
@@ -127,6 +139,7 @@ function WorkflowForm({ editing, collections, onSaved, onCancel }: { editing: Wo
     setBusy(true);
     setError(null);
     setFieldErrors([]);
+    setProbeErrors([]);
     try {
       const def = definitionOf(f, editing?.definition);
       const saved = editing ? await api.updateWorkflow(editing.id, def) : await api.createWorkflow(def);
@@ -218,9 +231,12 @@ function WorkflowForm({ editing, collections, onSaved, onCancel }: { editing: Wo
           ) : null}
         </div>
         {f.engine ? (
-          <label className="check">
-            <input type="checkbox" checked={f.readOnly} onChange={(e) => set('readOnly', e.target.checked)} /> Read only
-          </label>
+          <div className="conn-row">
+            <label className="check">
+              <input type="checkbox" checked={f.readOnly} onChange={(e) => set('readOnly', e.target.checked)} /> Read only
+            </label>
+            <ConnectionCheck id="wf-conn" engine={f.engine} path={f.connPath} dsn={f.connDsn} name={f.connName} onFieldErrors={setProbeErrors} />
+          </div>
         ) : null}
       </fieldset>
 
@@ -253,6 +269,9 @@ function WorkflowForm({ editing, collections, onSaved, onCancel }: { editing: Wo
       <Field id="wf-model" label="Model" errors={byField.model} hint="e.g. local:qwen2.5-coder-1.5b; empty means the server's default (HIL_MODEL).">
         <input id="wf-model" value={f.model} onChange={(e) => set('model', e.target.value)} spellCheck={false} {...described('wf-model', byField.model, true)} />
       </Field>
+      <Field id="wf-questions" label="Example questions" errors={byField.questions} hint="One per line; the home page offers each as a one-click start.">
+        <textarea id="wf-questions" rows={2} value={f.questions} onChange={(e) => set('questions', e.target.value)} {...described('wf-questions', byField.questions, true)} />
+      </Field>
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Saving…' : editing ? 'Save new version' : 'Create workflow'}
@@ -266,9 +285,12 @@ function WorkflowForm({ editing, collections, onSaved, onCancel }: { editing: Wo
 }
 
 function Connections() {
+  const { forbidden } = useAuth();
+  const admin = !forbidden.has('admin');
   const [items, setItems] = useState<Connection[] | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [tests, setTests] = useState<Record<string, ConnectionTest | 'testing' | { failed: string }>>({});
+  const [tests, setTests] = useState<Record<string, TestState>>({});
+  const [newErrors, setNewErrors] = useState<FieldError[]>([]);
   const [form, setForm] = useState({ name: '', engine: 'sqlite' as SqlConnection['engine'], location: '' });
   const [addError, setAddError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -304,11 +326,11 @@ function Connections() {
     }
   };
 
-  const addFields = groupErrors(addError instanceof ApiError ? addError.fieldErrors : [], (loc) => (loc.startsWith('name') ? 'name' : loc.startsWith('path') || loc.startsWith('dsn') ? 'location' : null));
+  const addFields = groupErrors([...(addError instanceof ApiError ? addError.fieldErrors : []), ...newErrors], (loc) => (loc.startsWith('name') ? 'name' : loc.startsWith('path') || loc.startsWith('dsn') ? 'location' : null));
   return (
     <section className="card" aria-labelledby="conn-title">
       <h2 id="conn-title">Saved connections</h2>
-      <p className="muted small">Named connections for <code>hil sql</code> and tabular uploads; test one to see that the server can open it.</p>
+      <p className="muted small">Named connections for <code>hil sql</code> and tabular uploads{admin ? '; test one to see that the server can open it' : ''}.</p>
       {error ? <ErrorBox error={error} onRetry={load} /> : null}
       {!items && !error ? <Loading /> : null}
       {items && items.length === 0 ? <p className="empty">No saved connections.</p> : null}
@@ -322,27 +344,20 @@ function Connections() {
                   <strong>{c.name}</strong> <span className="muted small">{c.engine}</span>
                   <div className="muted small clip">{c.location}</div>
                 </div>
+                {admin ? (
                 <div className="conn-test">
                   <button type="button" onClick={() => void test(c)} disabled={t === 'testing'} aria-label={`Test connection ${c.name}`}>
                     {t === 'testing' ? 'Testing…' : 'Test connection'}
                   </button>
-                  <span role="status" className="small">
-                    {t && t !== 'testing' ? (
-                      'failed' in t ? (
-                        <span className="bad">{t.failed}</span>
-                      ) : t.ok ? (
-                        <span className="good">Works: {t.tables ?? 0} tables</span>
-                      ) : (
-                        <span className="bad">{t.error?.message ?? 'failed'}</span>
-                      )
-                    ) : null}
-                  </span>
+                  <TestOutcome state={t && t !== 'testing' ? t : null} />
                 </div>
+                ) : null}
               </li>
             );
           })}
         </ul>
       ) : null}
+      {admin ? (
       <form className="inline-form" onSubmit={add} aria-label="Save a connection">
         <Field id="conn-name" label="New connection name" errors={addFields.byField.name}>
           <input id="conn-name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} {...described('conn-name', addFields.byField.name)} />
@@ -360,7 +375,9 @@ function Connections() {
         <button type="submit" disabled={busy || !form.name.trim()}>
           Save connection
         </button>
+        <ConnectionCheck id="conn-new" engine={form.engine} path={form.location} dsn={form.location} name={form.name} onFieldErrors={setNewErrors} />
       </form>
+      ) : null}
       {addError ? <ErrorBox error={addError} title="Not saved" /> : null}
     </section>
   );
@@ -373,6 +390,7 @@ export default function WorkflowsPage() {
   const [error, setError] = useState<unknown>(null);
   const [editing, setEditing] = useState<Workflow | 'new' | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [history, setHistory] = useState<string | null>(null); // the workflow whose versions are open
 
   const load = useCallback(() => {
     setError(null);
@@ -435,6 +453,9 @@ export default function WorkflowsPage() {
                     <Link className="button" href={`/history/?workflow=${encodeURIComponent(w.name)}`}>
                       Runs
                     </Link>
+                    <button type="button" aria-expanded={history === w.id} onClick={() => setHistory(history === w.id ? null : w.id)} aria-label={`Versions of ${w.name}`}>
+                      Versions
+                    </button>
                     {!forbidden.has('admin') ? (
                       <button
                         type="button"
@@ -453,6 +474,17 @@ export default function WorkflowsPage() {
                         Edit
                       </button>
                     ) : null}
+                    {!forbidden.has('admin') ? (
+                      <ArchiveWorkflow
+                        id={w.id}
+                        name={w.name}
+                        onArchived={() => {
+                          setNotice(`Archived ${w.name}.`);
+                          if (history === w.id) setHistory(null);
+                          load();
+                        }}
+                      />
+                    ) : null}
                   </div>
                 </div>
                 {w.definition.description ? <p>{w.definition.description}</p> : null}
@@ -463,6 +495,7 @@ export default function WorkflowsPage() {
                   {` · approves: ${[w.definition.approval?.plan ? 'plan' : '', w.definition.approval?.sql_read ? 'SQL' : ''].filter(Boolean).join(', ') || 'writes only'}`}
                   {` · updated ${when(w.created_at)}`}
                 </p>
+                {history === w.id ? <Versions workflow={w} onClose={() => setHistory(null)} /> : null}
               </li>
             );
           })}

@@ -1,7 +1,41 @@
 'use client';
 
 import type { ReactNode } from 'react';
+import { answerSegments } from '@/lib/answer';
 import type { AnswerView, Snippet } from '@/lib/events';
+import { passageHref } from '@/components/knowledge/Passage';
+
+const MARK = { verified: '✓', unverified: '?', unchecked: '' } as const;
+const MARK_TITLE = {
+  verified: 'found in the evidence',
+  unverified: 'not found in the evidence',
+  unchecked: 'not checked (small counts are not checked)',
+} as const;
+
+/** The answer with citation links and each number marked as found in the evidence or not. */
+function Marked({ answer, refs }: { answer: AnswerView; refs: Set<number> }) {
+  // numbers are only judged once the answer is final (the check runs on the final text)
+  const segs = answerSegments(answer.text, refs, answer.final ? answer.verifiedNumbers : [], answer.final ? answer.unverifiedNumbers : []);
+  return (
+    <>
+      {segs.map((s, i) =>
+        s.kind === 'cite' ? (
+          <a key={i} href={`#cite-${s.ref}`} className="cite" aria-label={`source ${s.ref}`}>
+            {s.text}
+          </a>
+        ) : s.kind === 'number' && answer.final && s.status !== 'unchecked' ? (
+          <span key={i} className={`num-mark num-${s.status}`} data-number={s.status} title={MARK_TITLE[s.status]}>
+            {s.text}
+            <sup aria-hidden="true">{MARK[s.status]}</sup>
+            <span className="sr-only"> ({MARK_TITLE[s.status]})</span>
+          </span>
+        ) : (
+          s.text
+        ),
+      )}
+    </>
+  );
+}
 
 /** The answer text with each [n] turned into a link to its cited passage. */
 export function withCitations(text: string, refs: Set<number>): ReactNode[] {
@@ -39,9 +73,15 @@ export function Answer({ answer, snippets }: { answer: AnswerView; snippets: Sni
         </span>
       </header>
       <p className="answer-text" aria-live="polite">
-        {withCitations(answer.text, refs)}
+        <Marked answer={answer} refs={refs} />
         {!answer.final ? <span className="caret" aria-hidden="true" /> : null}
       </p>
+      {answer.final && answer.verifiedNumbers.length + answer.unverifiedNumbers.length ? (
+        <p className="muted small num-legend">
+          Numbers: <span className="num-mark num-verified">✓</span> found in the evidence ({answer.verifiedNumbers.length}) ·{' '}
+          <span className="num-mark num-unverified">?</span> not found ({answer.unverifiedNumbers.length})
+        </p>
+      ) : null}
       {answer.unverified.length ? (
         <p className="note small">Not found in the evidence: {answer.unverified.join(', ')}</p>
       ) : null}
@@ -79,6 +119,11 @@ export function Snippets({ snippets, cited }: { snippets: Snippet[]; cited: Set<
               </span>
             </div>
             <blockquote>{s.text.length > 600 ? `${s.text.slice(0, 600)}…` : s.text}</blockquote>
+            {s.documentId && s.start !== null && s.end !== null ? (
+              <a className="small" href={passageHref({ collection: s.collection, documentId: s.documentId, start: s.start, end: s.end })}>
+                Open the passage in its document
+              </a>
+            ) : null}
           </li>
         ))}
       </ol>

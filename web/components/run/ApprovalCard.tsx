@@ -1,8 +1,15 @@
 'use client';
 
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
-import { api, ApiError, errorText, type DecisionIn } from '@/lib/api';
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { api, ApiError, errorText, runApprovals, type DecisionIn } from '@/lib/api';
+import { changed, diffLines, planLines } from '@/lib/diff';
 import type { DraftView } from '@/lib/events';
+import { Countdown } from './Countdown';
+import { DiffView } from './Diff';
+import { DryRunPanel } from './DryRunPanel';
+import { SqlCode, SqlEditor } from './SqlCode';
+import { planOf, Trail } from './Trail';
+import './run.css';
 
 type Mode = 'view' | 'edit' | 'reject';
 type PlanStep = { agent: string; purpose: string };
@@ -23,28 +30,24 @@ function title(d: DraftView): string {
   if (d.kind === 'sql_read') return 'SQL query';
   if (d.kind === 'sql_write') return 'SQL write';
   if (d.kind === 'clarification') return 'Question from the agent';
+  if (d.kind === 'tool_call') return `Tool call${d.content.server ? `: ${String(d.content.server)}/${String(d.content.tool ?? '')}` : ''}`;
   return d.kind;
 }
 
-function planOf(content: Record<string, unknown>): PlanStep[] {
-  const steps = Array.isArray(content.steps) ? content.steps : [];
-  return steps.map((s) => {
-    const o = (s && typeof s === 'object' ? s : {}) as Record<string, unknown>;
-    return { agent: String(o.agent ?? ''), purpose: String(o.purpose ?? '') };
-  });
-}
-
-function PlanList({ steps }: { steps: PlanStep[] }) {
-  if (!steps.length) return <p className="muted">No steps.</p>;
-  return (
-    <ol className="plan">
-      {steps.map((s, i) => (
-        <li key={i}>
-          <span className="agent">{s.agent}</span> {s.purpose}
-        </li>
-      ))}
-    </ol>
-  );
+/** Who decided an approval that this tab still showed as pending (a 409 on our decision). */
+async function decidedElsewhere(approvalId: string, runId: string | undefined, fallback: string): Promise<string> {
+  if (!runId) return fallback;
+  try {
+    const all = await runApprovals(runId);
+    const a = all.find((x) => x.id === approvalId);
+    if (a && a.status !== 'pending') {
+      const what = a.decision === 'edit' ? 'edited and approved' : a.decision === 'reject' ? 'rejected' : a.decision === 'respond' ? 'answered' : a.status;
+      return `${what}${a.decided_by ? ` by ${a.decided_by}` : ''}${a.message ? ` (“${a.message}”)` : ''}`;
+    }
+  } catch {
+    // the message of the refusal is still worth showing
+  }
+  return fallback;
 }
 
 export function ApprovalCard({
@@ -52,18 +55,26 @@ export function ApprovalCard({
   canDecide,
   onForbidden,
   autoFocus,
+  runId,
+  canDryRun = true,
+  onDryRunForbidden,
 }: {
   draft: DraftView;
   canDecide: boolean;
   onForbidden: () => void;
   autoFocus?: boolean;
+  runId?: string;
+  canDryRun?: boolean;
+  onDryRunForbidden?: () => void;
 }) {
   const pending = draft.status === 'proposed' && Boolean(draft.approvalId && draft.contentHash);
   const shown = draft.edited ?? draft.content;
+  const isSql = draft.kind.startsWith('sql');
   const [mode, setMode] = useState<Mode>('view');
   const [sql, setSql] = useState(String(draft.content.sql ?? ''));
   const [plan, setPlan] = useState<PlanStep[]>(planOf(draft.content));
   const [message, setMessage] = useState('');
+  const [raw, setRaw] = useState(() => JSON.stringify(draft.content, null, 2)); // any other kind is edited as JSON
   const [busy, setBusy] = useState(false);
   const [sent, setSent] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -81,6 +92,11 @@ export function ApprovalCard({
   }, [autoFocus, pending]);
 
   useEffect(() => {
+    // a replayed run passes through "pending" on its way to decided: let go of the focus it took then
+    if (!pending && document.activeElement === card.current) card.current?.blur();
+  }, [pending]);
+
+  useEffect(() => {
     if (mode === 'edit') (draft.kind === 'plan' ? firstPurpose.current : editor.current)?.focus();
     if (mode === 'reject') reason.current?.focus();
   }, [mode, draft.kind]);
@@ -94,7 +110,7 @@ export function ApprovalCard({
       setSent(body.decision);
       setMode('view');
     } catch (err) {
-      if (err instanceof ApiError && err.status === 409) setConflict(err.message);
+      if (err instanceof ApiError && err.status === 409) setConflict(await decidedElsewhere(draft.approvalId, runId, err.message));
       else if (err instanceof ApiError && err.status === 403) {
         onForbidden();
         setError(err.message);
@@ -107,7 +123,21 @@ export function ApprovalCard({
   const approve = () => void decide({ decision: 'approve' });
   const saveEdit = () => {
     if (draft.kind === 'plan') void decide({ decision: 'edit', content: { ...draft.content, steps: plan.filter((s) => s.purpose.trim()) } });
-    else void decide({ decision: 'edit', content: { ...draft.content, sql } });
+    else if (isSql) void decide({ decision: 'edit', content: { ...draft.content, sql } });
+    else {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch (err) {
+        setError(`The edit is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+        return;
+      }
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        setError('The edit must be a JSON object, like the proposal.');
+        return;
+      }
+      void decide({ decision: 'edit', content: parsed as Record<string, unknown> });
+    }
   };
   const reject = () => {
     if (!message.trim()) {
@@ -139,11 +169,15 @@ export function ApprovalCard({
     }
   };
 
-  const isSql = draft.kind.startsWith('sql');
+  const planEdit = useMemo(
+    () => (mode === 'edit' && draft.kind === 'plan' ? diffLines(planLines(planOf(draft.content)), planLines(plan.filter((s) => s.purpose.trim()))) : []),
+    [mode, draft.kind, draft.content, plan],
+  );
+  const impact = (shown.impact ?? null) as { summary?: string; verb?: string; table?: string | null; rows?: number | null } | null;
   return (
     <section
       ref={card}
-      className={`card approval ${pending ? 'pending' : 'decided'}`}
+      className={`card approval ${pending && !conflict ? 'pending' : 'decided'}`}
       aria-labelledby={`${id}-title`}
       tabIndex={actionable ? 0 : -1}
       onKeyDown={onKey}
@@ -155,10 +189,10 @@ export function ApprovalCard({
           {title(draft)}
           {draft.attempt > 1 ? <span className="muted"> · draft {draft.attempt}</span> : null}
         </h3>
-        <span className={`pill pill-${draft.status}`}>
-          {draft.status === 'ran' ? (draft.edited ? 'edited' : 'approved') : STATUS_TEXT[draft.status] ?? draft.status}
-          {draft.decidedBy ? ` by ${draft.decidedBy}` : ''}
-          {draft.status === 'ran' ? ', ran' : ''}
+        <span className={`pill pill-${conflict ? 'rejected' : draft.status}`}>
+          {conflict ? 'decided elsewhere' : draft.status === 'ran' ? (draft.edited ? 'edited' : 'approved') : STATUS_TEXT[draft.status] ?? draft.status}
+          {draft.decidedBy && !conflict ? ` by ${draft.decidedBy}` : ''}
+          {draft.status === 'ran' && !conflict ? ', ran' : ''}
         </span>
       </header>
 
@@ -168,23 +202,23 @@ export function ApprovalCard({
         </p>
       ) : null}
 
-      {draft.kind === 'plan' && mode !== 'edit' ? <PlanList steps={planOf(shown)} /> : null}
-      {isSql && mode !== 'edit' ? (
-        <>
-          <pre className="sql" aria-label="SQL">
-            <code>{String(shown.sql ?? '')}</code>
-          </pre>
-          {draft.edited && draft.edited.sql !== draft.content.sql ? (
-            <details>
-              <summary>Drafted SQL before the edit</summary>
-              <pre className="sql">
-                <code>{String(draft.content.sql ?? '')}</code>
-              </pre>
-            </details>
-          ) : null}
-          {shown.connection ? <p className="muted small">on connection {String(shown.connection)}</p> : null}
-          {draft.kind === 'sql_write' && shown.impact ? <p className="note">{String((shown.impact as Record<string, unknown>).summary ?? '')}</p> : null}
-        </>
+      {pending && !sent && !conflict ? <Countdown expiresAt={draft.expiresAt} /> : null}
+      {(draft.kind === 'plan' || isSql) && mode !== 'edit' ? <Trail draft={draft} /> : null}
+      {isSql && shown.connection ? <p className="muted small">on connection {String(shown.connection)}</p> : null}
+      {draft.kind === 'sql_write' && impact ? (
+        <p className="note impact" data-impact-rows={impact.rows ?? ''}>
+          <strong>Estimated impact:</strong> {impact.summary ?? ''}
+        </p>
+      ) : null}
+      {isSql && draft.adjustments.length ? (
+        <div className="adjustments small">
+          <strong>Values aligned with the data:</strong>
+          <ul>
+            {draft.adjustments.map((a) => (
+              <li key={a}>{a}</li>
+            ))}
+          </ul>
+        </div>
       ) : null}
       {draft.kind === 'clarification' ? <p>{String(shown.question ?? shown.text ?? JSON.stringify(shown))}</p> : null}
       {!['plan', 'clarification'].includes(draft.kind) && !isSql ? <pre className="sql">{JSON.stringify(shown, null, 2)}</pre> : null}
@@ -199,9 +233,7 @@ export function ApprovalCard({
                   <q>{ex.question}</q>
                   {ex.score !== undefined ? <span className="muted small"> · similarity {ex.score}</span> : null}
                   {ex.source ? <span className="muted small"> · {ex.source}</span> : null}
-                  <pre className="sql small">
-                    <code>{ex.sql}</code>
-                  </pre>
+                  <SqlCode sql={ex.sql} label="Example SQL" small />
                 </li>
               ))}
             </ul>
@@ -211,12 +243,6 @@ export function ApprovalCard({
         )
       ) : null}
 
-      {draft.message && draft.status === 'rejected' ? (
-        <p className="note">
-          Rejected: <q>{draft.message}</q>
-        </p>
-      ) : null}
-      {draft.error ? <p className="field-error">Failed: {draft.error}</p> : null}
 
       {mode === 'edit' && draft.kind === 'plan' ? (
         <fieldset className="plan-edit">
@@ -250,24 +276,34 @@ export function ApprovalCard({
           <button type="button" className="link" onClick={() => setPlan([...plan, { agent: 'sql', purpose: '' }])}>
             Add a step
           </button>
+          {changed(planEdit) ? (
+            <div className="edit-preview">
+              <p className="small muted">Your changes against the draft:</p>
+              <DiffView diff={planEdit} label="Plan changes" />
+            </div>
+          ) : null}
         </fieldset>
       ) : null}
-      {mode === 'edit' && isSql ? (
+      {mode === 'edit' && !isSql && draft.kind !== 'plan' ? (
         <div className="field">
-          <label htmlFor={`${id}-sql`}>Edit the SQL</label>
+          <label htmlFor={`${id}-json`}>Edit the proposal (JSON)</label>
           <textarea
-            id={`${id}-sql`}
+            id={`${id}-json`}
             ref={editor}
             className="code"
-            rows={Math.min(14, Math.max(4, sql.split('\n').length + 1))}
-            value={sql}
+            rows={Math.min(16, Math.max(4, raw.split('\n').length + 1))}
+            value={raw}
             spellCheck={false}
-            onChange={(e) => setSql(e.target.value)}
+            onChange={(e) => setRaw(e.target.value)}
             onKeyDown={(e) => {
               if (e.key === 'Escape') setMode('view');
             }}
           />
         </div>
+      ) : null}
+      {mode === 'edit' && isSql ? <SqlEditor id={`${id}-sql`} label="Edit the SQL" value={sql} onChange={setSql} onEscape={() => setMode('view')} inputRef={editor} /> : null}
+      {isSql && pending && canDryRun && draft.approvalId && !sent && !conflict ? (
+        <DryRunPanel approvalId={draft.approvalId} sql={mode === 'edit' ? sql : undefined} onForbidden={() => onDryRunForbidden?.()} />
       ) : null}
       {mode === 'reject' || (draft.kind === 'clarification' && actionable) ? (
         <div className="field">

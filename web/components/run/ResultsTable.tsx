@@ -4,6 +4,8 @@ import { useMemo, useState } from 'react';
 import { api, errorText } from '@/lib/api';
 import type { SqlResult } from '@/lib/events';
 import { saveBlob } from '../ui';
+import { Chart } from './Chart';
+import { SqlCode } from './SqlCode';
 
 const PAGE = 10;
 
@@ -51,6 +53,7 @@ export function ResultsTable({ result, runId, artifacts }: { result: SqlResult; 
   const files = [`${result.step}.csv`, `${result.step}.json`].filter((n) => artifacts.includes(n));
   const captionId = `results-${result.seq}`;
   return (
+    <>
     <section className="card results" aria-labelledby={captionId}>
       <header className="card-head">
         <h3 id={captionId}>Results</h3>
@@ -61,9 +64,8 @@ export function ResultsTable({ result, runId, artifacts }: { result: SqlResult; 
           {!result.complete ? ' · sample' : ''}
         </span>
       </header>
-      <pre className="sql small">
-        <code>{result.sql}</code>
-      </pre>
+      <SqlCode sql={result.sql} label="SQL that ran" small />
+      <Chart id={`chart-${result.seq}`} columns={result.columns} rows={result.rows} />
       <div className="table-wrap" role="region" aria-label="Result rows" tabIndex={0}>
         <table>
           <thead>
@@ -128,5 +130,48 @@ export function ResultsTable({ result, runId, artifacts }: { result: SqlResult; 
         </p>
       ) : null}
     </section>
+      {result.evidence.length ? (
+        <section className="card evidence" aria-label="Rows behind the aggregates">
+        <details>
+          <summary>
+            Rows behind the top {result.evidence.length} group{result.evidence.length === 1 ? '' : 's'} of the result
+          </summary>
+          {result.evidence.map((g, i) => (
+            <div key={`${g.group}-${i}`} className="evidence-group" data-group={g.group}>
+              <h4 className="small">{g.group}</h4>
+              {g.error ? (
+                <p className="field-error small">Could not fetch them: {g.error}</p>
+              ) : (
+                <div className="table-wrap" role="region" aria-label={`Rows behind ${g.group}`} tabIndex={0}>
+                  <table className="small">
+                    <thead>
+                      <tr>
+                        {g.columns.map((c, j) => (
+                          <th key={`${c}-${j}`} scope="col">
+                            {c}
+                          </th>
+                        ))}
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {g.rows.map((r, k) => (
+                        <tr key={k}>
+                          {g.columns.map((_, j) => (
+                            <td key={j} className={typeof r[j] === 'number' ? 'num' : undefined}>
+                              {cell(r[j])}
+                            </td>
+                          ))}
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+            </div>
+          ))}
+        </details>
+        </section>
+      ) : null}
+    </>
   );
 }

@@ -40,7 +40,7 @@ const STEP_LABEL: Record<string, string> = {
   responder: 'Responder',
 };
 
-export function StepList({ steps, now, queued }: { steps: StepView[]; now: number; queued: boolean }) {
+export function StepList({ steps, now, queued, since }: { steps: StepView[]; now: number; queued: boolean; since?: number }) {
   return (
     <section className="card" aria-labelledby="steps-title">
       <h2 id="steps-title" className="sr-only">
@@ -50,6 +50,7 @@ export function StepList({ steps, now, queued }: { steps: StepView[]; now: numbe
         {queued && steps.length === 0 ? (
           <li className="step working">
             <span className="spinner" aria-hidden="true" /> Waiting for a worker…
+            {since !== undefined && !Number.isNaN(since) ? <span className="step-time small">queued · {duration(now - since)}</span> : null}
           </li>
         ) : null}
         {steps.map((s) => {
@@ -63,7 +64,7 @@ export function StepList({ steps, now, queued }: { steps: StepView[]; now: numbe
               {s.status === 'working' ? <span className="spinner" aria-hidden="true" /> : <span className={`dot dot-${s.status}`} aria-hidden="true" />}
               <span className="step-name">{STEP_LABEL[s.name] ?? s.name}</span>
               {s.purpose ? <span className="muted small clip"> {s.purpose}</span> : null}
-              <span className="step-time small">
+              <span className="step-time small" data-elapsed-ms={Number.isNaN(start) ? undefined : Math.max(0, end - start)}>
                 {what}
                 {s.retries ? ` · ${s.retries} retr${s.retries > 1 ? 'ies' : 'y'}` : ''}
               </span>
