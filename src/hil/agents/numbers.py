@@ -53,6 +53,7 @@ class Mention:
     decimals: int
     scale: float | None = None
     unit: str | None = None  # "%", "pp", a currency code or a unit
+    number: str = ""  # the digits as written, without separators ("1250.5"): how clients find it in the text
 
     @property
     def trivial(self) -> bool:
@@ -87,7 +88,7 @@ def _parse(text: str) -> list[Mention]:
         suffixed = scale_word or m.group("unit") or m.group("pct") or m.group("pp")
         end = m.end() if suffixed else m.end("num")
         out.append(Mention(text[m.start():end].strip(), m.start(), end, float(num), decimals,
-                           SCALES.get(scale_word), unit))
+                           SCALES.get(scale_word), unit, num.lstrip("-")))
     return out
 
 

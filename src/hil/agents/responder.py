@@ -94,6 +94,9 @@ class ResponderAgent(Agent):
                 text, report, checked = retry, retry_report, retry_checked
         policy = ctx.workflow.answers.unverified_numbers
         unverified = [m.text for m in checked.unverified]
+        # verified_numbers and unverified_numbers keep their digits-only form, as clients match them in the text
+        digits = {"verified_numbers": sorted({m.number for m, _k in checked.verified}, key=lambda n: (len(n), n)),
+                  "unverified_numbers": sorted({m.number for m in checked.unverified}, key=lambda n: (len(n), n))}
         text = numbers.apply_policy(text, checked.unverified, policy)
         passages = [{"ref": s["ref"], "text": s.get("text", "")} for s in sources]
         rows_text = "\n".join(" ".join(map(str, r)) for r in rows)
@@ -102,8 +105,7 @@ class ResponderAgent(Agent):
         consulted = [{k: v for k, v in s.items() if k != "text"} for s in sources]  # passages are in the events
         citations = [s for s in consulted if s["ref"] in cited_refs]
         final = {"text": text, "revision": revision, "citations": citations, "sources_consulted": consulted,
-                 **report.to_dict(), "verified_numbers": [m.text for m, _k in checked.verified],
-                 "unverified_numbers": unverified, "number_sources": checked.sources(),
+                 **report.to_dict(), **digits, "number_sources": checked.sources(),
                  "number_policy": policy, "marked_numbers": unverified if policy == "mark" else [],
                  "withheld_numbers": unverified if policy == "withhold" else [],
                  "calculations": [c["name"] for c in calculations], "sql": sql["sql"] if sql else None}
