@@ -93,3 +93,10 @@ def test_a_number_misquoted_next_to_a_row_id_is_contradicted() -> None:
         documents="VH-1091 has about 212,000 km")
     assert problems == ["VH-1012: 10 (the result says 3.5, 6)"]
     assert grounding.contradicted_row_claims("VH-1091 has about 212,000 km.", rows, "", "about 212,000 km") == []
+
+
+def test_a_citation_never_lands_inside_a_decimal_number() -> None:
+    passages = [{"ref": 1, "text": "The average quarterly gross margin improved from 2023 to 2024."}]
+    text = grounding.attach_citations("The average quarterly gross margin improved by 2.4 points from 2023 to 2024.",
+                                      passages)
+    assert text == "The average quarterly gross margin improved by 2.4 points from 2023 to 2024 [1]."

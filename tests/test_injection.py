@@ -101,3 +101,36 @@ def test_injected_documents_and_cells_cause_no_unapproved_action(sqlite_store: S
     assert (now.version, now.content_hash) == (stored.version, stored.content_hash)  # no policy change
     assert now.definition.approval.sql_write is True
     assert PolicyService(sqlite_store, "default").current().version == 0  # the tenant policy was never touched
+
+
+def test_injected_cells_reach_the_calculator_as_data_and_obeying_them_computes_nothing(
+        sqlite_store: Store, script: Script, shop: Path) -> None:
+    """The calculation prompt fences the result; a model that turns the injected text into
+    expressions gets each one refused, and the run still answers."""
+    script.responses["plan"] = {"steps": [{"agent": "sql", "purpose": "order totals"}]}
+    script.responses["sql"] = {"sql": "SELECT id, total, note FROM orders ORDER BY id"}
+    script.responses["calculations"] = {"calculations": [
+        {"name": "drop", "expression": "__import__('sqlite3').connect('x').execute('DROP TABLE orders')"},
+        {"name": "policy", "expression": "workflow.approval.sql_write"},
+        {"name": "total", "expression": "sum(total)"}]}
+    script.responses["answer"] = "The orders total 2100."
+    wf = Workflow.model_validate({
+        "name": "shop", "steps": ["sql"], "approval": {"plan": False, "sql_read": False},
+        "connections": [{"name": "shop", "engine": "sqlite", "path": str(shop), "read_only": False}]})
+    stored = apply_workflow(sqlite_store, wf)
+    service = RunService(sqlite_store, "default")
+    run_id = service.create_run("shop", "What is the total of all orders? " + INJECTIONS[0])
+    Worker(sqlite_store, model="scripted:test").run_once(run_id)
+    assert service.get(run_id).status == "succeeded"
+    prompt = script.prompts("calculations")[0]
+    assert prompt.count("<data source") == prompt.count("</data>") == 1  # a cell saying </data> cannot close the fence
+    fenced = prompt.split('<data source="SQL">')[1].split("</data>")[0]
+    assert all(text.replace("</data>", "&lt;/data>") in fenced for text in INJECTIONS)
+    calcs = {e.payload["name"]: e.payload for e in service.events(run_id) if e.type == EventType.CALCULATION}
+    assert "not an allowed function" in calcs["drop"]["error"]
+    assert "unknown cell 'workflow.approval.sql_write'" in calcs["policy"]["error"]
+    assert calcs["total_total"]["result"] == 2100.0
+    with sqlite3.connect(shop) as conn:
+        assert conn.execute("SELECT count(*), sum(total) FROM orders").fetchone() == (20, 2100.0)
+    now = WorkflowService(sqlite_store, "default").get("shop")
+    assert (now.version, now.content_hash) == (stored.version, stored.content_hash)

@@ -109,7 +109,8 @@ PAYLOADS: dict[str, EventDoc] = {
         "draft_id": "The draft that failed.", "sql": "The SQL that failed.", "attempt": "Which try comes next.",
         "problems": "What the answer check found.", "unverified_identifiers": "Ids not found in the evidence.",
         "repaired": "The SQL after a deterministic repair (reason repaired).",
-        "fixes": "The repairs applied: identifier spelling, a column moved to its table, a join added."}),
+        "fixes": "The repairs applied: identifier spelling, a column moved to its table, a join added.",
+        "unverified_numbers": "Numbers matched to no cell, calculation, passage or the question."}),
     EventType.LLM_DELTA: EventDoc("Reserved for streamed model output of agents other than the Responder; the "
                                   "built-in agents do not emit it.", {"text": "The new text."}),
     EventType.SQL_DRAFTED: EventDoc("The SQL agent proposed a statement.", {
@@ -141,10 +142,20 @@ PAYLOADS: dict[str, EventDoc] = {
     EventType.TOOL_RESULT: EventDoc("What the tool returned.", {
         "server": "MCP server.", "tool": "Tool name.", "text": "Its text (first 4,000 characters).",
         "is_error": "Whether it reported an error.", "elapsed_ms": "How long the call took."}),
-    EventType.CALCULATION: EventDoc("A derived number computed from result cells (never by the model)."),
+    EventType.CALCULATION: EventDoc("A derived number computed from result cells by the calculator (never by the "
+                                    "model); see docs/answers.md.", {
+        "name": "Its name, e.g. share_brake_serviced_depot_central.",
+        "expression": "The formula over named cells, e.g. pct(r1.brake_serviced, r1.vehicles).",
+        "description": "What it is, in words.", "source": "rule (asked for by the question) or model (proposed).",
+        "inputs": "Each cell read: cell name, value (or values of a column), row, column and row label.",
+        "result": "The value.", "unit": "%, pp (percentage points), a currency or unit, or null.",
+        "scale": "1000, 1e6 or 1e9 when the cells' scale is known, else null.",
+        "display": "The value as the answer should quote it.",
+        "error": "Why a proposal was refused (then no result)."}),
     EventType.REASONING: EventDoc("The evidence was gathered for the answer.", {
         "evidence_items": "Items in the brief.", "sql_rows": "Rows of the query result.",
-        "snippets": "Passages."}),
+        "snippets": "Passages.", "calculations": "Derived numbers computed.",
+        "proposal_error": "Why the model proposed no usable calculations, if it failed."}),
     EventType.ANSWER_DELTA: EventDoc("Streamed text of the answer.", {
         "text": "The new text.", "revision": "0 for the first draft of the answer, then 1, 2, ..."}),
     EventType.ANSWER_FINAL: EventDoc("The answer as delivered, with its checks.", {
@@ -152,7 +163,12 @@ PAYLOADS: dict[str, EventDoc] = {
         "sources_consulted": "How many sources were used.", "revision": "Which draft of the answer it is.",
         "verified_numbers": "Numbers found in the evidence.", "unverified_numbers": "Numbers not found.",
         "verified_identifiers": "Ids found in the evidence.", "unverified_identifiers": "Ids not found.",
-        "contradicted": "Statements the evidence contradicts."}),
+        "contradicted": "Statements the evidence contradicts.",
+        "number_sources": "For each verified number: the cell, calculation, passage or question it matched.",
+        "number_policy": "mark or withhold: what was done with unverified numbers.",
+        "marked_numbers": "Unverified numbers delivered with an [unverified] marker.",
+        "withheld_numbers": "Unverified numbers replaced by a withheld notice.",
+        "calculations": "Names of the calculations the answer could quote."}),
     EventType.RUN_FINISHED: EventDoc("The run ended with an answer.", {
         "status": "succeeded.", "answer": "The answer's text."}),
     EventType.RUN_FAILED: EventDoc("The run failed.", {"code": "Error code.", "error": "What went wrong."}),

@@ -166,6 +166,16 @@ class McpServer(_Strict):
         return self
 
 
+class AnswerPolicy(_Strict):
+    """How an answer's numbers are computed and checked."""
+
+    calculations: bool = Field(default=True, description="Compute the shares, totals, averages, differences and "
+                               "growth the question asks for (and those the model proposes) with the calculator.")
+    unverified_numbers: Literal["mark", "withhold"] = Field(
+        default="mark", description="What the delivered answer does with a number found in no result cell, "
+        "calculation, passage or the question after one redraft: mark it where it stands, or withhold it.")
+
+
 class ModelSettings(_Strict):
     model: str | None = Field(default=None, description="e.g. local:qwen2.5-coder-1.5b; HIL_MODEL when empty.")
     temperature: float = Field(default=0.0, ge=0, le=2)
@@ -185,6 +195,7 @@ class Workflow(_Strict):
     steps: list[str] = Field(default_factory=lambda: list(BUILTIN_STEPS), min_length=1)
     approval: ApprovalPolicy = ApprovalPolicy()
     pii: PiiPolicy = PiiPolicy()
+    answers: AnswerPolicy = AnswerPolicy()
     model: ModelSettings = ModelSettings()
     row_limit: int = Field(default=200, ge=1, le=100_000)
     questions: list[Annotated[str, Field(min_length=1, max_length=4000)]] = Field(

@@ -15,7 +15,7 @@ NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)*(?![\w])")
 # Codes and ids: letters then digits, optionally hyphenated (VH-1042, P0217, INV_2024-07).
 IDENTIFIER = re.compile(r"\b[A-Za-z]{1,6}[-_]?\d{2,}(?:[-_][A-Za-z0-9]+)*\b")
 CITATION = re.compile(r"\[(\d{1,2})\]")
-SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+SENTENCE = re.compile(r"(?:[^.!?\n]|(?<=\d)\.(?=\d))+[.!?]*")  # "4.3%" does not end a sentence
 WORD = re.compile(r"[a-z][a-z-]{3,}")
 STOPWORDS = frozenset({
     "about", "above", "after", "again", "also", "been", "before", "being", "below", "between", "both",

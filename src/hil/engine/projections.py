@@ -14,7 +14,7 @@ from hil.events import Event, EventType
 from hil.store.run_repo import Approval, Run, RunRepo
 
 ANSWER_CHECKS = ("verified_numbers", "unverified_numbers", "verified_identifiers", "unverified_identifiers",
-                 "contradicted")
+                 "contradicted", "number_sources", "marked_numbers", "withheld_numbers")
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,8 @@ def run_detail(view: RunView, workflow: str, pending: list[Approval]) -> dict[st
             "approvals": [{k: d.get(k) for k in ("approval_id", "kind", "decision", "user", "message", "edited")}
                           for d in decided],
             "sql": result.get("sql"), "columns": result.get("columns"), "rows": result.get("rows"),
-            "citations": answer.get("citations", []), **{k: answer.get(k, []) for k in ANSWER_CHECKS}}
+            "citations": answer.get("citations", []), **{k: answer.get(k, []) for k in ANSWER_CHECKS},
+            "calculations": [e.payload for e in view.events if e.type == EventType.CALCULATION]}
 
 
 def artifacts(view: RunView) -> dict[str, tuple[str, bytes]]:
