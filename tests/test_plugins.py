@@ -49,7 +49,8 @@ class OdometerCheck(Agent):
         [(cfg, table)] = matching_tables(ctx, self.needs[0])
         rows = read(ctx, cfg, f"SELECT vehicle_id, max(odometer_km) FROM {table.name} GROUP BY vehicle_id").rows
         limit = settings_of(ctx, Settings).threshold
-        return {"text": f"{len(rows)} vehicles checked (threshold {limit})"}
+        return {"text": f"{len(rows)} vehicles checked (threshold {limit})",
+                "table": {"columns": ["vehicle_id", "max_km"], "rows": [list(r) for r in rows]}}
 
 
 class Broken(Agent):
@@ -109,7 +110,7 @@ def test_the_planner_is_told_where_a_plugin_can_run_and_its_action_waits_by_defa
         installed: Path, odometer_db: Path, sqlite_store: Store, script: Script, tmp_path: Path) -> None:
     script.responses["plan"] = {"steps": [{"agent": "odometer_check", "purpose": "the readings table has "
                                                                                  "odometer readings"}]}
-    script.responses["answer"] = "Checked."
+    script.responses["answer"] = "VH-1 reached 100 km and VH-2 reached 95 km."
     apply_workflow(sqlite_store, Workflow.model_validate({
         "name": "odo", "steps": ["sql", "odometer_check"], "approval": {"plan": False},
         "connections": [{"name": "fleet", "engine": "sqlite", "path": str(odometer_db)}]}))
@@ -127,7 +128,12 @@ def test_the_planner_is_told_where_a_plugin_can_run_and_its_action_waits_by_defa
     service.decide(approval.id, "approve", content_hash_seen=approval.content_hash)
     worker.run_once(run_id)
     assert service.get(run_id).status == "succeeded"
-    assert "2 vehicles checked (threshold 2.0)" in script.prompts("answer")[0]
+    answer_prompt = script.prompts("answer")[0]
+    assert "2 vehicles checked (threshold 2.0)" in answer_prompt
+    assert "vehicle_id | max_km" in answer_prompt and "VH-2 | 90" in answer_prompt  # its table, fenced as data
+    [final] = [e.payload for e in service.events(run_id) if e.type == EventType.ANSWER_FINAL]
+    assert "100" in final["verified_numbers"]  # a number from the plug-in's table is evidence
+    assert "95" in final["unverified_numbers"] or "95" in final.get("marked_numbers", [])
 
 
 def test_a_workflow_without_the_data_tells_the_planner_not_to_use_it(installed: Path, tmp_path: Path,

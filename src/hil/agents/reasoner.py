@@ -70,6 +70,21 @@ def display(value: float, unit: str | None, scale: float | None) -> str:
     return f"{text}{word}{suffix}"
 
 
+def other_outputs(outputs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the steps other than SQL and documents gave (MCP tools, plug-ins): text, and a table
+    ``{"columns": [...], "rows": [[...]]}`` when the step returned structured data."""
+    found = []
+    for name, out in outputs.items():
+        if name in ("sql", "rag", "planner", "reasoner", "responder") or not (out.get("text") or out.get("table")):
+            continue
+        table = out.get("table") if isinstance(out.get("table"), dict) else None
+        if table is not None and not (isinstance(table.get("columns"), list) and isinstance(table.get("rows"), list)):
+            table = None
+        found.append({"step": name, "text": str(out.get("text") or ""),
+                      "table": {"columns": table["columns"], "rows": table["rows"][:MAX_ROWS_IN_BRIEF]} if table else None})
+    return found
+
+
 class ReasonerAgent(Agent):
     name = "reasoner"
     role = "reasoner"
@@ -97,9 +112,13 @@ class ReasonerAgent(Agent):
                              f"{derive.unfenced(text)}\n</data>")
                 sources.append({**{k: s.get(k) for k in CITATION_FIELDS},
                                 "text": text})
-        for name, out in ctx.outputs.items():
-            if name not in ("sql", "rag", "planner") and out.get("text"):
-                parts.append(f"<data source=\"{name}\">\n{out['text']}\n</data>")
+        others = other_outputs(ctx.outputs)
+        for other in others:  # tools and plug-ins: their text and, when they give one, their table
+            block = derive.unfenced(other["text"])
+            if other["table"]:
+                table = other["table"]
+                block += "\n" + derive.unfenced(table_text(table["columns"], table["rows"]))
+            parts.append(f"<data source=\"{other['step']}\">\n{block}\n</data>")
         calculations, problem = self._calculate(ctx, sql, sources)
         if calculations:
             lines = [f"{c['name']} = {c['display']} ({c['description']})"
@@ -113,7 +132,8 @@ class ReasonerAgent(Agent):
                                        "snippets": len(sources),
                                        "calculations": sum("error" not in c for c in calculations),
                                        **({"proposal_error": problem} if problem else {})})
-        return {"brief": brief, "sources": sources, "calculations": [c for c in calculations if "error" not in c]}
+        return {"brief": brief, "sources": sources, "calculations": [c for c in calculations if "error" not in c],
+                "others": others}
 
     # -- derived numbers --
     def _calculate(self, ctx: StepContext, sql: dict[str, Any] | None,

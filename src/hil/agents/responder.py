@@ -69,7 +69,7 @@ class ResponderAgent(Agent):
                   f"{computed}After each sentence that uses a document passage, write the passage's number in "
                   "brackets, e.g. \"The policy sets a limit of ten days [2].\"")
         documents = "\n".join(s.get("text", "") for s in sources)
-        evidence = self._evidence(ctx, sql, calculations, sources)
+        evidence = self._evidence(ctx, sql, calculations, sources, reasoned.get("others") or [])
         text = self._write(ctx, system, prompt, revision=0)
         report = grounding.check(text, brief, ctx.question, rows, documents)
         checked = numbers.verify(text, evidence)
@@ -114,13 +114,21 @@ class ResponderAgent(Agent):
 
     @staticmethod
     def _evidence(ctx: StepContext, sql: dict[str, Any] | None, calculations: list[dict[str, Any]],
-                  sources: list[dict[str, Any]]) -> numbers.Evidence:
-        passages = [s.get("text", "") for s in sources]
+                  sources: list[dict[str, Any]], others: list[dict[str, Any]]) -> numbers.Evidence:
+        # what tools and plug-ins returned is evidence too: their text like a passage, their table like rows
+        passages = [s.get("text", "") for s in sources] + [o["text"] for o in others]
         notes = ctx.workflow.instructions or ""
         if not sql:
-            return numbers.Evidence.build([], [], calculations, passages, ctx.question, notes=notes)
-        evidence = numbers.Evidence.build(sql["columns"], sql["rows"], calculations, passages, ctx.question,
-                                          sql=sql.get("sql") or "", notes=notes)
+            evidence = numbers.Evidence.build([], [], calculations, passages, ctx.question, notes=notes)
+        else:
+            evidence = numbers.Evidence.build(sql["columns"], sql["rows"], calculations, passages, ctx.question,
+                                              sql=sql.get("sql") or "", notes=notes)
+        for other in others:
+            if other["table"]:
+                evidence.known += numbers.Evidence.build(other["table"]["columns"], other["table"]["rows"], [], [],
+                                                         "").known
+        if not sql:
+            return evidence
         for group in sql.get("evidence") or []:  # the rows behind an aggregate are evidence too
             if group.get("rows"):
                 evidence.known += numbers.Evidence.build(group["columns"], group["rows"], [], [], "").known
