@@ -227,7 +227,7 @@ describe('the run page', () => {
   it('draws a chart that fits the rows, and switches its type and axes without running the query again', async () => {
     const results = page.locator('section.results');
     await results.waitFor();
-    await page.getByText('final', { exact: true }).waitFor();
+    await page.locator('section.answer[aria-busy="false"]').waitFor(); // final, whatever its revision
     await page.getByRole('status').filter({ hasText: 'complete' }).waitFor();
     await page.waitForLoadState('networkidle');
     const chart = results.locator('figure.chart');

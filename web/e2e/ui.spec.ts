@@ -221,7 +221,7 @@ describe('the web UI', () => {
     const results = page.locator('section.results');
     await results.waitFor();
     await page.locator('.answer .cite').first().waitFor();
-    await page.getByText('final', { exact: true }).waitFor();
+    await page.locator('section.answer[aria-busy="false"]').waitFor(); // final, whatever its revision
     await page.getByRole('status').filter({ hasText: 'complete' }).waitFor();
     const headers = await results.locator('th').allTextContents();
     expect(headers.map((h) => h.trim())).toEqual(['depot', 'vehicles']);

@@ -296,7 +296,7 @@ describe('workflows, knowledge, home and roles', () => {
     expect(detail.status).toBe('succeeded');
     await nav(page, 'History').click();
     await page.getByRole('link', { name: QUESTION }).first().click();
-    await page.locator('.answer').getByText('final', { exact: true }).waitFor();
+    await page.locator('section.answer[aria-busy="false"]').waitFor();
     expect(await page.locator('.answer-text').textContent()).toContain('North has the most vehicles');
     // every event of the log, once, in order
     await expect.poll(() => page.locator('.timeline li[data-seq]').count(), { timeout: 10_000 }).toBeGreaterThan(5);

@@ -102,7 +102,7 @@ try {
       sawAnswer = true;
       stage('answer starts streaming');
     }
-    if ((await page.locator('.answer').getByText('final', { exact: true }).count()) > 0) {
+    if ((await page.locator('section.answer[aria-busy="false"]').count()) > 0) {
       answered = true;
       break;
     }
