@@ -48,12 +48,28 @@ class KnowledgeSource(_Strict):
         return [_no_control(p) for p in paths]
 
 
+Engine = Literal["duckdb", "sqlite", "postgres"]
+
+
 class SqlConnection(_Strict):
-    name: str = Field(pattern=NAME_PATTERN)
-    engine: Literal["duckdb", "sqlite", "postgres"]
+    """A database the SQL step queries: inline (engine with its path or dsn), or ``saved``, the
+    name of a connection saved with `hil connections add`, looked up each time a run starts (its
+    engine, path and sealed DSN stay in the tenant's saved connections)."""
+
+    name: str = Field(pattern=NAME_PATTERN, description="How the workflow names it (the saved name when left out).")
+    saved: str | None = Field(default=None, pattern=NAME_PATTERN, description="The name of a connection saved with "
+                              "`hil connections add` (then leave out engine, path and dsn).")
+    engine: Engine | None = Field(default=None, description="duckdb, sqlite or postgres (not with saved).")
     path: str | None = Field(default=None, description="Database file (duckdb, sqlite).")
-    dsn: str | None = Field(default=None, description="postgresql:// DSN (postgres).")
+    dsn: str | None = Field(default=None, description="postgresql:// DSN (postgres), or env://VAR or secret://NAME.")
     read_only: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_of_saved(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "name" not in data and isinstance(data.get("saved"), str):
+            return {**data, "name": data["saved"]}
+        return data
 
     @field_validator("path", "dsn")
     @classmethod
@@ -62,11 +78,28 @@ class SqlConnection(_Strict):
 
     @model_validator(mode="after")
     def _location(self) -> SqlConnection:
+        if self.saved is not None:
+            given = [f for f in ("engine", "path", "dsn") if getattr(self, f) is not None]
+            if given:
+                raise ValueError(f"saved and {' and '.join(given)} are both given: a saved connection brings its own "
+                                 f"engine and location; leave out {' and '.join(given)}, or leave out saved")
+            return self
+        if self.engine is None:
+            raise ValueError("engine is missing: give engine (duckdb, sqlite or postgres) with its path or dsn, or "
+                             "saved: the name of a connection saved with `hil connections add`")
         if self.engine == "postgres" and not self.dsn:
             raise ValueError("a postgres connection needs a dsn")
         if self.engine != "postgres" and not self.path:
             raise ValueError(f"a {self.engine} connection needs a path")
         return self
+
+    @property
+    def kind(self) -> Engine:
+        """The engine of a connection that is inline or already looked up (never a bare ``saved``)."""
+        if self.engine is None:
+            raise WorkflowInvalid(f"connection {self.name!r} names the saved connection {self.saved!r}, which was "
+                                  "not looked up", hint="see `hil connections list`")
+        return self.engine
 
 
 class GateSpec(_Strict):

@@ -14,4 +14,4 @@ ENGINES: dict[str, type[Connector]] = {"duckdb": DuckDBConnector, "sqlite": SQLi
 
 
 def connect(cfg: SqlConnection, timeout_s: float = 30.0) -> Connector:
-    return ENGINES[cfg.engine](cfg, timeout_s)
+    return ENGINES[cfg.kind](cfg, timeout_s)

@@ -73,7 +73,7 @@ def execute_write(cfg: SqlConnection, sql: str, timeout_s: float = 30.0) -> dict
     if cfg.read_only:
         raise QueryRefused(f"connection {cfg.name!r} is read-only",
                            hint="set read_only: false on the connection in the workflow to allow approved writes")
-    dialect = {"duckdb": "duckdb", "sqlite": "sqlite", "postgres": "postgres"}[cfg.engine]
+    dialect = {"duckdb": "duckdb", "sqlite": "sqlite", "postgres": "postgres"}[cfg.kind]
     text, verb = check_write(sql, dialect)
     start = time.perf_counter()
     if cfg.engine == "sqlite":

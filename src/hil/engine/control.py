@@ -20,6 +20,7 @@ from hil.hashing import content_hash
 from hil.policy import audit
 from hil.policy.rules import DecideRequest, Verdict
 from hil.store.audit_repo import AuditRepo
+from hil.store.connection_repo import ConnectionRepo
 from hil.store.db import Store
 from hil.store.example_repo import ExampleRepo
 from hil.store.run_repo import TERMINAL_STATUSES, Approval, Run, RunRepo
@@ -66,6 +67,7 @@ class RunControl(TenantScoped):
         approval = self.runs.get_approval(approval_id)
         run = self.runs.get(approval.run_id)
         definition = WorkflowRepo(self.store, run.tenant_id).get(run.workflow_id, run.workflow_version).definition
+        definition = ConnectionRepo(self.store, run.tenant_id).looked_up(definition)  # the saved engines
         edited: dict[str, Any] | None = None
         if decision == "edit":
             if content is None:

@@ -45,7 +45,7 @@ def gate_draft(force: InForce, step: str, draft: Draft) -> tuple[GateRequest, Ga
     tables = None
     sql = draft.content.get("sql") if draft.kind in ("sql_read", "sql_write") else None
     if sql:
-        tables = tables_in(str(sql), force.workflow.connection(draft.content.get("connection")).engine)
+        tables = tables_in(str(sql), force.workflow.connection(draft.content.get("connection")).kind)
     return force.gate(action_of(step, draft.kind), statement, tables)
 
 
@@ -61,7 +61,7 @@ def statement_class(kind: str, contents: list[dict[str, Any] | None], definition
     for content in contents:
         if not content or not content.get("sql"):
             continue
-        dialect = definition.connection(content.get("connection")).engine
+        dialect = definition.connection(content.get("connection")).kind
         try:
             verbs.add(check_write(str(content["sql"]), dialect)[1])
         except QueryRefused:

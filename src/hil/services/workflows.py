@@ -15,6 +15,7 @@ from hil.policy import mcp_access
 from hil.policy.models import check_model
 from hil.store.audit_repo import AuditRepo
 from hil.store.auth_repo import AuthRepo
+from hil.store.connection_repo import ConnectionRepo
 from hil.store.db import Store
 from hil.store.scoped import TenantScoped
 from hil.store.workflow_repo import StoredWorkflow, WorkflowRepo
@@ -118,7 +119,7 @@ class WorkflowService(TenantScoped):
     # -- storing --
     def apply(self, wf: Workflow) -> tuple[StoredWorkflow, bool]:
         """Store ``wf``; a changed definition becomes a new version. Returns (stored, changed)."""
-        if problems := step_errors(wf.steps, wf.agents):
+        if problems := step_errors(wf.steps, wf.agents) + ConnectionRepo(self.store, self.owner).missing(wf):
             raise describe_errors(None, problems)
         if self.check_models:
             check_model(wf.model.model)

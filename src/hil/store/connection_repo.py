@@ -14,7 +14,7 @@ from hil import secrets
 from hil.errors import ConfigError, NotFound
 from hil.store.scoped import TenantScoped
 from hil.store.tables import connections
-from hil.workflows import SqlConnection
+from hil.workflows import SqlConnection, Workflow
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,9 @@ class ConnectionRepo(TenantScoped):
     """Named connections of one tenant."""
 
     def add(self, cfg: SqlConnection, replace: bool = False) -> StoredConnection:
+        if cfg.saved is not None:
+            raise ConfigError(f"connection {cfg.name!r} names the saved connection {cfg.saved!r}: a saved connection "
+                              "needs its own engine and path or dsn")
         values = {"engine": cfg.engine, "path": cfg.path,
                   "dsn_encrypted": secrets.encrypt(cfg.dsn) if cfg.dsn else None}
         with self.store.write() as conn:
@@ -69,6 +72,32 @@ class ConnectionRepo(TenantScoped):
         m = self._row(name)._mapping
         dsn = secrets.decrypt(str(m["dsn_encrypted"])) if m["dsn_encrypted"] else None
         return SqlConnection(name=str(m["name"]), engine=m["engine"], path=m["path"], dsn=dsn)
+
+    def looked_up(self, wf: Workflow) -> Workflow:
+        """A copy of the workflow whose connections that name a saved one carry its engine, path
+        and DSN (unsealed, or still the env:// or secret:// reference it was saved as); never stored."""
+        if not any(c.saved for c in wf.connections):
+            return wf
+        return wf.model_copy(update={"connections": [self._look_up(wf.name, c) for c in wf.connections]})
+
+    def _look_up(self, workflow: str, cfg: SqlConnection) -> SqlConnection:
+        if cfg.saved is None:
+            return cfg
+        try:
+            saved = self.config(cfg.saved)
+        except NotFound:
+            raise ConfigError(f"connection {cfg.name!r} of workflow {workflow!r} names the saved connection "
+                              f"{cfg.saved!r}, which does not exist",
+                              hint="see `hil connections list`; save it with `hil connections add`") from None
+        return cfg.model_copy(update={"saved": None, "engine": saved.engine, "path": saved.path, "dsn": saved.dsn})
+
+    def missing(self, wf: Workflow) -> list[dict[str, object]]:
+        """A validation error per connection that names a saved connection this tenant does not have."""
+        known = {c.name for c in self.list_all()}
+        return [{"loc": ("connections", i, "saved"),
+                 "msg": f"no saved connection named {c.saved!r} (see `hil connections list`; save it with "
+                        "`hil connections add`)"}
+                for i, c in enumerate(wf.connections) if c.saved is not None and c.saved not in known]
 
     def list_all(self) -> list[StoredConnection]:
         with self.store.read() as conn:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from hil import secrets
 from hil.errors import ConfigError, NotFound
 from hil.store.audit_repo import AuditRepo
+from hil.store.connection_repo import ConnectionRepo
 from hil.store.db import Store
 from hil.store.scoped import TenantScoped
 from hil.store.tables import connections, secrets_table, workflow_versions
@@ -98,8 +99,9 @@ class SecretRepo(TenantScoped):
         return cfg.model_copy(update={"dsn": self.resolve(cfg.dsn or "", used_by)}) if is_reference(cfg.dsn) else cfg
 
     def resolved(self, wf: Workflow, used_by: str) -> Workflow:
-        """A copy of the workflow whose connection DSNs and MCP credentials hold values, not
-        references (never stored)."""
+        """A copy of the workflow whose connections that name a saved one are looked up, and whose
+        connection DSNs and MCP credentials hold values, not references (never stored)."""
+        wf = ConnectionRepo(self.store, self.owner).looked_up(wf)
         update: dict[str, object] = {}
         if any(is_reference(c.dsn) for c in wf.connections):
             update["connections"] = [self.resolved_connection(c, used_by) for c in wf.connections]

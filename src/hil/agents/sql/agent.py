@@ -59,7 +59,7 @@ def _result_key(conn: Connector, sql: str, limit: int) -> tuple[tuple[str, int],
 
 
 def dialect_of(cfg: SqlConnection) -> str:
-    return {"duckdb": "duckdb", "sqlite": "sqlite", "postgres": "postgres"}[cfg.engine]
+    return {"duckdb": "duckdb", "sqlite": "sqlite", "postgres": "postgres"}[cfg.kind]
 
 
 SYSTEM = """You write one SQL query that answers the question from the given database schema.

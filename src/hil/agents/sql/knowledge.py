@@ -31,7 +31,7 @@ _cache_lock = threading.Lock()
 
 
 def _database(cfg: SqlConnection) -> tuple[str, str]:
-    return cfg.engine, cfg.path or cfg.dsn or ""
+    return cfg.kind, cfg.path or cfg.dsn or ""
 
 
 def knowledge(conn: Connector) -> tuple[list[Table], ValueIndex]:
