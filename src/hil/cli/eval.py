@@ -26,8 +26,10 @@ err = Console(stderr=True)
 
 @eval_app.command("sql")
 def eval_sql(
-        benchmark: Annotated[Path, typer.Option(help="Benchmark folder: GeoQuery (NAME.json + NAME.sqlite) or Spider "
-                                                      "(tables.json, dev.json, database/).")],
+        benchmark: Annotated[Path, typer.Option(help="Benchmark folder: your own questions.json "
+                                                      "(questions with gold SQL on one SQLite or DuckDB file), "
+                                                      "GeoQuery (NAME.json + NAME.sqlite) or Spider (tables.json, "
+                                                      "dev.json, database/).")],
         split: Annotated[str, typer.Option(help="Split to evaluate.")] = "dev",
         split_by: Annotated[str, typer.Option(help="GeoQuery only: 'question' or 'query' split.")] = "question",
         limit: Annotated[int | None, typer.Option(help="Evaluate only the first N questions.")] = None,

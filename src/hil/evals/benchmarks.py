@@ -38,7 +38,7 @@ def load(path: str | Path, split: str = "dev", split_by: SplitBy = "question",
          database: Path | None = None) -> Benchmark:
     root = Path(path).expanduser()
     if not root.is_dir():
-        raise ConfigError(f"{root}: not a directory", hint="give the benchmark's folder, e.g. ../shared/data/geoquery")
+        raise ConfigError(f"{root}: not a directory", hint="give the folder that holds questions.json (or a GeoQuery or Spider benchmark)")
     if (root / "questions.json").is_file():
         return load_questions(root, database)
     if (root / "tables.json").is_file():

@@ -1,0 +1,80 @@
+"""Every task guide in docs/guides/ is followed as a reader would: its commands run in a fresh
+HIL_HOME against real databases (SQLite files, a PostgreSQL server), and what they print must
+show the output the guide shows (conventions: tests/guide_runner.py and docs/guides/README.md).
+
+The model is the scripted one: it answers as the guide shows a model answering, so the commands,
+the approvals and the output around the answer are the product's own. Names a guide uses for the
+reader's machines (db.internal, port 8321) are replaced by the test's."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+import hil
+
+from tests.api_helpers import free_port
+from tests.guide_runner import Reader, blocks
+from tests.pg import PostgresServer
+
+ROOT = Path(__file__).resolve().parent.parent
+GUIDES = ROOT / "docs" / "guides"
+PLAN_SQL = {"steps": [{"agent": "sql", "purpose": "count orders per region"}]}
+
+
+def reader(tmp_path: Path, model: dict[str, Any] | None = None, **replace: str) -> Reader:
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIL_") or k in ("HIL_MODELS_DIR",)}
+    env.update({"PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}", "HIL_HOME": str(tmp_path / "home"),
+                "HIL_TEST_MODE": "1", "HIL_EMBEDDER": "wordllama", "COLUMNS": "100", "NO_COLOR": "1",
+                "HIL_MODELS_DIR": os.environ.get("HIL_MODELS_DIR", ""),
+                # the hil under test, whatever directory a guide's commands run in
+                "PYTHONPATH": os.pathsep.join([str(Path(hil.__file__).resolve().parents[1]),
+                                               *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))])})
+    if model is not None:
+        script = tmp_path / "model.json"
+        script.write_text(json.dumps(model))
+        env["HIL_MODEL"] = f"scripted:file:{script}"
+    return Reader(work, env, replace)
+
+
+@pytest.fixture
+def warehouse(postgres: PostgresServer) -> str:
+    """The reader's warehouse: a role that may only read, two tables, five orders."""
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS warehouse")
+        conn.execute("CREATE DATABASE warehouse")
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'analyst'").fetchone():
+            conn.execute("CREATE ROLE analyst LOGIN PASSWORD 's3cret'")
+    with psycopg.connect(postgres.url("warehouse"), autocommit=True) as conn:
+        conn.execute("CREATE TABLE customers (id int PRIMARY KEY, name text, region text)")
+        conn.execute("CREATE TABLE orders (id int PRIMARY KEY, customer_id int, region text, amount numeric)")
+        conn.execute("INSERT INTO customers VALUES (1, 'Ada', 'north'), (2, 'Bo', 'south')")
+        conn.execute("INSERT INTO orders VALUES (1, 1, 'north', 120), (2, 1, 'north', 80), (3, 1, 'north', 45), "
+                     "(4, 2, 'south', 60), (5, 2, 'south', 30)")
+        conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO analyst")
+    return f"127.0.0.1:{postgres.port}"
+
+
+def test_every_guide_is_followed_by_a_test() -> None:
+    tested = {name.removeprefix("test_").replace("_", "-") for name in globals() if name.startswith("test_")}
+    guides = {p.stem for p in GUIDES.glob("*.md") if p.name != "README.md"}
+    assert guides and guides <= tested, f"guides without a test: {sorted(guides - tested)}"
+    for guide in GUIDES.glob("*.md"):
+        assert not [b for b in blocks(guide.read_text()) if b.lang == "sh" and "hil " in b.text and
+                    "systemctl" not in b.text and "docker" not in b.text], \
+            f"{guide.name}: hil commands belong in ```console blocks, which the test runs"
+
+
+def test_connect_postgres(tmp_path: Path, warehouse: str) -> None:
+    model = {"plan": PLAN_SQL, "sql": {"sql": "SELECT region, count(*) AS orders FROM orders GROUP BY region"},
+             "answer": "The north region has 3 orders and the south region 2."}
+    ran = reader(tmp_path, model, **{"db.internal:5432": warehouse}).follow(GUIDES / "connect-postgres.md")
+    assert ran >= 9
