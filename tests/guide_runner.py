@@ -27,6 +27,7 @@ import shlex
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,7 +89,7 @@ def commands(block: Block) -> list[Command]:
         text, start = line[2:], block.line + i + 1
         while text.endswith("\\"):
             i += 1
-            text = text[:-1] + "\n" + lines[i]
+            text = text + "\n" + lines[i]  # the shell joins the lines
         i += 1
         expected = []
         while i < len(lines) and not lines[i].startswith("$ "):
@@ -168,7 +169,7 @@ class Reader:
     env: dict[str, str]
     replace: dict[str, str] = field(default_factory=dict)
     background: list[subprocess.Popen[str]] = field(default_factory=list)
-    timeout: float = 60
+    timeout: float = 30
 
     def sub(self, text: str) -> str:
         for old, new in self.replace.items():
@@ -205,12 +206,18 @@ class Reader:
             return
         with tempfile.NamedTemporaryFile("r", suffix=".env") as state:
             script = f"{text}\n__rc=$?\n{{ env -0; printf 'PWD=%s\\0' \"$PWD\"; }} > {shlex.quote(state.name)}\nexit $__rc\n"
-            done = subprocess.run(["bash", "-c", script], cwd=self.cwd, env=self.env, capture_output=True, text=True,
-                                  timeout=self.timeout)
-            shown = done.stdout + done.stderr
+            print(f"{where}: $ {text}", flush=True)
+            proc = subprocess.Popen(["bash", "-c", script], cwd=self.cwd, env=self.env, text=True, start_new_session=True,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                stdout, stderr = proc.communicate(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)  # the command and whatever it started
+                stdout, stderr = proc.communicate()
+                raise AssertionError(f"{where}: `{text}` did not end within {self.timeout} s\n{stdout}{stderr}") from None
+            shown = stdout + stderr
             fails = bool(expected) and normal(expected[0]).startswith("error:")
-            assert (done.returncode != 0) == fails, \
-                f"{where}: `{text}` exited {done.returncode}\n{shown}"
+            assert (proc.returncode != 0) == fails, f"{where}: `{text}` exited {proc.returncode}\n{shown}"
             lost = missing(expected, shown)
             assert not lost, f"{where}: `{text}` did not print {lost[0]!r}; it printed:\n{shown}"
             values = dict(kv.split("=", 1) for kv in Path(state.name).read_text().split("\0") if "=" in kv)
@@ -218,16 +225,16 @@ class Reader:
         self.env = {k: v for k, v in values.items() if not k.startswith("BASH_FUNC_") and k not in ("_", "SHLVL")}
 
     def start(self, text: str, expected: list[str], where: str) -> None:
+        print(f"{where}: $ {text} &", flush=True)
         proc = subprocess.Popen(["bash", "-c", f"exec {text}"], cwd=self.cwd, env=self.env, text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         self.background.append(proc)
-        assert proc.stdout is not None
-        shown, deadline = "", time.monotonic() + self.timeout
-        while missing(expected, shown) and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line and proc.poll() is not None:
-                break
-            shown += line
+        output: list[str] = []
+        threading.Thread(target=lambda: output.extend(proc.stdout or ()), daemon=True).start()
+        deadline = time.monotonic() + self.timeout
+        while missing(expected, "".join(output)) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        shown = "".join(output)
         lost = missing(expected, shown)
         assert not lost, f"{where}: `{text}` did not print {lost[0]!r}; it printed:\n{shown}"
         for url in re.findall(r"https?://[\w.:-]+", shown):

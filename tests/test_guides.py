@@ -18,7 +18,6 @@ import psycopg
 import pytest
 
 import hil
-
 from tests.api_helpers import free_port
 from tests.guide_runner import Reader, blocks
 from tests.pg import PostgresServer
@@ -78,3 +77,14 @@ def test_connect_postgres(tmp_path: Path, warehouse: str) -> None:
              "answer": "The north region has 3 orders and the south region 2."}
     ran = reader(tmp_path, model, **{"db.internal:5432": warehouse}).follow(GUIDES / "connect-postgres.md")
     assert ran >= 9
+
+
+def test_approve_from_api(tmp_path: Path) -> None:
+    model = {"plan": {"steps": [{"agent": "sql", "purpose": "total sales per region"}]},
+             "sql": {"sql": "SELECT region, sum(amount) AS total FROM sales GROUP BY region ORDER BY total DESC"},
+             "answer": "North sold 200 and south 60."}
+    port = str(free_port())
+    guide = reader(tmp_path, model, **{"8321": port})
+    guide.env["HIL_PORT"] = port
+    ran = guide.follow(GUIDES / "approve-from-api.md")
+    assert ran >= 10

@@ -41,5 +41,7 @@ def tenant(db: Store | None = None) -> str:
 
 
 def plain(console: Console, text: Any, **kwargs: Any) -> None:
-    """Print ``text`` literally: no markup, no highlighting."""
+    """Print ``text`` literally: no markup, no highlighting, and not cut into lines where no
+    terminal shows it (a log file or a service's journal keeps a message on one line)."""
+    kwargs.setdefault("soft_wrap", not console.is_terminal)
     console.print(text, markup=False, highlight=False, **kwargs)
