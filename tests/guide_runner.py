@@ -208,14 +208,13 @@ class Reader:
             script = f"{text}\n__rc=$?\n{{ env -0; printf 'PWD=%s\\0' \"$PWD\"; }} > {shlex.quote(state.name)}\nexit $__rc\n"
             print(f"{where}: $ {text}", flush=True)
             proc = subprocess.Popen(["bash", "-c", script], cwd=self.cwd, env=self.env, text=True, start_new_session=True,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # in order, as a terminal shows
             try:
-                stdout, stderr = proc.communicate(timeout=self.timeout)
+                shown = proc.communicate(timeout=self.timeout)[0]
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)  # the command and whatever it started
-                stdout, stderr = proc.communicate()
-                raise AssertionError(f"{where}: `{text}` did not end within {self.timeout} s\n{stdout}{stderr}") from None
-            shown = stdout + stderr
+                raise AssertionError(f"{where}: `{text}` did not end within {self.timeout} s\n"
+                                     f"{proc.communicate()[0]}") from None
             fails = bool(expected) and normal(expected[0]).startswith("error:")
             assert (proc.returncode != 0) == fails, f"{where}: `{text}` exited {proc.returncode}\n{shown}"
             lost = missing(expected, shown)

@@ -32,7 +32,7 @@ def reader(tmp_path: Path, model: dict[str, Any] | None = None, **replace: str) 
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HIL_") or k in ("HIL_MODELS_DIR",)}
     env.update({"PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}", "HIL_HOME": str(tmp_path / "home"),
-                "HIL_TEST_MODE": "1", "HIL_EMBEDDER": "wordllama", "COLUMNS": "100", "NO_COLOR": "1",
+                "HIL_TEST_MODE": "1", "HIL_EMBEDDER": "wordllama", "COLUMNS": "100", "NO_COLOR": "1", "PYTHONUNBUFFERED": "1",
                 "HIL_MODELS_DIR": os.environ.get("HIL_MODELS_DIR", ""),
                 # the hil under test, whatever directory a guide's commands run in
                 "PYTHONPATH": os.pathsep.join([str(Path(hil.__file__).resolve().parents[1]),
@@ -88,3 +88,22 @@ def test_approve_from_api(tmp_path: Path) -> None:
     guide.env["HIL_PORT"] = port
     ran = guide.follow(GUIDES / "approve-from-api.md")
     assert ran >= 10
+
+
+def test_team_server(tmp_path: Path, postgres: PostgresServer, warehouse: str) -> None:
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS hil")
+        conn.execute("CREATE DATABASE hil")
+    port = str(free_port())
+    guide = reader(tmp_path, None, **{"postgresql://hil:hil@db.internal:5432/hil": postgres.url("hil"),
+                                      "db.internal:5432": warehouse, "8321": port})
+    guide.env["HIL_PORT"] = port
+    assert guide.follow(GUIDES / "team-server.md") >= 12
+
+
+def test_add_documents(tmp_path: Path) -> None:
+    model = {"plan": {"steps": [{"agent": "rag", "purpose": "minimum pad thickness"},
+                                {"agent": "sql", "purpose": "price of a brake pad set"}]},
+             "sql": {"sql": "SELECT price_eur FROM parts WHERE part = 'brake pad set'"},
+             "answer": "Replace brake pads below 3 mm of friction material [1]; a set costs 48 euros."}
+    assert reader(tmp_path, model).follow(GUIDES / "add-documents.md") >= 6
