@@ -107,3 +107,13 @@ def test_add_documents(tmp_path: Path) -> None:
              "sql": {"sql": "SELECT price_eur FROM parts WHERE part = 'brake pad set'"},
              "answer": "Replace brake pads below 3 mm of friction material [1]; a set costs 48 euros."}
     assert reader(tmp_path, model).follow(GUIDES / "add-documents.md") >= 6
+
+
+def test_models(tmp_path: Path) -> None:
+    port = str(free_port())
+    guide = reader(tmp_path, None, **{"8400": port})
+    guide.env.pop("OPENAI_API_KEY", None)
+    assert guide.follow(GUIDES / "models.md") >= 8
+    sent = [json.loads(line) for line in (guide.cwd / "requests.jsonl").read_text().splitlines()]
+    assert [r["model"] for r in sent] == ["gpt-4o-mini"] * 4
+    assert "s3cret" not in json.dumps(sent) and "shop.db" not in json.dumps(sent)
