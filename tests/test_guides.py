@@ -117,3 +117,13 @@ def test_models(tmp_path: Path) -> None:
     sent = [json.loads(line) for line in (guide.cwd / "requests.jsonl").read_text().splitlines()]
     assert [r["model"] for r in sent] == ["gpt-4o-mini"] * 4
     assert "s3cret" not in json.dumps(sent) and "shop.db" not in json.dumps(sent)
+
+
+def test_measure_accuracy(tmp_path: Path) -> None:
+    model = {"sql": [{"sql": "SELECT sum(amount) AS total FROM sales"},
+                     {"sql": "SELECT region, sum(amount) AS total FROM sales GROUP BY region"},
+                     {"sql": "SELECT product FROM sales WHERE region = 'north' ORDER BY amount ASC LIMIT 1"}]}
+    guide = reader(tmp_path, model)
+    assert guide.follow(GUIDES / "measure-accuracy.md") == 3
+    report = [json.loads(line) for line in (guide.cwd / "report.jsonl").read_text().splitlines()]
+    assert [r["verdict"] for r in report if "verdict" in r] == ["correct", "correct", "wrong"]
