@@ -16,7 +16,7 @@ import pytest
 from hil.events import PAYLOADS, EventType
 
 ROOT = Path(__file__).resolve().parent.parent
-USER_DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+USER_DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "docs/guides").glob("*.md"))]
 # what belongs in CONTRIBUTING.md, not in a user's page
 DEVELOPMENT = [r"\.\./shared", r"shared/data", r"migration 0\d", r"[Dd]epartures? from", r"target design",
                r"DESIGN\.md", r"conftest", r"/work/", r"test infrastructure"]

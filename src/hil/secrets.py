@@ -139,7 +139,8 @@ def decrypt(token: str) -> str:
         return _fernet().decrypt(token.encode()).decode()
     except (InvalidToken, ValueError):
         raise ConfigError("a stored secret cannot be decrypted with this secret key",
-                          hint="use the HIL_SECRET_KEY (or $HIL_HOME/secret.key) the secret was stored with") from None
+                          hint="use the HIL_SECRET_KEY (or $HIL_HOME/secret.key) the secret was stored with: every "
+                               "machine that shares a store needs the same HIL_SECRET_KEY") from None
 
 
 def reseal(token: str) -> str:

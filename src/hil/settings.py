@@ -42,7 +42,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HIL_RETRIEVAL_K", "4", "Passages the RAG agent retrieves for a question."),
     Setting("HIL_QUERY_TIMEOUT", "30", "Seconds before a query is interrupted."),
     Setting("HIL_SECRET_KEY", "", "Fernet key that encrypts stored secrets; empty means $HIL_HOME/secret.key. Every "
-            "machine of a team server needs the same one."),
+            "machine and process that shares a store needs the same one: with another key (or its own key file) "
+            "it cannot read the DSNs and secrets the others stored."),
     Setting("HIL_SECRET_KEY_PREVIOUS", "", "Keys (comma-separated) secrets may still be sealed with after a rotation; "
             "empty means $HIL_HOME/secret.key.previous."),
     Setting("HIL_MODELS_DIR", "", "Where local models are assembled; empty means $HIL_HOME/models."),
