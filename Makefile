@@ -11,7 +11,7 @@ CHROMIUM ?= /usr/bin/chromium
 WEB_SRC := $(shell find web/app web/components web/lib web/public -type f 2>/dev/null) \
 	web/next.config.mjs web/tsconfig.json web/package.json
 
-.PHONY: setup demo test lint typecheck contracts unit postgres clean bench web web-test chromium docs
+.PHONY: setup demo test lint typecheck contracts unit postgres guide-tools clean bench web web-test chromium docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,7 +63,11 @@ typecheck: $(VENV)/.deps
 contracts: $(VENV)/.deps ## the layer contracts in pyproject.toml (import-linter)
 	$(BIN)/lint-imports --no-cache
 
-unit: setup postgres
+guide-tools: ## sqlite3, jq and curl: the task guides use them, and their test runs every guide
+	@command -v sqlite3 >/dev/null && command -v jq >/dev/null && command -v curl >/dev/null || \
+		(apt-get update -q && apt-get install -y -q sqlite3 jq curl)
+
+unit: setup postgres guide-tools
 	HIL_PG_BIN=$(PG_BIN) $(BIN)/pytest -q
 
 test: setup postgres lint typecheck contracts unit web-test ## everything CI runs

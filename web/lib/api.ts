@@ -29,6 +29,8 @@ export interface Persona {
 export interface SqlConnection {
   name: string;
   engine: 'duckdb' | 'sqlite' | 'postgres';
+  /** a connection saved with `hil connections add` (then engine, path and dsn are null) */
+  saved?: string | null;
   path?: string | null;
   dsn?: string | null;
   read_only?: boolean;

@@ -18,7 +18,9 @@ interface Form {
   personaTone: string;
   instructions: string;
   knowledge: string;
-  engine: '' | SqlConnection['engine'];
+  /** 'saved': the connection is one saved with `hil connections add` */
+  engine: '' | 'saved' | SqlConnection['engine'];
+  connSaved: string;
   connName: string;
   connPath: string;
   connDsn: string;
@@ -42,6 +44,7 @@ const EMPTY: Form = {
   instructions: '',
   knowledge: '',
   engine: 'sqlite',
+  connSaved: '',
   connName: 'main',
   connPath: '',
   connDsn: '',
@@ -67,7 +70,8 @@ function formOf(w: Workflow): Form {
     personaTone: d.persona?.tone ?? '',
     instructions: d.instructions ?? '',
     knowledge: (d.knowledge ?? []).map((k) => k.name).join(', '),
-    engine: c?.engine ?? '',
+    engine: c?.saved ? 'saved' : c?.engine ?? '',
+    connSaved: c?.saved ?? '',
     connName: c?.name ?? 'main',
     connPath: c?.path ?? '',
     connDsn: c?.dsn ?? '',
@@ -95,18 +99,25 @@ function definitionOf(f: Form, base?: WorkflowDefinition): WorkflowDefinition {
     persona: { ...(base?.persona ?? { audience: 'the data team' }), name: f.personaName, tone: f.personaTone } as WorkflowDefinition['persona'],
     instructions: f.instructions,
     knowledge: knowledgeNames.map((name) => oldKnowledge.find((k) => k.name === name) ?? { name }),
-    connections: f.engine
-      ? [
-          {
-            ...(old ?? {}),
-            name: f.connName.trim(),
-            engine: f.engine,
-            path: f.engine === 'postgres' ? null : f.connPath.trim() || null,
-            dsn: f.engine === 'postgres' ? f.connDsn.trim() || null : null,
-            read_only: f.readOnly,
-          },
-        ]
-      : [],
+    connections:
+      f.engine === 'saved'
+        ? [
+            // engine, path and dsn come from the saved connection each time a run starts
+            { ...(old ?? {}), name: f.connName.trim() || f.connSaved, saved: f.connSaved, engine: null, path: null, dsn: null, read_only: f.readOnly } as unknown as SqlConnection,
+          ]
+        : f.engine
+          ? [
+              {
+                ...(old ?? {}),
+                name: f.connName.trim(),
+                saved: null,
+                engine: f.engine,
+                path: f.engine === 'postgres' ? null : f.connPath.trim() || null,
+                dsn: f.engine === 'postgres' ? f.connDsn.trim() || null : null,
+                read_only: f.readOnly,
+              },
+            ]
+          : [],
     steps: [...(f.stepSql ? ['sql'] : []), ...(f.stepRag ? ['rag'] : []), ...f.extraSteps],
     mcp: serversOf(f.mcp),
     approval: { ...(base?.approval ?? {}), plan: f.approvePlan, sql_read: f.approveSql },
@@ -123,6 +134,7 @@ function fieldOf(loc: string): string | null {
   if (/^connections(\[\d+\])?\.(path|dsn)/.test(loc)) return 'connPath';
   if (/^connections(\[\d+\])?\.name/.test(loc)) return 'connName';
   if (/^connections(\[\d+\])?\.engine/.test(loc)) return 'engine';
+  if (/^connections(\[\d+\])?\.saved/.test(loc)) return 'connSaved';
   if (loc.startsWith('connections')) return 'connection';
   if (loc.startsWith('knowledge')) return 'knowledge';
   if (loc.startsWith('persona')) return 'persona';
@@ -141,6 +153,10 @@ function WorkflowForm({ editing, collections, onSaved, onCancel }: { editing: Wo
   const [probeErrors, setProbeErrors] = useState<FieldError[]>([]);
   const summary = useRef<HTMLDivElement>(null);
   const [agents, setAgents] = useState<AgentInfo[]>([]);
+  const [savedConnections, setSavedConnections] = useState<Connection[]>([]);
+  useEffect(() => {
+    api.connections().then(setSavedConnections, () => setSavedConnections([]));
+  }, []);
   useEffect(() => {
     apiMore.agents().then((r) => setAgents(r.agents.filter((a) => a.role === 'step' && a.name !== 'sql' && a.name !== 'rag')), () => setAgents([]));
   }, []);
@@ -224,17 +240,30 @@ function WorkflowForm({ editing, collections, onSaved, onCancel }: { editing: Wo
           <Field id="wf-engine" label="Engine" errors={byField.engine}>
             <select id="wf-engine" value={f.engine} onChange={(e) => set('engine', e.target.value as Form['engine'])}>
               <option value="">none</option>
+              <option value="saved">Saved connection</option>
               <option value="sqlite">SQLite</option>
               <option value="duckdb">DuckDB</option>
               <option value="postgres">PostgreSQL</option>
             </select>
           </Field>
+          {f.engine === 'saved' ? (
+            <Field id="wf-conn-saved" label="Saved connection" errors={byField.connSaved} hint="Looked up each time a run starts.">
+              <select id="wf-conn-saved" value={f.connSaved} onChange={(e) => set('connSaved', e.target.value)} {...described('wf-conn-saved', byField.connSaved, true)}>
+                <option value="">choose…</option>
+                {savedConnections.map((c) => (
+                  <option key={c.id} value={c.name}>
+                    {c.name} ({c.engine})
+                  </option>
+                ))}
+              </select>
+            </Field>
+          ) : null}
           {f.engine ? (
             <Field id="wf-conn-name" label="Connection name" errors={byField.connName}>
               <input id="wf-conn-name" value={f.connName} onChange={(e) => set('connName', e.target.value)} {...described('wf-conn-name', byField.connName)} />
             </Field>
           ) : null}
-          {f.engine && f.engine !== 'postgres' ? (
+          {f.engine && f.engine !== 'postgres' && f.engine !== 'saved' ? (
             <Field id="wf-conn-path" label="Database file" errors={byField.connPath} hint="A path on the server.">
               <input id="wf-conn-path" value={f.connPath} onChange={(e) => set('connPath', e.target.value)} spellCheck={false} {...described('wf-conn-path', byField.connPath, true)} />
             </Field>
@@ -250,7 +279,7 @@ function WorkflowForm({ editing, collections, onSaved, onCancel }: { editing: Wo
             <label className="check">
               <input type="checkbox" checked={f.readOnly} onChange={(e) => set('readOnly', e.target.checked)} /> Read only
             </label>
-            <ConnectionCheck id="wf-conn" engine={f.engine} path={f.connPath} dsn={f.connDsn} name={f.connName} onFieldErrors={setProbeErrors} />
+            {f.engine !== 'saved' ? <ConnectionCheck id="wf-conn" engine={f.engine} path={f.connPath} dsn={f.connDsn} name={f.connName} onFieldErrors={setProbeErrors} /> : null}
           </div>
         ) : null}
       </fieldset>
@@ -516,7 +545,7 @@ export default function WorkflowsPage() {
                 {w.definition.description ? <p>{w.definition.description}</p> : null}
                 <p className="muted small">
                   Steps: {(w.definition.steps ?? []).join(', ') || 'none'}
-                  {c ? ` · ${c.engine} ${c.name}: ${c.path ?? c.dsn ?? ''}` : ''}
+                  {c ? (c.saved ? ` · saved connection ${c.saved}` : ` · ${c.engine} ${c.name}: ${c.path ?? c.dsn ?? ''}`) : ''}
                   {w.definition.knowledge?.length ? ` · knowledge: ${w.definition.knowledge.map((k) => k.name).join(', ')}` : ''}
                   {` · approves: ${[w.definition.approval?.plan ? 'plan' : '', w.definition.approval?.sql_read ? 'SQL' : ''].filter(Boolean).join(', ') || 'writes only'}`}
                   {` · updated ${when(w.created_at)}`}
