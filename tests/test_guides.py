@@ -2,7 +2,8 @@
 HIL_HOME against real databases (SQLite files, a PostgreSQL server), and what they print must
 show the output the guide shows (conventions: tests/guide_runner.py and docs/guides/README.md).
 
-The model is the scripted one: it answers as the guide shows a model answering, so the commands,
+The guides are followed side by side (each in its own HIL_HOME and folder), then each test checks
+its own. The model is the scripted one: it answers as the guide shows a model answering, so the commands,
 the approvals and the output around the answer are the product's own. Names a guide uses for the
 reader's machines (db.internal, port 8321) are replaced by the test's."""
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +35,12 @@ def reader(tmp_path: Path, model: dict[str, Any] | None = None, **replace: str) 
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HIL_") or k in ("HIL_MODELS_DIR",)}
     env.update({"PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}", "HIL_HOME": str(tmp_path / "home"),
-                "HIL_TEST_MODE": "1", "HIL_EMBEDDER": "wordllama", "COLUMNS": "100", "NO_COLOR": "1", "PYTHONUNBUFFERED": "1",
-                "HIL_MODELS_DIR": os.environ.get("HIL_MODELS_DIR", ""),
+                "HIL_TEST_MODE": "1", "HIL_EMBEDDER": "wordllama", "COLUMNS": "100", "NO_COLOR": "1",
+                "PYTHONUNBUFFERED": "1", "HIL_MODELS_DIR": os.environ.get("HIL_MODELS_DIR", ""),
                 # the hil under test, whatever directory a guide's commands run in
                 "PYTHONPATH": os.pathsep.join([str(Path(hil.__file__).resolve().parents[1]),
                                                *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))])})
+    env.pop("OPENAI_API_KEY", None)
     if model is not None:
         script = tmp_path / "model.json"
         script.write_text(json.dumps(model))
@@ -44,12 +48,13 @@ def reader(tmp_path: Path, model: dict[str, Any] | None = None, **replace: str) 
     return Reader(work, env, replace)
 
 
-@pytest.fixture
 def warehouse(postgres: PostgresServer) -> str:
-    """The reader's warehouse: a role that may only read, two tables, five orders."""
+    """The reader's warehouse: a role that may only read, two tables, five orders; and an empty
+    database for a team server's store."""
     with psycopg.connect(postgres.url(), autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS warehouse")
-        conn.execute("CREATE DATABASE warehouse")
+        for db in ("warehouse", "hil"):
+            conn.execute(f"DROP DATABASE IF EXISTS {db}")
+            conn.execute(f"CREATE DATABASE {db}")
         if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'analyst'").fetchone():
             conn.execute("CREATE ROLE analyst LOGIN PASSWORD 's3cret'")
     with psycopg.connect(postgres.url("warehouse"), autocommit=True) as conn:
@@ -62,9 +67,67 @@ def warehouse(postgres: PostgresServer) -> str:
     return f"127.0.0.1:{postgres.port}"
 
 
+def served(guide: Reader) -> Reader:
+    """A guide that starts a server on 8321 gets a free port instead."""
+    port = str(free_port())
+    guide.replace["8321"] = port
+    guide.env["HIL_PORT"] = port
+    return guide
+
+
+def readers(tmp: pytest.TempPathFactory, postgres: PostgresServer) -> dict[str, Callable[[], Reader]]:
+    db = warehouse(postgres)
+    sales = {"plan": {"steps": [{"agent": "sql", "purpose": "total sales per region"}]},
+             "sql": {"sql": "SELECT region, sum(amount) AS total FROM sales GROUP BY region ORDER BY total DESC"},
+             "answer": "North sold 200 and south 60."}
+    return {
+        "connect-postgres": lambda: reader(tmp.mktemp("pg"), {
+            "plan": {"steps": [{"agent": "sql", "purpose": "count orders per region"}]},
+            "sql": {"sql": "SELECT region, count(*) AS orders FROM orders GROUP BY region"},
+            "answer": "The north region has 3 orders and the south region 2."}, **{"db.internal:5432": db}),
+        "approve-from-api": lambda: served(reader(tmp.mktemp("api"), sales)),
+        "team-server": lambda: served(reader(tmp.mktemp("team"), None, **{
+            "postgresql://hil:hil@db.internal:5432/hil": postgres.url("hil"), "db.internal:5432": db})),
+        "add-documents": lambda: reader(tmp.mktemp("docs"), {
+            "plan": {"steps": [{"agent": "rag", "purpose": "minimum pad thickness"},
+                               {"agent": "sql", "purpose": "price of a brake pad set"}]},
+            "sql": {"sql": "SELECT price_eur FROM parts WHERE part = 'brake pad set'"},
+            "answer": "Replace brake pads below 3 mm of friction material [1]; a set costs 48 euros."}),
+        "models": lambda: reader(tmp.mktemp("models"), None, **{"8400": str(free_port())}),
+        "measure-accuracy": lambda: reader(tmp.mktemp("eval"), {"sql": [
+            {"sql": "SELECT sum(amount) AS total FROM sales"},
+            {"sql": "SELECT region, sum(amount) AS total FROM sales GROUP BY region"},
+            {"sql": "SELECT product FROM sales WHERE region = 'north' ORDER BY amount ASC LIMIT 1"}]}),
+    }
+
+
+@pytest.fixture(scope="module")
+def followed(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer
+             ) -> dict[str, tuple[Reader, int | BaseException]]:
+    """Every guide followed, three at a time: its reader and how many commands ran (or what failed)."""
+    def follow(name: str, make: Callable[[], Reader]) -> tuple[Reader, int | BaseException]:
+        guide = make()
+        try:
+            return guide, guide.follow(GUIDES / f"{name}.md")
+        except BaseException as err:  # noqa: BLE001 - reported by the guide's own test
+            return guide, err
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = {name: pool.submit(follow, name, make) for name, make in readers(tmp_path_factory, postgres).items()}
+        return {name: f.result() for name, f in futures.items()}
+
+
+def result(followed: dict[str, tuple[Reader, int | BaseException]], name: str, commands: int) -> Reader:
+    guide, outcome = followed[name]
+    if isinstance(outcome, BaseException):
+        raise outcome
+    assert outcome >= commands, f"{name}: only {outcome} commands ran"
+    return guide
+
+
 def test_every_guide_is_followed_by_a_test() -> None:
-    tested = {name.removeprefix("test_").replace("_", "-") for name in globals() if name.startswith("test_")}
     guides = {p.stem for p in GUIDES.glob("*.md") if p.name != "README.md"}
+    tested = {name.removeprefix("test_").replace("_", "-") for name in globals() if name.startswith("test_")}
     assert guides and guides <= tested, f"guides without a test: {sorted(guides - tested)}"
     for guide in GUIDES.glob("*.md"):
         assert not [b for b in blocks(guide.read_text()) if b.lang == "sh" and "hil " in b.text and
@@ -72,58 +135,30 @@ def test_every_guide_is_followed_by_a_test() -> None:
             f"{guide.name}: hil commands belong in ```console blocks, which the test runs"
 
 
-def test_connect_postgres(tmp_path: Path, warehouse: str) -> None:
-    model = {"plan": PLAN_SQL, "sql": {"sql": "SELECT region, count(*) AS orders FROM orders GROUP BY region"},
-             "answer": "The north region has 3 orders and the south region 2."}
-    ran = reader(tmp_path, model, **{"db.internal:5432": warehouse}).follow(GUIDES / "connect-postgres.md")
-    assert ran >= 9
+def test_connect_postgres(followed: dict[str, tuple[Reader, int | BaseException]]) -> None:
+    result(followed, "connect-postgres", 9)
 
 
-def test_approve_from_api(tmp_path: Path) -> None:
-    model = {"plan": {"steps": [{"agent": "sql", "purpose": "total sales per region"}]},
-             "sql": {"sql": "SELECT region, sum(amount) AS total FROM sales GROUP BY region ORDER BY total DESC"},
-             "answer": "North sold 200 and south 60."}
-    port = str(free_port())
-    guide = reader(tmp_path, model, **{"8321": port})
-    guide.env["HIL_PORT"] = port
-    ran = guide.follow(GUIDES / "approve-from-api.md")
-    assert ran >= 10
+def test_approve_from_api(followed: dict[str, tuple[Reader, int | BaseException]]) -> None:
+    result(followed, "approve-from-api", 12)
 
 
-def test_team_server(tmp_path: Path, postgres: PostgresServer, warehouse: str) -> None:
-    with psycopg.connect(postgres.url(), autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS hil")
-        conn.execute("CREATE DATABASE hil")
-    port = str(free_port())
-    guide = reader(tmp_path, None, **{"postgresql://hil:hil@db.internal:5432/hil": postgres.url("hil"),
-                                      "db.internal:5432": warehouse, "8321": port})
-    guide.env["HIL_PORT"] = port
-    assert guide.follow(GUIDES / "team-server.md") >= 12
+def test_team_server(followed: dict[str, tuple[Reader, int | BaseException]]) -> None:
+    result(followed, "team-server", 12)
 
 
-def test_add_documents(tmp_path: Path) -> None:
-    model = {"plan": {"steps": [{"agent": "rag", "purpose": "minimum pad thickness"},
-                                {"agent": "sql", "purpose": "price of a brake pad set"}]},
-             "sql": {"sql": "SELECT price_eur FROM parts WHERE part = 'brake pad set'"},
-             "answer": "Replace brake pads below 3 mm of friction material [1]; a set costs 48 euros."}
-    assert reader(tmp_path, model).follow(GUIDES / "add-documents.md") >= 6
+def test_add_documents(followed: dict[str, tuple[Reader, int | BaseException]]) -> None:
+    result(followed, "add-documents", 6)
 
 
-def test_models(tmp_path: Path) -> None:
-    port = str(free_port())
-    guide = reader(tmp_path, None, **{"8400": port})
-    guide.env.pop("OPENAI_API_KEY", None)
-    assert guide.follow(GUIDES / "models.md") >= 8
+def test_models(followed: dict[str, tuple[Reader, int | BaseException]]) -> None:
+    guide = result(followed, "models", 8)
     sent = [json.loads(line) for line in (guide.cwd / "requests.jsonl").read_text().splitlines()]
     assert [r["model"] for r in sent] == ["gpt-4o-mini"] * 4
     assert "s3cret" not in json.dumps(sent) and "shop.db" not in json.dumps(sent)
 
 
-def test_measure_accuracy(tmp_path: Path) -> None:
-    model = {"sql": [{"sql": "SELECT sum(amount) AS total FROM sales"},
-                     {"sql": "SELECT region, sum(amount) AS total FROM sales GROUP BY region"},
-                     {"sql": "SELECT product FROM sales WHERE region = 'north' ORDER BY amount ASC LIMIT 1"}]}
-    guide = reader(tmp_path, model)
-    assert guide.follow(GUIDES / "measure-accuracy.md") == 3
+def test_measure_accuracy(followed: dict[str, tuple[Reader, int | BaseException]]) -> None:
+    guide = result(followed, "measure-accuracy", 3)
     report = [json.loads(line) for line in (guide.cwd / "report.jsonl").read_text().splitlines()]
     assert [r["verdict"] for r in report if "verdict" in r] == ["correct", "correct", "wrong"]
