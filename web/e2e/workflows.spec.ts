@@ -1,6 +1,6 @@
 // Workflows, knowledge, the home page and roles, end to end against a real `hil serve`
 // (authentication on, scripted model) in Debian's chromium: version diffs, archiving, a connection
-// tested before it is saved, many files dropped at once, a citation opening its passage, the home
+// tested before it is saved, a saved connection chosen for a workflow, many files dropped at once, a citation opening its passage, the home
 // page's one-click question, what each role is shown from the start, and how fast the run page
 // first loads. Screenshots go to web/test-results/.
 
@@ -420,6 +420,20 @@ describe('workflows, knowledge, home and roles', () => {
     await page.getByRole('button', { name: /^Remove server fleet-tools$/ }).click();
     await page.getByRole('button', { name: 'Save new version' }).click();
     await page.getByRole('button', { name: 'Edit fleet' }).waitFor();
+  });
+
+  it('points a workflow at a connection chosen from the saved ones', async () => {
+    expect((await api('/connections', { method: 'POST', body: JSON.stringify({ name: 'fleet-db', engine: 'sqlite', path: server.db }) })).status).toBe(201);
+    await nav(page, 'Workflows').click();
+    await page.getByRole('button', { name: 'Edit fleet' }).click();
+    await page.locator('#wf-engine').selectOption('saved');
+    await page.locator('#wf-conn-saved').selectOption('fleet-db');
+    expect(await page.locator('#wf-conn-path').count()).toBe(0);
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page.getByText('Saved fleet: version ').waitFor();
+    await page.locator('li[data-workflow="fleet"]').getByText('saved connection fleet-db').waitFor();
+    const fleet = (await (await api('/workflows/fleet')).json()) as { definition: { connections: Record<string, unknown>[] } };
+    expect(fleet.definition.connections[0]).toMatchObject({ name: 'fleet', saved: 'fleet-db', engine: null, path: null });
   });
 
   it('has no console errors', () => {
