@@ -9,6 +9,7 @@ reader's machines (db.internal, port 8321) are replaced by the test's."""
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import sys
@@ -162,3 +163,28 @@ def test_measure_accuracy(followed: dict[str, tuple[Reader, int | BaseException]
     guide = result(followed, "measure-accuracy", 3)
     report = [json.loads(line) for line in (guide.cwd / "report.jsonl").read_text().splitlines()]
     assert [r["verdict"] for r in report if "verdict" in r] == ["correct", "correct", "wrong"]
+
+
+def test_a_guide_fails_where_its_output_or_its_files_are_wrong(tmp_path: Path) -> None:
+    def follow(text: str) -> int:
+        guide = tmp_path / "guide.md"
+        guide.write_text(text)
+        work = tmp_path / f"w{len(list(tmp_path.iterdir()))}"
+        work.mkdir()
+        return Reader(work, dict(os.environ), {"HOST": "127.0.0.1"}).follow(guide)
+
+    ok = ("```text file=a.txt\nalpha\n```\n\n```console\n$ export WORD=alp\n$ cd . && grep \"$WORD\" a.txt\n"
+          "alpha\n$ echo 'run 42 took 3 ms'\nrun ... took ... ms\n$ cat missing.txt\nerror: ...\n$ echo HOST\n"
+          "127.0.0.1\n```\n")
+    assert follow(ok.replace("error: ...", "cat: missing.txt: No such file or directory")
+                  .replace("$ cat missing.txt", "$ cat missing.txt || true")) == 5
+    with pytest.raises(AssertionError, match="did not print 'beta'"):
+        follow("```console\n$ echo alpha\nbeta\n```\n")
+    with pytest.raises(AssertionError, match="exited 1"):
+        follow("```console\n$ false\n```\n")
+    with pytest.raises(AssertionError, match="exited 0"):
+        follow("```console\n$ true\nerror: expected a failure\n```\n")
+    with pytest.raises(AssertionError, match="unbalanced braces"):
+        follow("```nginx\nserver {\n    listen 80;\n```\n")
+    with pytest.raises(configparser.Error):
+        follow("```ini\n[Service]\nExecStart\n```\n")
