@@ -90,7 +90,9 @@ class HttpEmbedder(Embedder):
                 raise ConfigError("embedder openai:* needs OPENAI_API_KEY",
                                   hint="export OPENAI_API_KEY, or set OPENAI_BASE_URL to a compatible server")
         else:
-            self.url = os.environ.get("OLLAMA_HOST", "http://127.0.0.1:11434").rstrip("/") + "/api/embed"
+            # the server the ollama: models use (OLLAMA_BASE_URL, its OpenAI-compatible /v1), else Ollama's own OLLAMA_HOST
+            base = os.environ.get("OLLAMA_BASE_URL", "").rstrip("/").removesuffix("/v1")
+            self.url = (base or os.environ.get("OLLAMA_HOST", "http://127.0.0.1:11434").rstrip("/")) + "/api/embed"
             self.key = ""
         self.dim = len(self._embed(["dimension probe"], query=False)[0])
 
