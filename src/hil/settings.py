@@ -31,6 +31,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HIL_ROW_LIMIT", "200", "Maximum rows a query returns to an agent."),
     Setting("HIL_SCHEMA_BUDGET", "12000", "Characters of schema a SQL prompt may hold; larger schemas are linked "
             "to the question first."),
+    Setting("HIL_SQL_CANDIDATES", "3", "Drafts a read query is chosen from: with reads unattended, the result most "
+            "of them return wins; with reads approved, the differing ones are offered as alternatives. 1 makes one "
+            "draft only (fastest)."),
     Setting("HIL_FEWSHOT_K", "3", "Approved question/SQL examples shown to the SQL agent; 0 turns the memory off."),
     Setting("HIL_MAX_DRAFTS", "6", "Drafts a step may make (after rejections, failed queries, empty or misshapen results) before the "
             "run fails."),
