@@ -49,6 +49,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HIL_SECRET_KEY_PREVIOUS", "", "Keys (comma-separated) secrets may still be sealed with after a rotation; "
             "empty means $HIL_HOME/secret.key.previous."),
     Setting("HIL_MODELS_DIR", "", "Where local models are assembled; empty means $HIL_HOME/models."),
+    Setting("HIL_MODEL_CACHE_MIB", "1024", "Host memory (MiB) the embedded model keeps earlier prompts' caches in, so "
+            "a prompt that starts like an earlier one (same schema, same persona) prefills only what differs; 0 "
+            "keeps only the last prompt's."),
     Setting("HIL_MODEL_THREADS", "0", "CPU threads for the local model; 0 means all cores."),
     Setting("HIL_TENANT", "default", "The tenant (its name) CLI commands work in; `hil --tenant NAME` says it for "
             "one command."),

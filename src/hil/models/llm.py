@@ -106,7 +106,7 @@ def resolve(spec: str | None = None, *, temperature: float = 0.0, max_tokens: in
         if provider == "local":
             from hil.models.adapters import local_model
 
-            return LLM(spec, local_model(name), **kw)
+            return LLM(spec, local_model(name, current_purpose), **kw)
         if provider == "scripted":
             from hil.models import scripted
             from hil.models.adapters import scripted_model
