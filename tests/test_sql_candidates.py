@@ -153,3 +153,4 @@ def test_alternatives_are_distinct_and_valid() -> None:
 ])
 def test_the_query_is_read_from_the_answer(answer: str, sql: str | None) -> None:
     assert extract_sql(answer) == sql
+
