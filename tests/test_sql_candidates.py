@@ -154,3 +154,22 @@ def test_alternatives_are_distinct_and_valid() -> None:
 def test_the_query_is_read_from_the_answer(answer: str, sql: str | None) -> None:
     assert extract_sql(answer) == sql
 
+
+
+def test_when_every_try_of_the_draft_fails_the_schema_only_prompt_rescues_the_step(
+        store: Store, workspace: Path, script: Script) -> None:
+    """Unattended, a draft that never fits the schema does not fail the run while another prompt fits."""
+    def sql(prompt: str) -> dict[str, str]:
+        full = "Which vehicles overheat most?" in prompt  # the example is shown only in the full prompt
+        return {"sql": "SELECT no_such_column FROM vehicles" if full else TOP3}
+
+    ExampleRepo(store, "default").add("fleet", "Which vehicles overheat most?",
+                                      "SELECT vehicle_id FROM fault_events LIMIT 1", "import")
+    script.responses["sql"] = sql
+    service, worker, run_id = setup_run(store, workspace, "Which vehicles overheat most often?",
+                                        approval__plan=False, approval__sql_read=False)
+    worker.run_once(run_id)
+    retried = [e.payload for e in service.events(run_id) if e.type == EventType.STEP_RETRIED]
+    assert [r["reason"] for r in retried][-1] == "rescued" and retried[-1]["source"] == "schema only"
+    assert _payload(service, run_id, EventType.SQL_EXECUTED)["sql"] == TOP3
+    assert service.get(run_id).status == "succeeded"

@@ -105,7 +105,9 @@ PAYLOADS: dict[str, EventDoc] = {
     EventType.STEP_FINISHED: EventDoc("A step finished.", {"output": "What it produced (rows, snippets, text)."}),
     EventType.STEP_FAILED: EventDoc("A step failed.", {"code": "Error code.", "error": "What went wrong."}),
     EventType.STEP_RETRIED: EventDoc("A step tries again: its draft failed to run, or a check found a problem.", {
-        "reason": "execution_error, invalid_sql, ungrounded_answer, ...", "error": "What failed.",
+        "reason": "execution_error, invalid_sql, repaired, rescued (another candidate fitted after the draft's "
+        "tries failed), ungrounded_answer, ...", "error": "What failed.",
+        "source": "Which candidate prompt a rescue try used (schema only, second sample).",
         "draft_id": "The draft that failed.", "sql": "The SQL that failed.", "attempt": "Which try comes next.",
         "problems": "What the answer check found.", "unverified_identifiers": "Ids not found in the evidence.",
         "repaired": "The SQL after a deterministic repair (reason repaired).",

@@ -123,7 +123,7 @@ class _Unattended:
         self.examples: list[str] = []
 
     def emit(self, type: str, payload: dict[str, Any]) -> None:
-        if type == EventType.STEP_RETRIED and payload.get("reason") == "invalid_sql":
+        if type == EventType.STEP_RETRIED and payload.get("reason") in ("invalid_sql", "rescued"):
             self.calls += 1
 
     def record(self, st: StepState, draft: Draft, attempt: int) -> DraftState:

@@ -51,7 +51,12 @@ class SqlAgent(Agent):
         # Compared as "how big is <state_name>": the shape of the question, not its values.
         shots = ctx.recall(cfg.name, values.mask(ctx.question), settings.get_int("HIL_FEWSHOT_K"))
         brief = self._brief(ctx, cfg, tables, shots, feedback)
-        write, checked, unresolved = self._generate(ctx, cfg, tables, brief, feedback)
+        rescued = False
+        try:
+            write, checked, unresolved = self._generate(ctx, cfg, tables, brief, feedback)
+        except QueryRefused:  # no try fitted and nobody is in the loop: another prompt may still fit
+            checked = self._rescue(ctx, conn, tables, brief)
+            write, unresolved, rescued = False, None, True
         extra: dict[str, Any] = {"dialect": dialect, "feedback": feedback.message if feedback else None,
                                  "examples": [shot.to_dict() for shot in shots]}
         if unresolved is not None:  # for the approver: the best draft, what is wrong, the proposed repair
@@ -61,7 +66,7 @@ class SqlAgent(Agent):
             return Draft("sql_write", EventType.SQL_DRAFTED, content, content["impact"]["summary"],
                          needs_approval=True, extra=extra)
         checked, adjustments = self._polish(conn, tables, checked, ctx.question)
-        if feedback is None and unresolved is None and settings.get_int("HIL_SQL_CANDIDATES") > 1:
+        if feedback is None and unresolved is None and not rescued and settings.get_int("HIL_SQL_CANDIDATES") > 1:
             checked, chosen = self._select(ctx, conn, cfg, tables, brief, checked)
             extra.update(chosen)
         content = {"sql": checked, "connection": cfg.name}
@@ -174,6 +179,20 @@ class SqlAgent(Agent):
         if write or problems:
             return Candidate(source, None, error="a write" if write else "; ".join(problems))
         return Candidate(source, self._polish(conn, tables, checked, ctx.question)[0])
+
+    def _rescue(self, ctx: StepContext, conn: Connector, tables: list[Table], brief: Brief) -> str:
+        """The first valid candidate from the schema alone or a second sample, when the draft's tries
+        all failed; the original failure when none is valid (or only one draft is allowed)."""
+        tries = [(replace(brief, notes="", examples=[], mentions=[], feedback=""), "schema only", None),
+                 (brief, "second sample", SAMPLE_TEMPERATURE)][: settings.get_int("HIL_SQL_CANDIDATES") - 1]
+        for variant, source, temperature in tries:
+            c = self._candidate(ctx, conn, tables, variant, source, temperature)
+            ctx.emit(EventType.STEP_RETRIED, {"reason": "invalid_sql" if c.sql is None else "rescued",
+                                              "sql": c.sql or "", "error": c.error or "", "source": source})
+            if c.sql is not None:
+                return c.sql
+        raise QueryRefused(f"the model produced no valid read-only SQL in {self.MAX_SELF_FIXES + 1 + len(tries)} "
+                           "tries (the draft, its corrections and the other candidates)")
 
     def _select(self, ctx: StepContext, conn: Connector, cfg: SqlConnection, tables: list[Table], brief: Brief,
                 first: str) -> tuple[str, dict[str, Any]]:
