@@ -79,6 +79,9 @@ bench: setup postgres
 	$(BIN)/python bench/policy.py
 	$(BIN)/python bench/anomaly_scorer.py
 
+bench-latency: setup ## where a demo run's time goes on the embedded model (minutes on a CPU)
+	$(BIN)/python bench/latency.py
+
 docs: $(VENV)/.deps ## regenerate docs/cli.md, docs/settings.md and docs/events.md from the code
 	$(BIN)/python scripts/gen_docs.py
 

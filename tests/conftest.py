@@ -32,6 +32,9 @@ def hil_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("HIL_MODEL", raising=False)
     # a real offline embedder that embeds thousands of texts a second; tests of the default set their own
     monkeypatch.setenv("HIL_EMBEDDER", "wordllama")
+    # one SQL draft per step, so a scripted sequence of drafts means what it says; the candidate
+    # tests (test_sql_candidates.py) set their own
+    monkeypatch.setenv("HIL_SQL_CANDIDATES", "1")
     # workflows may name the scripted test models (refused outside test mode; see test_security.py)
     monkeypatch.setenv("HIL_TEST_MODE", "1")
     return home

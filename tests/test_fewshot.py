@@ -180,51 +180,6 @@ def test_examples_and_feedback_from_the_command_line(tmp_path: Path, workspace: 
     assert unmarked.returncode == 0 and "1 SQL example(s) from this run forgotten" in unmarked.stdout
 
 
-def _consensus_run(store: Store, workspace: Path, script: Script, answers: dict[str, str]) -> tuple[RunService, str]:
-    """A run with reads unattended and one remembered example; the scripted model answers by
-    which examples its prompt shows."""
-    ExampleRepo(store, "default").add("fleet", "Which vehicles overheat most?", "SELECT vehicle_id FROM fault_events LIMIT 1",
-                           "import")
-    ExampleRepo(store, "default").add("fleet", "Which vehicles overheat least?", "SELECT vehicle_id FROM vehicles LIMIT 2",
-                           "import")
-
-    def sql(prompt: str) -> dict[str, str]:
-        shown = prompt.count("Question: Which vehicles overheat") - 1  # the question itself is one
-        return {"sql": answers["none" if shown == 0 else "one" if shown == 1 else "all"]}
-
-    script.responses["sql"] = sql
-    service, worker, run_id = setup_run(store, workspace, "Which vehicles overheat most often?",
-                                        approval__plan=False, approval__sql_read=False)
-    worker.run_once(run_id)
-    return service, run_id
-
-
-def test_unattended_reads_keep_the_result_most_drafts_agree_on(store: Store, workspace: Path,
-                                                               script: Script) -> None:
-    a = "SELECT vehicle_id FROM vehicles ORDER BY vehicle_id LIMIT 3"
-    b = "SELECT vehicle_id FROM vehicles ORDER BY vehicle_id DESC LIMIT 3"
-    service, run_id = _consensus_run(store, workspace, script, {"none": a, "one": b, "all": b})
-    events = service.events(run_id)
-    [candidates] = [e.payload for e in events if e.type == EventType.SQL_CANDIDATES]
-    assert [c["source"] for c in candidates["candidates"]] == ["no examples", "examples", "closest example"]
-    assert (candidates["chosen"], candidates["agreeing"]) == ("examples", 2)
-    drafted = next(e.payload for e in events if e.type == EventType.SQL_DRAFTED)
-    assert drafted["content"]["sql"] == b and len(drafted["examples"]) == 2
-
-
-def test_without_a_majority_the_draft_without_examples_wins(store: Store, workspace: Path,
-                                                            script: Script) -> None:
-    answers = {"none": "SELECT vehicle_id FROM vehicles ORDER BY vehicle_id LIMIT 1",
-               "one": "SELECT vehicle_id FROM vehicles ORDER BY vehicle_id LIMIT 2",
-               "all": "SELECT vehicle_id FROM vehicles ORDER BY vehicle_id LIMIT 3"}
-    service, run_id = _consensus_run(store, workspace, script, answers)
-    events = service.events(run_id)
-    drafted = next(e.payload for e in events if e.type == EventType.SQL_DRAFTED)
-    assert drafted["content"]["sql"] == answers["none"] and drafted["examples"] == []
-    assert drafted["consensus"]["chosen"] == "no examples"
-    assert service.get(run_id).status == "succeeded"
-
-
 def test_a_human_reviewer_sees_one_draft_and_no_query_runs_before_approval(store: Store, workspace: Path,
                                                                            script: Script) -> None:
     ExampleRepo(store, "default").add("fleet", "Which vehicles overheat most?", "SELECT vehicle_id FROM fault_events", "import")

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from hil.engine.worker import Worker
 from hil.models.llm import resolve
+from hil.models.local import CallStats
 from hil.services.runs import RunService
 from hil.store import Store
 from hil.workflows import load_workflow_file
@@ -49,3 +50,32 @@ def test_a_simple_question_end_to_end(sqlite_store: Store, workspace: Path) -> N
     sql = view.state.steps["sql"].output or {}
     assert sql["rows"], sql
     assert view.state.answer and view.state.answer["text"].strip()
+
+
+def test_a_prompt_that_starts_like_the_last_one_prefills_only_the_rest(workspace: Path) -> None:
+    """Same schema, another question: llama.cpp's prompt cache holds the shared prefix."""
+    from hil.agents.sql.drafting import Brief, prompt, system
+    from hil.connectors import connect
+    from hil.connectors.base import render_schema
+    from hil.models.local import runtime
+
+    conn = connect(load_workflow_file(workspace).connection())
+    try:
+        schema = render_schema(conn.tables())
+    finally:
+        conn.close()
+    llm = resolve("local:qwen2.5-coder-1.5b", max_tokens=4)
+    rt = runtime("qwen2.5-coder-1.5b")
+    for question in ("How many vehicles are there?", "Which depot has the most drivers?"):
+        llm.text("sql", system("duckdb"), prompt(Brief("duckdb", schema, question)))
+    first, second = list(rt.calls)[-2:]
+    assert first.prompt_tokens + first.cached_tokens > 300
+    assert second.prompt_tokens <= 0.3 * (first.prompt_tokens + first.cached_tokens), (first, second)
+    assert second.cached_tokens > 0
+
+
+def test_call_stats_are_read_from_the_runtime_timings() -> None:
+    stats = CallStats.of("sql", {"cache_n": 324, "prompt_n": 10, "prompt_ms": 87.4, "predicted_n": 5,
+                                 "predicted_ms": 550.8})
+    assert stats == CallStats("sql", 10, 324, 5, 87.4, 550.8)
+    assert CallStats.of("sql", None) is None and CallStats.of("sql", {"n": 1}) is None

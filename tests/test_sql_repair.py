@@ -64,6 +64,16 @@ def test_a_missing_join_is_added_along_the_foreign_key(db: sqlite3.Connection) -
     assert db.execute(out).fetchall() == [(11,)]
 
 
+def test_a_column_named_without_its_tables_prefix_gets_it_back() -> None:
+    staff = Table("Staff", [Column("staff_id", "INTEGER", primary_key=True), Column("staff_first_name", "TEXT"),
+                            Column("staff_last_name", "TEXT")])
+    out, notes = repair("SELECT s.first_name FROM Staff AS s WHERE last_name = 'Ada'", "sqlite", [staff])
+    assert notes == ["first_name -> staff_first_name", "last_name -> staff_last_name"]
+    assert schema_problems(out, "sqlite", [staff]) == []
+    # "name" ends two columns: nothing is guessed
+    assert repair("SELECT name FROM Staff", "sqlite", [staff]) == ("SELECT name FROM Staff", [])
+
+
 def test_nothing_is_guessed_when_the_fix_is_not_certain() -> None:
     sql = "SELECT colour FROM Items"  # nothing like it anywhere
     assert repair(sql, "sqlite", TABLES) == (sql, [])

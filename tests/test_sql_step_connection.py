@@ -95,14 +95,17 @@ def test_a_sql_step_drafts_aligns_checks_and_executes_on_one_connection(
 
 def test_consensus_drafts_run_on_the_step_connection(store: Store, workspace: Path, script: Script,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HIL_SQL_CANDIDATES", "3")
     opened = count_connections(monkeypatch, "duckdb")
     examples = ExampleRepo(store, "default")
     examples.add("fleet", "Which vehicles overheat most?", "SELECT vehicle_id FROM fault_events LIMIT 1", "import")
-    examples.add("fleet", "Which vehicles overheat least?", "SELECT vehicle_id FROM vehicles LIMIT 2", "import")
+    drafts = iter(["SELECT vehicle_id FROM vehicles ORDER BY vehicle_id LIMIT 2",
+                   "SELECT vehicle_id FROM vehicles ORDER BY vehicle_id DESC LIMIT 2"])
+    script.responses["sql"] = lambda _prompt: {"sql": next(drafts, "SELECT vehicle_id FROM vehicles ORDER BY vehicle_id LIMIT 2")}
     service, worker, run_id = setup_run(store, workspace, approval__plan=False, approval__sql_read=False)
     assert approve_all(service, worker, run_id) == "succeeded"
     [candidates] = [e.payload for e in service.events(run_id) if e.type == EventType.SQL_CANDIDATES]
-    assert len(candidates["candidates"]) == 3 and candidates["agreeing"] == 3
+    assert len(candidates["candidates"]) == 3 and all(c["result_rows"] == 2 for c in candidates["candidates"])
     assert len(opened.connections) == 1 and opened.all_closed
 
 

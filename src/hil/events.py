@@ -105,7 +105,9 @@ PAYLOADS: dict[str, EventDoc] = {
     EventType.STEP_FINISHED: EventDoc("A step finished.", {"output": "What it produced (rows, snippets, text)."}),
     EventType.STEP_FAILED: EventDoc("A step failed.", {"code": "Error code.", "error": "What went wrong."}),
     EventType.STEP_RETRIED: EventDoc("A step tries again: its draft failed to run, or a check found a problem.", {
-        "reason": "execution_error, invalid_sql, ungrounded_answer, ...", "error": "What failed.",
+        "reason": "execution_error, invalid_sql, repaired, rescued (another candidate fitted after the draft's "
+        "tries failed), ungrounded_answer, ...", "error": "What failed.",
+        "source": "Which candidate prompt a rescue try used (schema only, second sample).",
         "draft_id": "The draft that failed.", "sql": "The SQL that failed.", "attempt": "Which try comes next.",
         "problems": "What the answer check found.", "unverified_identifiers": "Ids not found in the evidence.",
         "repaired": "The SQL after a deterministic repair (reason repaired).",
@@ -117,10 +119,14 @@ PAYLOADS: dict[str, EventDoc] = {
         **_DRAFT, "dialect": "SQL dialect.", "feedback": "What the draft was told to fix, if anything.",
         "examples": "Approved examples it was based on.", "adjustments": "Value alignments and other fixes "
         "applied to the model's SQL.", "consensus": "How candidates agreed (unattended reads).",
+        "alternatives": "Other valid drafts that differ from this one (reads a human approves), each with its "
+        "source and SQL.",
         "unresolved": "When no try fitted the schema: what is wrong with this best draft and the repair proposed, "
         "for the approver to edit."}),
     EventType.SQL_CANDIDATES: EventDoc("Several candidate queries and the result most of them agreed on.", {
-        "chosen": "Which candidate was chosen.", "agreeing": "How many agreed.",
+        "chosen": "Which candidate was chosen.", "agreeing": "How many returned the chosen result.",
+        "support": "The weight behind the chosen result: 1 per candidate returning it, 0.4 for an empty one "
+        "when the question expects rows.",
         "candidates": "Each candidate's source, SQL and row count."}),
     EventType.SQL_EXECUTED: EventDoc("A read ran.", {
         "sql": "What ran.", "connection": "Where.", "columns": "Result columns.", "row_count": "Rows returned.",

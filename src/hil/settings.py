@@ -31,6 +31,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HIL_ROW_LIMIT", "200", "Maximum rows a query returns to an agent."),
     Setting("HIL_SCHEMA_BUDGET", "12000", "Characters of schema a SQL prompt may hold; larger schemas are linked "
             "to the question first."),
+    Setting("HIL_SQL_CANDIDATES", "3", "Drafts a read query is chosen from: with reads unattended, the result most "
+            "of them return wins; with reads approved, the differing ones are offered as alternatives. 1 makes one "
+            "draft only (fastest)."),
     Setting("HIL_FEWSHOT_K", "3", "Approved question/SQL examples shown to the SQL agent; 0 turns the memory off."),
     Setting("HIL_MAX_DRAFTS", "6", "Drafts a step may make (after rejections, failed queries, empty or misshapen results) before the "
             "run fails."),
@@ -47,6 +50,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HIL_SECRET_KEY_PREVIOUS", "", "Keys (comma-separated) secrets may still be sealed with after a rotation; "
             "empty means $HIL_HOME/secret.key.previous."),
     Setting("HIL_MODELS_DIR", "", "Where local models are assembled; empty means $HIL_HOME/models."),
+    Setting("HIL_MODEL_CACHE_MIB", "1024", "Host memory (MiB) the embedded model keeps earlier prompts' caches in, so "
+            "a prompt that starts like an earlier one (same schema, same persona) prefills only what differs; 0 "
+            "keeps only the last prompt's."),
     Setting("HIL_MODEL_THREADS", "0", "CPU threads for the local model; 0 means all cores."),
     Setting("HIL_TENANT", "default", "The tenant (its name) CLI commands work in; `hil --tenant NAME` says it for "
             "one command."),

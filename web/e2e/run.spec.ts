@@ -15,6 +15,7 @@ const SHOTS = join(WEB, 'test-results');
 const QUESTION = 'How many vehicles does each depot have?';
 const DRAFTED = 'SELECT depot, count(*) AS vehicles FROM vehicles GROUP BY depot ORDER BY depot';
 const EDITED = "SELECT depot, count(*) AS vehicles, sum(km) AS km FROM vehicles WHERE depot <> 'East' GROUP BY depot ORDER BY depot";
+const ALTERNATIVE = 'SELECT depot, sum(km) AS km FROM vehicles GROUP BY depot ORDER BY depot';
 const WRITE = "UPDATE vehicles SET km = km + 1 WHERE depot = 'East'";
 
 let server: Server;
@@ -112,6 +113,12 @@ beforeAll(async () => {
   await json('/workflows', {
     method: 'POST',
     body: JSON.stringify({ name: 'fleet', steps: ['sql'], connections: connection(true), model: { model: read }, approval: { expire_after_seconds: 3600 } }),
+  });
+  // two SQL drafts in turn: the draft, then the schema-only candidate the approver gets as an alternative
+  const alts = script('alts', { plan: { steps: [{ agent: 'sql', purpose: 'km per depot' }] }, sql: [{ sql: DRAFTED }, { sql: ALTERNATIVE }], answer: 'Done.' });
+  await json('/workflows', {
+    method: 'POST',
+    body: JSON.stringify({ name: 'alts', steps: ['sql'], connections: connection(true), model: { model: alts }, approval: { plan: false } }),
   });
   await json('/workflows', {
     method: 'POST',
@@ -445,6 +452,25 @@ describe('approvals across runs', () => {
     await shot(b, 'run-12-decided-elsewhere');
     await a.close();
     await b.close();
+  });
+
+  it('offers the other drafts of a query, and an edit can start from one', async () => {
+    const run = await json<{ id: string }>('/runs', { method: 'POST', body: JSON.stringify({ workflow: 'alts', question: 'How many km per depot?' }) });
+    await page.goto(`${server.base}/runs/?id=${run.id}`);
+    const card = page.locator('section.approval[data-kind="sql_read"][data-status="proposed"]');
+    await card.waitFor();
+    expect(await card.locator('[data-trail="proposed"] pre').textContent()).toBe(DRAFTED);
+    const others = card.locator('details.alternatives');
+    expect(await others.locator('summary').textContent()).toBe('1 other draft of this query');
+    await others.locator('summary').click();
+    expect(await others.locator('li').textContent()).toContain('schema only');
+    await shot(page, 'run-11-alternatives');
+    await others.getByRole('button', { name: 'Edit from this draft' }).click();
+    expect(await page.getByLabel('Edit the SQL').inputValue()).toBe(ALTERNATIVE);
+    await page.getByRole('button', { name: 'Approve with edits' }).click();
+    const ran = page.locator('section.approval[data-kind="sql_read"][data-status="ran"]');
+    await ran.waitFor();
+    expect(await ran.locator('[data-trail="ran"] pre').textContent()).toBe(ALTERNATIVE);
   });
 
   it('has no console errors', () => {

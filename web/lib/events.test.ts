@@ -193,10 +193,21 @@ describe('the run reducer: what the approval cards and results show', () => {
     ev(10, 'answer.final', { text: 'north has 3 of 12', verified_numbers: ['12'], unverified_numbers: ['99'], unverified_identifiers: [] }),
   ];
 
+  it('keeps the other drafts a human may start an edit from', () => {
+    const s = applyEvents(initialState(), [
+      ev(1, 'run.created', { question: 'per depot?' }),
+      draft(2, 'd1', 'SELECT depot FROM v', { alternatives: [{ source: 'schema only', sql: 'SELECT depot, count(*) FROM v GROUP BY depot' }, 'junk'] }),
+    ]);
+    expect(s.drafts[0]?.alternatives).toEqual([
+      { source: 'schema only', sql: 'SELECT depot, count(*) FROM v GROUP BY depot' },
+    ]);
+  });
+
   it('keeps a draft\'s value alignments, examples, expiry and what ran', () => {
     const s = applyEvents(initialState(), events);
     const [d] = s.drafts;
     expect(d?.adjustments).toEqual(["'NORTH' is stored as 'north'"]);
+    expect(d?.alternatives).toEqual([]);
     expect(d?.examples[0]?.sql).toBe('SELECT 1');
     expect(d?.expiresAt).toBe(1_900_000_000.5);
     expect(d?.status).toBe('ran');

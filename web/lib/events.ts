@@ -51,6 +51,8 @@ export interface DraftView {
   ran: Record<string, unknown> | null; // what was executed: {sql, rows_affected?} or the plan that ran
   // no try fitted the schema: what is wrong with this (best) draft and the repair proposed, for the approver
   unresolved?: { problems: string; proposedRepair: string[] } | null;
+  // other valid drafts that differ from this one (reads a human approves), to start an edit from
+  alternatives?: { source: string; sql: string }[];
 }
 
 export interface StepView {
@@ -406,6 +408,9 @@ function fold(s: RunViewState, e: Envelope): RunViewState {
               proposedRepair: arr(obj(p.unresolved).proposed_repair).map((x) => str(x)),
             }
           : null,
+        alternatives: arr(p.alternatives)
+          .map((a) => ({ source: str(obj(a).source), sql: str(obj(a).sql) }))
+          .filter((a) => a.sql),
         needsApproval: Boolean(p.needs_approval),
         approvalId: null,
         contentHash: null,

@@ -79,6 +79,9 @@ class StepContext:
     retrieve: Retrieve = no_documents  # the knowledge collections
     notes: dict[str, Any] = field(default_factory=dict)  # an agent's memory across its drafts in this step
     cancelled: threading.Event = field(default_factory=threading.Event)  # set when the run is cancelled
+    # whether a read runs without a human (workflow and tenant policy): only then may candidate
+    # queries run before the draft is recorded
+    reads_unattended: bool = False
     _llm: LLM | None = None
     # what the step holds until it ends: key -> (resource, how to close it); see ``hold``
     _held: dict[str, tuple[Any, Callable[[], None]]] = field(default_factory=dict, repr=False)

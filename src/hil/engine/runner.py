@@ -111,6 +111,7 @@ class StepRunner:
             policy = policy_for(self.store, run.tenant_id, definition)
             definition = definition.model_copy(update={"row_limit": policy.row_limit})  # capped by the tenant
             self._policies[run_id] = replace(policy, workflow=definition)
+            reads_unattended = not policy.gate("sql_read", "read")[1].needs_approval
             dbhosts.check(definition.dsns(), self.restricted)
             mcp_access.check(definition, self.restricted)  # the settings may have changed since it was stored
             if self.restricted:  # checked again where the files are opened: a symlink may have moved
@@ -139,7 +140,7 @@ class StepRunner:
                                       once=self._once(run_id, name), recall=recall_from(examples.entries),
                                       retrieve=knowledge.retrieve,
                                       notes={"failures": [d.failed_with for d in st.drafts if d.failed_with]},
-                                      cancelled=cancelled)
+                                      cancelled=cancelled, reads_unattended=reads_unattended)
                     if not st.started:
                         self._emit(run_id, EventType.STEP_STARTED, {"index": index, "purpose": purpose},
                                    step=name, agent=name)

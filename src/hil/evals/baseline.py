@@ -4,7 +4,6 @@ read-only handle of the benchmark's database and is scored by the same scorer as
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import time
 from pathlib import Path
@@ -12,13 +11,12 @@ from typing import Any
 
 import duckdb
 
+from hil.agents.sql.drafting import extract_sql
 from hil.models.llm import LLM
 
 SYSTEM = "You are a {name} expert. Answer with one {name} query in a ```sql code block and nothing else."
 NAMES = {"sqlite": "SQLite", "duckdb": "DuckDB"}
 ENGINE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, sqlite3.Warning, duckdb.Error)
-_FENCE = re.compile(r"```(?:sql|sqlite)?\s*(.*?)```", re.S | re.I)
-_SELECT = re.compile(r"\b(SELECT|WITH)\b.*", re.S | re.I)
 
 
 def create_tables(database: Path, engine: str = "sqlite") -> str:
@@ -34,16 +32,6 @@ def create_tables(database: Path, engine: str = "sqlite") -> str:
     finally:
         conn.close()
     return "\n\n".join(str(r[0]).strip() + ";" for r in rows)
-
-
-def extract_sql(text: str) -> str | None:
-    """The query in a model's answer: a fenced block, else the text from the first SELECT/WITH."""
-    m = _FENCE.search(text)
-    body = m.group(1) if m else text
-    s = _SELECT.search(body)
-    if not s:
-        return None
-    return s.group(0).strip().split(";")[0].strip() or None
 
 
 def draft(llm: LLM, database: Path, question: str, engine: str = "sqlite") -> str | None:

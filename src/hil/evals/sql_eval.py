@@ -123,11 +123,11 @@ class _Unattended:
         self.examples: list[str] = []
 
     def emit(self, type: str, payload: dict[str, Any]) -> None:
-        if type == EventType.STEP_RETRIED and payload.get("reason") == "invalid_sql":
+        if type == EventType.STEP_RETRIED and payload.get("reason") in ("invalid_sql", "rescued"):
             self.calls += 1
 
     def record(self, st: StepState, draft: Draft, attempt: int) -> DraftState:
-        self.calls += 1 + max(len(draft.extra.get("consensus", {}).get("candidates", [])) - 1, 0)
+        self.calls += 1 + max(len(draft.extra.get("consensus", {}).get("candidates", [])) - 1, 0)  # the first is the draft
         self.sql = str(draft.content["sql"])
         self.examples = [e["id"] for e in draft.extra.get("examples", [])]
         d = DraftState(str(uuid.uuid4()), draft.kind, draft.content, draft.needs_approval)
@@ -148,7 +148,7 @@ def ask_agent(workflow: Workflow, question: str, llm: LLM, recall: Recall, max_d
     hooks = _Unattended()
     ctx = StepContext(run_id=str(uuid.uuid4()), question=question, workflow=workflow, step="sql", purpose="",
                       outputs={}, emit=hooks.emit, llm_factory=lambda: llm, once=lambda _k, action: action(),
-                      recall=recall)
+                      recall=recall, reads_unattended=True)
     st = StepState("sql")
     try:
         out = drive_step(SqlAgent(), st, ctx, hooks, max_drafts)

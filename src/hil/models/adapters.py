@@ -76,20 +76,22 @@ def _put(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None], item
     loop.call_soon_threadsafe(queue.put_nowait, item)
 
 
-def local_model(name: str) -> FunctionModel:
+def local_model(name: str, purpose: Callable[[], str] = lambda: "") -> FunctionModel:
     rt = runtime(name)
 
     async def call(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-        text = await asyncio.to_thread(rt.chat, _request(messages, info))
+        text = await asyncio.to_thread(rt.chat, _request(messages, info), None, purpose())
         return ModelResponse(parts=[TextPart(text)], model_name=f"local:{name}")
 
     async def stream(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[str | None] = asyncio.Queue()
 
+        said = purpose()  # read here: the worker thread does not see the caller's context
+
         def produce() -> None:
             try:
-                rt.chat(_request(messages, info), lambda d: _put(loop, queue, d))
+                rt.chat(_request(messages, info), lambda d: _put(loop, queue, d), said)
             finally:
                 loop.call_soon_threadsafe(queue.put_nowait, None)
 

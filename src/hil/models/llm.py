@@ -50,7 +50,7 @@ class LLM:
         return result.output  # type: ignore[no-any-return]
 
     def text(self, purpose: str, system: str, prompt: str, on_delta: Callable[[str], None] | None = None,
-             max_tokens: int | None = None) -> str:
+             max_tokens: int | None = None, temperature: float | None = None) -> str:
         agent: Agent[None, str] = Agent(self.model, instructions=system)
         handler = None
         if on_delta is not None:
@@ -63,7 +63,7 @@ class LLM:
                     elif isinstance(event, PartDeltaEvent) and isinstance(event.delta, TextPartDelta):
                         delta_cb(event.delta.content_delta)
 
-        result = self._run(agent, purpose, prompt, max_tokens, handler)
+        result = self._run(agent, purpose, prompt, max_tokens, handler, temperature=temperature)
         return str(result.output)
 
     def _run(self, agent: Agent[None, Any], purpose: str, prompt: str, max_tokens: int | None,
@@ -106,7 +106,7 @@ def resolve(spec: str | None = None, *, temperature: float = 0.0, max_tokens: in
         if provider == "local":
             from hil.models.adapters import local_model
 
-            return LLM(spec, local_model(name), **kw)
+            return LLM(spec, local_model(name, current_purpose), **kw)
         if provider == "scripted":
             from hil.models import scripted
             from hil.models.adapters import scripted_model

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,32 @@ _runtimes: dict[str, LocalRuntime] = {}
 _runtimes_lock = threading.Lock()
 
 
+@dataclass(frozen=True)
+class CallStats:
+    """What one call cost: tokens prefilled (the prompt minus what the prompt cache held), tokens
+    taken from the cache, tokens generated, and the milliseconds of each phase."""
+
+    purpose: str
+    prompt_tokens: int
+    cached_tokens: int
+    generated_tokens: int
+    prefill_ms: float
+    generate_ms: float
+
+    @staticmethod
+    def of(purpose: str, timings: Any) -> CallStats | None:
+        if not isinstance(timings, dict) or "prompt_n" not in timings:
+            return None
+        return CallStats(purpose, int(timings.get("prompt_n", 0)), int(timings.get("cache_n", 0)),
+                         int(timings.get("predicted_n", 0)), float(timings.get("prompt_ms", 0.0)),
+                         float(timings.get("predicted_ms", 0.0)))
+
+
 class LocalRuntime:
+    """llama.cpp keeps the last prompt's KV cache in its slot and, with ``cache_ram_mib``, earlier
+    prompts in host memory: a call whose prompt starts like an earlier one prefills only the rest.
+    Prompts are therefore built stable part first (schema, notes), question last."""
+
     def __init__(self, path: Path, n_ctx: int = 8192):
         import xllamacpp
 
@@ -28,6 +55,8 @@ class LocalRuntime:
         params.model.path = str(path)
         params.n_ctx = n_ctx
         params.n_parallel = 1
+        params.cache_prompt = True  # reuse the slot's cached prefix (llama.cpp's default, stated)
+        params.cache_ram_mib = settings.get_int("HIL_MODEL_CACHE_MIB")  # earlier prompts, kept in host memory
         threads = settings.get_int("HIL_MODEL_THREADS") or (os.cpu_count() or 2)
         params.cpuparams.n_threads = threads
         params.cpuparams_batch.n_threads = threads
@@ -36,14 +65,22 @@ class LocalRuntime:
         self.path = path
         self.lock = threading.Lock()
         self.server = xllamacpp.Server(params)
+        self.calls: deque[CallStats] = deque(maxlen=1000)  # the latest calls' costs, for benchmarks
 
-    def chat(self, request: dict[str, Any], on_delta: Callable[[str], None] | None = None) -> str:
+    def _record(self, purpose: str, timings: Any) -> None:
+        stats = CallStats.of(purpose, timings)
+        if stats is not None:
+            self.calls.append(stats)
+
+    def chat(self, request: dict[str, Any], on_delta: Callable[[str], None] | None = None,
+             purpose: str = "") -> str:
         """Run one chat completion; returns the full text and streams deltas to ``on_delta``."""
         with self.lock:
             if on_delta is None:
                 result = self.server.handle_chat_completions({**request, "stream": False})
                 if not isinstance(result, dict) or "choices" not in result:
                     raise ModelUnavailable(f"local model error: {result}")
+                self._record(purpose, result.get("timings"))
                 return str(result["choices"][0]["message"].get("content") or "")
             parts: list[str] = []
             errors: list[Any] = []
@@ -52,6 +89,8 @@ class LocalRuntime:
                 if not isinstance(chunk, dict) or "choices" not in chunk:
                     errors.append(chunk)
                     return
+                if "timings" in chunk:
+                    self._record(purpose, chunk["timings"])
                 for choice in chunk["choices"]:
                     text = (choice.get("delta") or {}).get("content")
                     if text:

@@ -230,6 +230,31 @@ export function ApprovalCard({
           </ul>
         </div>
       ) : null}
+      {isSql && pending && canDecide && draft.alternatives?.length ? (
+        <details className="alternatives">
+          <summary>
+            {draft.alternatives.length} other draft{draft.alternatives.length > 1 ? 's' : ''} of this query
+          </summary>
+          <ul>
+            {draft.alternatives.map((alt) => (
+              <li key={alt.sql}>
+                <span className="muted small">{alt.source}</span>
+                <SqlCode sql={alt.sql} label={`Other draft (${alt.source})`} small />
+                <button
+                  type="button"
+                  onClick={() => {
+                    setSql(alt.sql);
+                    setMode('edit');
+                  }}
+                  disabled={busy}
+                >
+                  Edit from this draft
+                </button>
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
       {draft.kind === 'clarification' ? <p>{String(shown.question ?? shown.text ?? JSON.stringify(shown))}</p> : null}
       {!['plan', 'clarification'].includes(draft.kind) && !isSql ? <pre className="sql">{JSON.stringify(shown, null, 2)}</pre> : null}
 

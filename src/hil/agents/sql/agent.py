@@ -3,25 +3,19 @@ read-only with a row limit, and redrafts with the error when it fails."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-from collections import Counter
+from dataclasses import replace
 from typing import Any
-
-from pydantic import BaseModel, Field
 
 from hil import pii, settings
 from hil.agents.base import Agent, Draft, Feedback, Redraft, StepContext
-from hil.agents.sql import fewshot
+from hil.agents.sql import candidates, fewshot
+from hil.agents.sql.candidates import Candidate
+from hil.agents.sql.drafting import Brief, extract_sql, prompt, system
 from hil.agents.sql.evidence import rows_behind
 from hil.agents.sql.knowledge import introspect, knowledge, release_step_connection, step_connection
 from hil.agents.sql.linking import select_tables, value_mentions
-from hil.agents.sql.question_fit import (
-    drop_unasked_date_filters,
-    drop_unasked_limit,
-    filters_from_context,
-    has_time_expression,
-)
+from hil.agents.sql.question_fit import drop_unasked_date_filters, drop_unasked_limit, filters_from_context
 from hil.agents.sql.repair import repair
 from hil.agents.sql.result_check import align_literals, empty_result_hint, expects_rows, shape_problem
 from hil.agents.sql.schema_check import runtime_hint, schema_problems
@@ -37,34 +31,11 @@ from hil.workflows import SqlConnection, Workflow
 SAMPLE_ROWS = 20
 EMPTY = "the query returned no rows"
 WRONG_SHAPE = "the result does not fit the question"
-# Small models default to MySQL idioms (DATE_SUB, NOW()); one example per dialect steers them.
-DATE_HINTS = {
-    "duckdb": "Date arithmetic: CURRENT_DATE - INTERVAL 90 DAY (DuckDB has no DATE_SUB or NOW()).",
-    "sqlite": "Date arithmetic: date('now', '-90 days').",
-    "postgres": "Date arithmetic: CURRENT_DATE - INTERVAL '90 days'.",
-}
-
-
-class SqlDraft(BaseModel):
-    sql: str = Field(min_length=1, description="One read-only SQL query.")
-
-
-def _result_key(conn: Connector, sql: str, limit: int) -> tuple[tuple[str, int], ...] | None:
-    """The result as a comparable multiset of rows, or None when the query fails."""
-    try:
-        rows = conn.execute_read(sql, limit=limit).rows
-    except (QueryFailed, QueryRefused):
-        return None
-    return tuple(sorted(Counter(repr(r) for r in rows).items()))
+SAMPLE_TEMPERATURE = 0.7
 
 
 def dialect_of(cfg: SqlConnection) -> str:
     return {"duckdb": "duckdb", "sqlite": "sqlite", "postgres": "postgres"}[cfg.kind]
-
-
-SYSTEM = """You write one SQL query that answers the question from the given database schema.
-Use only tables and columns that exist in the schema. Filter text columns with the exact values shown
-in the schema comments. Write a single SELECT statement and nothing else."""
 
 
 class SqlAgent(Agent):
@@ -79,7 +50,13 @@ class SqlAgent(Agent):
         tables, values = knowledge(conn)
         # Compared as "how big is <state_name>": the shape of the question, not its values.
         shots = ctx.recall(cfg.name, values.mask(ctx.question), settings.get_int("HIL_FEWSHOT_K"))
-        write, checked, unresolved = self._generate(ctx, cfg, tables, shots, feedback)
+        brief = self._brief(ctx, cfg, tables, shots, feedback)
+        rescued = False
+        try:
+            write, checked, unresolved = self._generate(ctx, cfg, tables, brief, feedback)
+        except QueryRefused:  # no try fitted and nobody is in the loop: another prompt may still fit
+            checked = self._rescue(ctx, conn, tables, brief)
+            write, unresolved, rescued = False, None, True
         extra: dict[str, Any] = {"dialect": dialect, "feedback": feedback.message if feedback else None,
                                  "examples": [shot.to_dict() for shot in shots]}
         if unresolved is not None:  # for the approver: the best draft, what is wrong, the proposed repair
@@ -89,57 +66,64 @@ class SqlAgent(Agent):
             return Draft("sql_write", EventType.SQL_DRAFTED, content, content["impact"]["summary"],
                          needs_approval=True, extra=extra)
         checked, adjustments = self._polish(conn, tables, checked, ctx.question)
-        if shots and feedback is None and not ctx.workflow.approval.sql_read and unresolved is None:
-            checked, basis, consensus = self._consensus(ctx, conn, tables, shots, checked)
-            extra.update(examples=[shot.to_dict() for shot in basis], consensus=consensus)
+        if feedback is None and unresolved is None and not rescued and settings.get_int("HIL_SQL_CANDIDATES") > 1:
+            checked, chosen = self._select(ctx, conn, cfg, tables, brief, checked)
+            extra.update(chosen)
         content = {"sql": checked, "connection": cfg.name}
         return Draft("sql_read", EventType.SQL_DRAFTED, content, checked,
                      needs_approval=ctx.workflow.approval.sql_read,
                      extra={**extra, "adjustments": adjustments})
 
-    def _prompt(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table], shots: list[ScoredExample],
-                feedback: Feedback | None) -> str:
-        dialect = dialect_of(cfg)
+    @staticmethod
+    def _brief(ctx: StepContext, cfg: SqlConnection, tables: list[Table], shots: list[ScoredExample],
+               feedback: Feedback | None) -> Brief:
         # The tables the examples used are likely the ones this question needs too.
         linking_text = " ".join([ctx.question, ctx.purpose, *(s.example.sql for s in shots)])
         shown = select_tables(linking_text, tables, settings.get_int("HIL_SCHEMA_BUDGET"))
-        note = "" if len(shown) == len(tables) else f" ({len(shown)} of {len(tables)} tables, those most related)"
-        base = [f"Database ({cfg.engine}) schema{note}:\n{render_schema(shown)}", f"Question: {ctx.question}"]
-        if has_time_expression(" ".join([ctx.question, ctx.purpose])):  # else the hint invents date filters
-            base.insert(1, f"Today's date: {dt.date.today().isoformat()}. {DATE_HINTS[dialect]}")
-        if not cfg.read_only:
-            base.insert(1, "This connection allows changes. When the question asks to change data, write one INSERT, "
-                           "UPDATE or DELETE statement instead of a SELECT; a human approves it before it runs.")
-        if ctx.workflow.instructions:  # context for any question, never a template for this one
-            base.insert(1, f"Background notes on this database (definitions and conventions; they do not change "
-                           f"what the question asks, and add no filters of their own): {ctx.workflow.instructions}")
-        if shots:
-            base.insert(-1, "Examples: earlier questions on this database and the SQL a reviewer approved for "
-                            "them. Reuse their joins and conventions where they fit, with the values of the "
-                            f"question below.\n\n{fewshot.render(shots, dialect)}")
-        if ctx.purpose:
-            base.append(f"What this query must find: {ctx.purpose}")
+        note = "" if len(shown) == len(tables) else f"-- {len(shown)} of {len(tables)} tables, those most related\n"
         mentions = value_mentions(ctx.question, tables)
+        told = ""
         if feedback is not None and feedback.previous:
             if feedback.source != "error":
-                base.append(f"A reviewer rejected this SQL:\n{feedback.previous.get('sql')}\n"
-                            f"The reviewer's instruction: {feedback.message}\n"
-                            "Write a new query that does everything the question asks AND follows the reviewer's "
-                            "instruction (add or change WHERE conditions, joins or grouping as needed).")
+                told = (f"A reviewer rejected this SQL:\n{feedback.previous.get('sql')}\n"
+                        f"The reviewer's instruction: {feedback.message}\n"
+                        "Write a new query that does everything the question asks AND follows the reviewer's "
+                        "instruction (add or change WHERE conditions, joins or grouping as needed).")
                 mentions += [m for m in value_mentions(feedback.message, tables) if m not in mentions]
             else:
-                base.append(f"This SQL failed:\n{feedback.previous.get('sql')}\nError: {feedback.message}\n"
-                            "Write a corrected query.")
-        if mentions:
-            base.append("Values named above and the columns that hold them: " + "; ".join(mentions))
-        base.append(f"Return JSON {{\"sql\": \"...\"}} with one {dialect} SELECT query that answers the Question "
-                    "exactly as asked, with only the filters the Question names. "
-                    "When it asks for the top N, use LIMIT N; when it asks for the single largest, smallest, "
-                    "most or least, return the top row; otherwise return every matching row without LIMIT.")
-        return "\n\n".join(base)
+                told = f"This SQL failed:\n{feedback.previous.get('sql')}\nError: {feedback.message}\n" \
+                       "Write a corrected query."
+        return Brief(dialect_of(cfg), note + render_schema(shown), ctx.question, notes=ctx.workflow.instructions or "",
+                     writable=not cfg.read_only, examples=shots, purpose=ctx.purpose, mentions=mentions,
+                     feedback=told)
 
-    def _generate(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table],
-                  shots: list[ScoredExample], feedback: Feedback | None) -> tuple[bool, str, dict[str, Any] | None]:
+    def _ask(self, ctx: StepContext, dialect: str, text: str, temperature: float | None = None) -> str:
+        answer = ctx.llm.text("sql", system(dialect), text, temperature=temperature)
+        sql = extract_sql(answer)
+        if sql is None:
+            raise QueryRefused(f"the answer holds no SQL query: {answer[:200]!r}")
+        return sql
+
+    def _vet(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table], sql: str, strict: bool
+             ) -> tuple[bool, str, list[str], list[str]]:
+        """(is it a write, the query after deterministic repairs, the repairs, what is still wrong).
+        Raises QueryRefused for what the guard refuses outright."""
+        dialect = dialect_of(cfg)
+        write = not cfg.read_only and is_write(sql, dialect)
+        checked = check_write(sql, dialect)[0] if write else check_read_only(sql, dialect)
+        fixes: list[str] = []
+        if not write:
+            checked, fixes = repair(checked, dialect, tables)
+        problems = schema_problems(checked, dialect, tables)
+        problems += [f"{p} is a placeholder from an example: put the question's value there"
+                     for p in fewshot.placeholders(checked)]
+        if not problems and ctx.workflow.instructions and strict:
+            problems = filters_from_context(checked, dialect, tables, f"{ctx.question} {ctx.purpose}",
+                                            ctx.workflow.instructions)
+        return write, checked, fixes, problems
+
+    def _generate(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table], brief: Brief,
+                  feedback: Feedback | None) -> tuple[bool, str, dict[str, Any] | None]:
         """A draft that parses, passes the guard and fits the schema: (is it a write, the SQL, None).
 
         What the schema makes certain is repaired without a model call (:mod:`repair`). Each
@@ -147,27 +131,17 @@ class SqlAgent(Agent):
         is. When no try fits, the best one that still runs is returned; with reads approved by a
         human, the best draft goes to them with what is wrong (the third element) instead of failing."""
         dialect = dialect_of(cfg)
-        prompt = self._prompt(ctx, cfg, tables, shots, feedback)
+        text = prompt(brief)
         attempts: list[dict[str, Any]] = []
         failed_before = {feedback.previous.get("sql")} if feedback and feedback.previous else set()
+        error = ""
         for attempt in range(self.MAX_SELF_FIXES + 1):
-            out = ctx.llm.structured("sql", SYSTEM, prompt, SqlDraft)
-            sql = out.sql.strip().rstrip(";")
-            if sql in failed_before:  # greedy decoding repeated the failed query: sample once instead
-                out = ctx.llm.structured("sql", SYSTEM, prompt, SqlDraft, temperature=0.7)
-                sql = out.sql.strip().rstrip(";")
-            fixes: list[str] = []
+            sql = ""
             try:
-                write = not cfg.read_only and is_write(sql, dialect)
-                checked = check_write(sql, dialect)[0] if write else check_read_only(sql, dialect)
-                if not write:
-                    checked, fixes = repair(checked, dialect, tables)
-                problems = schema_problems(checked, dialect, tables)
-                problems += [f"{p} is a placeholder from an example: put the question's value there"
-                             for p in fewshot.placeholders(checked)]
-                if not problems and ctx.workflow.instructions and attempt < self.MAX_SELF_FIXES:
-                    problems = filters_from_context(checked, dialect, tables, f"{ctx.question} {ctx.purpose}",
-                                                    ctx.workflow.instructions)
+                sql = self._ask(ctx, dialect, text)
+                if sql in failed_before:  # greedy decoding repeated the failed query: sample once instead
+                    sql = self._ask(ctx, dialect, text, temperature=SAMPLE_TEMPERATURE)
+                write, checked, fixes, problems = self._vet(ctx, cfg, tables, sql, attempt < self.MAX_SELF_FIXES)
                 if not problems:
                     if fixes:
                         ctx.emit(EventType.STEP_RETRIED, {"reason": "repaired", "sql": sql, "repaired": checked,
@@ -177,12 +151,12 @@ class SqlAgent(Agent):
                 attempts.append({"sql": checked, "error": error, "fixes": fixes, "problems": len(problems),
                                  "placeholder": bool(fewshot.placeholders(checked))})
             except QueryRefused as err:
-                error = err.message
+                error, fixes = err.message, []
             failed_before.add(sql)
             ctx.emit(EventType.STEP_RETRIED, {"reason": "invalid_sql", "sql": sql, "error": error,
                                               "attempt": attempt + 1})
             fix = f"\nApply these fixes: {'; '.join(fixes)}" if fixes else ""
-            prompt += f"\n\nThis SQL cannot run: {sql}\nReason: {error}{fix}\nWrite a corrected read-only query."
+            text += f"\n\nThis SQL cannot run: {sql}\nReason: {error}{fix}\nWrite a corrected read-only query."
         best = best_candidate(step_connection(ctx, cfg), attempts) if attempts else None
         if best is not None:
             return False, best["sql"], None
@@ -194,6 +168,59 @@ class SqlAgent(Agent):
                                                   "proposed_repair": worst_first[0]["fixes"], "message": message}
         raise QueryRefused(message)
 
+    def _candidate(self, ctx: StepContext, conn: Connector, tables: list[Table], brief: Brief, source: str,
+                   temperature: float | None = None) -> Candidate:
+        """One more draft, vetted and polished the same way, with no self-fixes: an invalid one counts for nothing."""
+        try:
+            sql = self._ask(ctx, brief.dialect, prompt(brief), temperature)
+            write, checked, _fixes, problems = self._vet(ctx, conn.cfg, tables, sql, strict=True)
+        except QueryRefused as err:
+            return Candidate(source, None, error=err.message)
+        if write or problems:
+            return Candidate(source, None, error="a write" if write else "; ".join(problems))
+        return Candidate(source, self._polish(conn, tables, checked, ctx.question)[0])
+
+    def _rescue(self, ctx: StepContext, conn: Connector, tables: list[Table], brief: Brief) -> str:
+        """The first valid candidate from the schema alone or a second sample, when the draft's tries
+        all failed; the original failure when none is valid (or only one draft is allowed)."""
+        tries = [(replace(brief, notes="", examples=[], mentions=[], feedback=""), "schema only", None),
+                 (brief, "second sample", SAMPLE_TEMPERATURE)][: settings.get_int("HIL_SQL_CANDIDATES") - 1]
+        for variant, source, temperature in tries:
+            c = self._candidate(ctx, conn, tables, variant, source, temperature)
+            ctx.emit(EventType.STEP_RETRIED, {"reason": "invalid_sql" if c.sql is None else "rescued",
+                                              "sql": c.sql or "", "error": c.error or "", "source": source})
+            if c.sql is not None:
+                return c.sql
+        raise QueryRefused(f"the model produced no valid read-only SQL in {self.MAX_SELF_FIXES + 1 + len(tries)} "
+                           "tries (the draft, its corrections and the other candidates)")
+
+    def _select(self, ctx: StepContext, conn: Connector, cfg: SqlConnection, tables: list[Table], brief: Brief,
+                first: str) -> tuple[str, dict[str, Any]]:
+        """Drafts from different evidence: the full prompt, the schema and question alone, and (when
+        those two disagree) a second sample of the full prompt. Reads that run unattended are chosen
+        by the result most of them return (:mod:`candidates`); reads a human approves run nothing
+        before the approval, so the human gets the draft and the differing ones as alternatives."""
+        plain = replace(brief, notes="", examples=[], mentions=[], feedback="")
+        cands = [Candidate("draft", first), self._candidate(ctx, conn, tables, plain, "schema only")]
+        if not ctx.reads_unattended:
+            alts = candidates.alternatives(first, cands, brief.dialect)
+            return first, {"alternatives": alts} if alts else {}
+        expects = expects_rows(ctx.question)
+        limit = ctx.workflow.row_limit
+        for c in cands:
+            candidates.run(conn, c, limit)
+        if not candidates.agree(cands, expects) and settings.get_int("HIL_SQL_CANDIDATES") > 2:
+            cands.append(self._candidate(ctx, conn, tables, brief, "second sample", SAMPLE_TEMPERATURE))
+            candidates.run(conn, cands[-1], limit)
+        pick, support = candidates.choose_by_result(cands, expects)
+        chosen = cands[pick]
+        assert chosen.sql is not None or pick == 0
+        consensus = {"chosen": chosen.source, "support": support,
+                     "agreeing": sum(c.result is not None and c.result == chosen.result for c in cands),
+                     "candidates": [c.to_dict() for c in cands]}
+        ctx.emit(EventType.SQL_CANDIDATES, consensus)
+        return chosen.sql or first, {"consensus": consensus}
+
     @staticmethod
     def _polish(conn: Connector, tables: list[Table], sql: str, question: str) -> tuple[str, list[str]]:
         """Values aligned with their stored spelling; a LIMIT or a date filter the question does not ask for
@@ -202,42 +229,6 @@ class SqlAgent(Agent):
         sql, dropped = drop_unasked_limit(sql, conn.dialect, question)
         sql, undated = drop_unasked_date_filters(sql, conn.dialect, question)
         return sql, adjustments + [note for note in (dropped, undated) if note]
-
-    def _consensus(self, ctx: StepContext, conn: Connector, tables: list[Table],
-                   shots: list[ScoredExample], with_examples: str
-                   ) -> tuple[str, list[ScoredExample], dict[str, Any]]:
-        """When reads run unattended, let the results decide between drafts made from different
-        evidence: without the examples, with them, and with only the closest one. The result
-        most drafts agree on wins; with no majority, the draft without examples does, so one
-        misleading example cannot override what the model writes without it."""
-        candidates: list[tuple[str, str | None, list[ScoredExample]]] = [("no examples", None, []),
-                                                                               ("examples", with_examples, shots)]
-        if len(shots) > 1:
-            candidates.append(("closest example", None, shots[:1]))
-        drafted = []
-        for label, sql, basis in candidates:
-            if sql is None:
-                try:
-                    _write, raw, _unresolved = self._generate(ctx, conn.cfg, tables, basis, None)
-                except QueryRefused:
-                    continue
-                sql = self._polish(conn, tables, raw, ctx.question)[0]
-            drafted.append((label, sql, basis))
-        outcomes = [_result_key(conn, sql, ctx.workflow.row_limit) for _, sql, _ in drafted]
-        votes = Counter(o for o in outcomes if o is not None)
-        best = max(votes.values(), default=0)
-        # Within the majority, the draft that used the examples (what a reviewer would have seen);
-        # with no majority, the draft without them.
-        order = ["examples", "closest example", "no examples"] if best >= 2 else ["no examples", "examples",
-                                                                                  "closest example"]
-        ranked = sorted(range(len(drafted)), key=lambda i: order.index(drafted[i][0]))
-        pick = next((i for i in ranked if (o := outcomes[i]) is not None and votes[o] == best), ranked[0])
-        label, sql, basis = drafted[pick]
-        consensus = {"chosen": label, "agreeing": best,
-                     "candidates": [{"source": lab, "sql": q, "result_rows": None if o is None else sum(n for _, n in o)}
-                                    for (lab, q, _), o in zip(drafted, outcomes, strict=True)]}
-        ctx.emit(EventType.SQL_CANDIDATES, consensus)
-        return sql, basis, consensus
 
     @staticmethod
     def _write_content(conn: Connector, sql: str) -> dict[str, Any]:

@@ -8,7 +8,8 @@ fix itself and says what it changed:
 - a double-quoted token that is no identifier in scope is a string literal (SQLite reads
   ``WHERE city = "Boston"`` that way);
 - a table name is respelled to the one table it nearly matches;
-- a column is respelled to the column in scope it nearly matches;
+- a column is respelled to the column in scope it nearly matches, or to the one column that is
+  its name with a prefix (``first_name`` for ``staff_first_name``);
 - ``alias.column`` moves to the joined table that has the column;
 - a column found only in a table outside the query gets that table joined along a foreign key.
 
@@ -47,6 +48,16 @@ def _nearest(name: str, candidates: list[str], cutoff: float = 0.8) -> str | Non
                            > difflib.SequenceMatcher(None, _key(name), close[1]).ratio() + 0.1):
         return keyed[close[0]]
     return None
+
+
+def _prefixed(name: str, candidates: list[str]) -> str | None:
+    """The one candidate that is ``name`` with a prefix (``first_name`` for ``staff_first_name``):
+    schemas often repeat the table's name in its columns, and small models drop it."""
+    key = _key(name)
+    if len(key) < 4:
+        return None
+    found = list(dict.fromkeys(c for c in candidates if _key(c).endswith(key) and _key(c) != key))
+    return found[0] if len(found) == 1 else None
 
 
 def _has(table: Table, column: str) -> bool:
@@ -160,14 +171,16 @@ def _fix_column(select: exp.Select, col: exp.Column, scope: dict[str, Table], ev
             note = f"{col.table}.{name} -> {owners[0]}.{name}"
             col.set("table", exp.to_identifier(owners[0]))
             return note
-        real = _nearest(name, [c.name for c in table.columns])
+        columns = [c.name for c in table.columns]
+        real = _nearest(name, columns) or _prefixed(name, columns)
         if real:
             col.set("this", exp.to_identifier(real))
             return f"{name} -> {real}"
         return None
     if name.lower() in aliases or any(_has(t, name) for t in everywhere.values()):
         return None  # resolves here, or in an enclosing query (a correlated subquery)
-    real = _nearest(name, list(dict.fromkeys(c.name for t in scope.values() for c in t.columns)))
+    in_scope = list(dict.fromkeys(c.name for t in scope.values() for c in t.columns))
+    real = _nearest(name, in_scope) or _prefixed(name, in_scope)
     if real:
         col.set("this", exp.to_identifier(real))
         return f"{name} -> {real}"

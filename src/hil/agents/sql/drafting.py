@@ -1,0 +1,115 @@
+"""What the SQL agent asks the model, and how it reads the answer.
+
+Code models learn text-to-SQL as "the CREATE TABLE statements, then a comment with the question,
+then the query in a ```sql block". Asked that way, a 1.5B model writes better SQL than when the
+same query has to be escaped into a JSON string, so the agent asks in that form and takes the
+query out of the answer. The prompt is ordered stable part first (the schema, the workflow's
+notes), then what changes per question (examples, hints, the question), so a runtime that keeps
+a prompt prefix's cache reuses it across drafts and questions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+
+from hil.agents.sql import fewshot
+from hil.agents.sql.question_fit import has_time_expression
+from hil.examples import ScoredExample
+
+NAMES = {"sqlite": "SQLite", "duckdb": "DuckDB", "postgres": "PostgreSQL"}
+# Small models default to MySQL idioms (DATE_SUB, NOW()); one example per dialect steers them.
+DATE_HINTS = {
+    "duckdb": "Date arithmetic: CURRENT_DATE - INTERVAL 90 DAY (DuckDB has no DATE_SUB or NOW()).",
+    "sqlite": "Date arithmetic: date('now', '-90 days').",
+    "postgres": "Date arithmetic: CURRENT_DATE - INTERVAL '90 days'.",
+}
+SYSTEM = ("You are a {name} expert. You write one query that answers the question from the tables given, "
+          "using only tables and columns that exist there and, for text columns, the exact values shown in "
+          "the schema comments. Answer with one {name} query in a ```sql code block and nothing else.")
+ROWS_RULE = ("Return only the columns the question asks for. Use LIMIT N only when it asks for the top N, and "
+             "LIMIT 1 when it asks for the single largest, smallest, most or least; otherwise return every "
+             "matching row.")
+_FENCE = re.compile(r"```[a-zA-Z]*\s*(.*?)(?:```|$)", re.S)
+_START = re.compile(r"\b(SELECT|WITH|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|REPLACE|MERGE|TRUNCATE)\b.*",
+                    re.S | re.I)
+
+
+@dataclass
+class Brief:
+    """Everything a prompt is made of, so that variants (without notes or examples) are one change."""
+
+    dialect: str
+    schema: str
+    question: str
+    notes: str = ""
+    writable: bool = False
+    examples: list[ScoredExample] = field(default_factory=list)
+    purpose: str = ""
+    mentions: list[str] = field(default_factory=list)
+    feedback: str = ""
+
+
+def system(dialect: str) -> str:
+    return SYSTEM.format(name=NAMES[dialect])
+
+
+def prompt(b: Brief) -> str:
+    name = NAMES[b.dialect]
+    parts = [b.schema]
+    if b.notes:  # context for any question, never a template for this one
+        parts.append(f"Background notes on this database (definitions and conventions; they do not change what "
+                     f"the question asks, and add no filters of their own): {b.notes}")
+    if b.writable:
+        parts.append("This connection allows changes. When the question asks to change data, write one INSERT, "
+                     "UPDATE or DELETE statement instead of a SELECT; a human approves it before it runs.")
+    if b.examples:
+        parts.append("Examples: earlier questions on this database and the SQL a reviewer approved for them. "
+                     "Reuse their joins and conventions where they fit, with the values of the question below."
+                     f"\n\n{fewshot.render(b.examples, b.dialect)}")
+    if has_time_expression(f"{b.question} {b.purpose}"):  # else the hint invents date filters
+        parts.append(f"Today's date: {dt.date.today().isoformat()}. {DATE_HINTS[b.dialect]}")
+    if b.mentions:
+        parts.append("Values named in the question and the columns that hold them: " + "; ".join(b.mentions))
+    if b.feedback:
+        parts.append(b.feedback)
+    ask = f"-- Using valid {name}, answer the following question for the tables provided above.\n" \
+          f"-- Question: {b.question}"
+    if b.purpose and b.purpose.strip().lower() != b.question.strip().lower():
+        ask += f"\n-- What this query must find: {b.purpose}"
+    parts.append(f"{ask}\n-- {ROWS_RULE}")
+    return "\n\n".join(parts)
+
+
+def extract_sql(text: str) -> str | None:
+    """The query in a model's answer: ``{"sql": ...}``, a fenced block, or the text from the first
+    statement keyword; one statement, without its semicolon."""
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("sql"), str):
+            stripped = data["sql"]
+    m = _FENCE.search(stripped)
+    body = m.group(1) if m else stripped
+    s = _START.search(body)
+    if not s:
+        return None
+    return _first_statement(s.group(0)).strip() or None
+
+
+def _first_statement(sql: str) -> str:
+    """Up to the first semicolon outside quotes: a model sometimes adds a second query or prose."""
+    quote = ""
+    for i, ch in enumerate(sql):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"`":
+            quote = ch
+        elif ch == ";":
+            return sql[:i]
+    return sql
