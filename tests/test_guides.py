@@ -95,10 +95,8 @@ def readers(tmp: pytest.TempPathFactory, postgres: PostgresServer) -> dict[str, 
             "sql": {"sql": "SELECT price_eur FROM parts WHERE part = 'brake pad set'"},
             "answer": "Replace brake pads below 3 mm of friction material [1]; a set costs 48 euros."}),
         "models": lambda: reader(tmp.mktemp("models"), None, **{"8400": str(free_port())}),
-        "measure-accuracy": lambda: reader(tmp.mktemp("eval"), {"sql": [
-            {"sql": "SELECT sum(amount) AS total FROM sales"},
-            {"sql": "SELECT region, sum(amount) AS total FROM sales GROUP BY region"},
-            {"sql": "SELECT product FROM sales WHERE region = 'north' ORDER BY amount ASC LIMIT 1"}]}),
+        # a model that knows one query: right for the first question only
+        "measure-accuracy": lambda: reader(tmp.mktemp("eval"), {"sql": {"sql": "SELECT sum(amount) AS total FROM sales"}}),
     }
 
 
@@ -155,14 +153,15 @@ def test_add_documents(followed: dict[str, tuple[Reader, int | BaseException]]) 
 def test_models(followed: dict[str, tuple[Reader, int | BaseException]]) -> None:
     guide = result(followed, "models", 8)
     sent = [json.loads(line) for line in (guide.cwd / "requests.jsonl").read_text().splitlines()]
-    assert [r["model"] for r in sent] == ["gpt-4o-mini"] * 4
+    assert len(sent) >= 4 and {r["model"] for r in sent} == {"gpt-4o-mini"}
+    assert "Reply with the plan" in sent[0]["messages"][-1]["content"] and sent[-1]["stream"]  # plan first, answer last
     assert "s3cret" not in json.dumps(sent) and "shop.db" not in json.dumps(sent)
 
 
 def test_measure_accuracy(followed: dict[str, tuple[Reader, int | BaseException]]) -> None:
     guide = result(followed, "measure-accuracy", 3)
     report = [json.loads(line) for line in (guide.cwd / "report.jsonl").read_text().splitlines()]
-    assert [r["verdict"] for r in report if "verdict" in r] == ["correct", "correct", "wrong"]
+    assert [r["verdict"] for r in report if "verdict" in r] == ["correct", "wrong", "wrong"]
 
 
 def test_a_guide_fails_where_its_output_or_its_files_are_wrong(tmp_path: Path) -> None:
