@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from hil.agents import registry
 from hil.engine.gating import policy_for, statement_class
 from hil.engine.learning import approved_pairs
-from hil.engine.state import fold
+from hil.engine.state import FOLDED_EVENTS, fold
 from hil.errors import ApprovalConflict, InvalidDecision, PolicyRefused
 from hil.events import EventType
 from hil.hashing import content_hash
@@ -149,8 +149,8 @@ class RunControl(TenantScoped):
         examples = ExampleRepo(self.store, run.tenant_id)
         removed = added = 0
         if correct:
-            events = self.runs.events(run_id)
-            for connection, sql in approved_pairs(fold(run_id, events), events, human_only=False):
+            state = fold(run_id, self.runs.events(run_id, types=FOLDED_EVENTS))
+            for connection, sql in approved_pairs(state, human_only=False):
                 examples.add(connection, run.question, sql, "feedback", run_id=run_id)
                 added += 1
         else:

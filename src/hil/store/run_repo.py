@@ -66,10 +66,26 @@ def _approval(row: Any) -> Approval:
     return Approval(**{f: getattr(row, f) for f in Approval.__dataclass_fields__})
 
 
-def _event(row: Any) -> Event:
-    return Event(id=row.id, run_id=row.run_id, seq=row.seq, type=row.type,
-                 ts=datetime.fromtimestamp(row.ts, UTC), step=row.step, agent=row.agent,
-                 payload=row.payload or {})
+def _event(row: Any) -> Event:  # rows the store wrote: built without validating them again
+    return Event.model_construct(id=row.id, run_id=row.run_id, seq=row.seq, type=row.type,
+                                 ts=datetime.fromtimestamp(row.ts, UTC), step=row.step, agent=row.agent,
+                                 payload=row.payload or {})
+
+
+# (type, payload, step, agent) of an event to append
+NewEvent = tuple[str, dict[str, Any], str | None, str | None]
+
+# The hot statements, built once: building a statement costs more than running it on SQLite.
+_BUMP = (runs.update().where(runs.c.id == sa.bindparam("run"))
+         .values(last_seq=runs.c.last_seq + sa.bindparam("n", type_=sa.Integer)).returning(runs.c.last_seq))
+_BUMP_OWNED = (runs.update().where(runs.c.id == sa.bindparam("run"), runs.c.status == "running",
+                                   runs.c.lease_owner == sa.bindparam("owner"))
+               .values(last_seq=runs.c.last_seq + sa.bindparam("n", type_=sa.Integer)).returning(runs.c.last_seq))
+_INSERT_EVENT = run_events.insert()
+_OWNER = sa.select(runs.c.status, runs.c.lease_owner).where(runs.c.id == sa.bindparam("id"))
+_EVENTS = (sa.select(run_events).where(run_events.c.run_id == sa.bindparam("id"),
+                                       run_events.c.seq > sa.bindparam("after")).order_by(run_events.c.seq))
+_EVENTS_OF = _EVENTS.where(run_events.c.type.in_(sa.bindparam("types", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -181,16 +197,16 @@ class RunRepo(TenantScoped):
             if conn.execute(sa.select(runs.c.id).where(cond).limit(1)).first() is None:
                 return None
         with self.store.write() as conn:
-            q = sa.select(runs).where(cond).order_by(runs.c.updated_at).limit(1)
+            q = sa.select(runs.c.id, runs.c.status).where(cond).order_by(runs.c.updated_at).limit(1)
             if not self.store.is_sqlite:
                 q = q.with_for_update(skip_locked=True)
             row = conn.execute(q).first()
             if row is None:
                 return None
-            recovered = row.status == "running"
-            conn.execute(runs.update().where(runs.c.id == row.id).values(
-                status="running", lease_owner=worker_id, lease_expires_at=now + lease_seconds, updated_at=now))
-            return self.get(row.id, conn), recovered
+            leased = conn.execute(runs.update().where(runs.c.id == row.id).values(
+                status="running", lease_owner=worker_id, lease_expires_at=now + lease_seconds, updated_at=now)
+                .returning(*runs.c)).one()
+            return _run(leased), row.status == "running"
 
     def renew(self, run_id: str, worker_id: str, lease_seconds: float) -> bool:
         with self.store.write() as conn:
@@ -199,28 +215,47 @@ class RunRepo(TenantScoped):
             ).values(lease_expires_at=time.time() + lease_seconds)).rowcount == 1
 
     def owns(self, conn: sa.Connection, run_id: str, worker_id: str) -> bool:
-        row = conn.execute(sa.select(runs.c.status, runs.c.lease_owner).where(runs.c.id == run_id)).first()
+        row = conn.execute(_OWNER, {"id": run_id}).first()
         return row is not None and row.status == "running" and row.lease_owner == worker_id
 
     # -- events --
     def append(self, conn: sa.Connection, run_id: str, type: str, payload: dict[str, Any] | None = None, *,
                step: str | None = None, agent: str | None = None) -> Event:
         """Append one event; the row lock taken by the UPDATE keeps ``seq`` gap-free per run."""
-        seq = conn.execute(runs.update().where(runs.c.id == run_id)
-                           .values(last_seq=runs.c.last_seq + 1).returning(runs.c.last_seq)).scalar_one()
-        event_id = str(uuid.uuid4())
-        ts = time.time()
-        conn.execute(run_events.insert().values(run_id=run_id, seq=seq, id=event_id, type=str(type), ts=ts,
-                                                step=step, agent=agent, payload=payload or {}))
-        return Event(id=event_id, run_id=run_id, seq=seq, type=str(type), ts=datetime.fromtimestamp(ts, UTC),
-                     step=step, agent=agent, payload=payload or {})
+        appended = self.append_many(conn, run_id, [(type, payload or {}, step, agent)])
+        assert appended is not None  # no owner condition: the run row is there or the UPDATE raises
+        return appended[0]
 
-    def events(self, run_id: str, after: int = 0, conn: sa.Connection | None = None) -> list[Event]:
+    def append_many(self, conn: sa.Connection, run_id: str, items: list[NewEvent],
+                    owner: str | None = None) -> list[Event] | None:
+        """Append events in order with one seq bump and one multi-row insert. With ``owner``, only
+        while that worker holds the run's lease (status running): None, and nothing written, when
+        it does not. The UPDATE's row lock keeps ``seq`` gap-free per run on both engines."""
+        if owner is None:
+            seq = conn.execute(_BUMP, {"run": run_id, "n": len(items)}).scalar_one()
+        else:
+            seq = conn.execute(_BUMP_OWNED, {"run": run_id, "n": len(items), "owner": owner}).scalar()
+            if seq is None:
+                return None
+        ts = time.time()
+        first = seq - len(items) + 1
+        rows = [{"run_id": run_id, "seq": first + i, "id": str(uuid.uuid4()), "type": str(t), "ts": ts,
+                 "step": step, "agent": agent, "payload": payload} for i, (t, payload, step, agent) in enumerate(items)]
+        conn.execute(_INSERT_EVENT, rows)
+        when = datetime.fromtimestamp(ts, UTC)
+        return [Event.model_construct(id=r["id"], run_id=run_id, seq=r["seq"], type=r["type"], ts=when, step=r["step"],
+                                      agent=r["agent"], payload=r["payload"]) for r in rows]
+
+    def events(self, run_id: str, after: int = 0, conn: sa.Connection | None = None,
+               types: tuple[str, ...] | None = None) -> list[Event]:
+        """The run's events after seq ``after``, in order; only those of ``types`` when given."""
         if conn is None:
             with self.store.read() as c:
-                return self.events(run_id, after, c)
-        rows = conn.execute(sa.select(run_events).where(run_events.c.run_id == run_id, run_events.c.seq > after)
-                            .order_by(run_events.c.seq)).all()
+                return self.events(run_id, after, c, types)
+        if types is None:
+            rows = conn.execute(_EVENTS, {"id": run_id, "after": after}).all()
+        else:
+            rows = conn.execute(_EVENTS_OF, {"id": run_id, "after": after, "types": list(types)}).all()
         return [_event(r) for r in rows]
 
     def new_events(self, cursors: dict[str, int], batch: int = 400) -> dict[str, list[Event]]:
