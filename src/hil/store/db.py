@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,11 @@ from hil.secrets import redact_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_LOCK_ID = 0x48494C  # advisory lock that serialises migrations across processes
+
+
+def compact_json(value: Any) -> str:
+    """How JSON columns are written: no blanks between items (a store keeps millions of them)."""
+    return json.dumps(value, separators=(",", ":"))
 
 
 class Store:
@@ -42,7 +48,8 @@ class Store:
             database = sa.engine.make_url(url).database
             if database and database != ":memory:":
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                                      json_serializer=compact_json)
 
             @sa.event.listens_for(engine, "connect")
             def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -62,7 +69,7 @@ class Store:
             return engine
         if url.startswith("postgresql://") or url.startswith("postgres://"):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, json_serializer=compact_json)
 
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:

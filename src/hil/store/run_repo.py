@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from hil.errors import NotFound
 from hil.events import Event
+from hil.store.db import compact_json
 from hil.store.scoped import TenantScoped
 from hil.store.tables import approvals, idempotency_keys, run_events, runs
 
@@ -82,6 +83,32 @@ _BUMP_OWNED = (runs.update().where(runs.c.id == sa.bindparam("run"), runs.c.stat
                                    runs.c.lease_owner == sa.bindparam("owner"))
                .values(last_seq=runs.c.last_seq + sa.bindparam("n", type_=sa.Integer)).returning(runs.c.last_seq))
 _INSERT_EVENT = run_events.insert()
+_INSERT_APPROVAL = approvals.insert()
+_APPROVAL = sa.select(approvals).where(approvals.c.id == sa.bindparam("approval"))
+_APPROVAL_OF_DRAFT = sa.select(approvals).where(approvals.c.draft_id == sa.bindparam("draft"))
+_DECIDE = (approvals.update().where(approvals.c.id == sa.bindparam("approval"), approvals.c.status == "pending")
+           .values(status=sa.bindparam("new_status"), decision=sa.bindparam("decision_"),
+                   edited=sa.bindparam("edited_", type_=sa.JSON), message=sa.bindparam("message_"),
+                   decided_by=sa.bindparam("user"), decided_role=sa.bindparam("role"), decided_at=sa.bindparam("at")))
+_SQLITE_BUMP = "UPDATE runs SET last_seq = last_seq + :n WHERE id = :run RETURNING last_seq"
+_SQLITE_BUMP_OWNED = ("UPDATE runs SET last_seq = last_seq + :n WHERE id = :run AND status = 'running' "
+                      "AND lease_owner = :owner RETURNING last_seq")
+_SQLITE_INSERT = ("INSERT INTO run_events (run_id, seq, id, type, ts, step, agent, payload) "
+                  "VALUES (:run_id, :seq, :id, :type, :ts, :step, :agent, :payload)")
+_INSERT_RUN = runs.insert()
+_RUN = sa.select(runs).where(runs.c.id == sa.bindparam("run"))
+_RELEASE = (runs.update().where(runs.c.id == sa.bindparam("run"))
+            .values(status=sa.bindparam("new_status"), updated_at=sa.bindparam("at"), lease_owner=None,
+                    lease_expires_at=None))
+_CLAIMABLE = sa.or_(runs.c.status == RUNNABLE,
+                    sa.and_(runs.c.status == "running", runs.c.lease_expires_at < sa.bindparam("now")))
+_RUNNABLE_ANY = sa.select(runs.c.id, runs.c.status).where(_CLAIMABLE).order_by(runs.c.updated_at).limit(1)
+_RUNNABLE_ONE = _RUNNABLE_ANY.where(runs.c.id == sa.bindparam("run"))
+_LEASE = (runs.update().where(runs.c.id == sa.bindparam("run"))
+          .values(status="running", lease_owner=sa.bindparam("owner"), lease_expires_at=sa.bindparam("expires"),
+                  updated_at=sa.bindparam("now")).returning(*runs.c))
+_OVERDUE = sa.select(approvals).where(approvals.c.status == "pending", approvals.c.expires_at.is_not(None),
+                                      approvals.c.expires_at < sa.bindparam("now"))
 _OWNER = sa.select(runs.c.status, runs.c.lease_owner).where(runs.c.id == sa.bindparam("id"))
 _EVENTS = (sa.select(run_events).where(run_events.c.run_id == sa.bindparam("id"),
                                        run_events.c.seq > sa.bindparam("after")).order_by(run_events.c.seq))
@@ -115,17 +142,18 @@ class RunRepo(TenantScoped):
                thread_id: str | None, created_by: str | None, tenant: str) -> str:
         run_id = str(uuid.uuid4())
         now = time.time()
-        conn.execute(runs.insert().values(
-            id=run_id, workflow_id=workflow_id, workflow_version=workflow_version, tenant_id=tenant, question=question,
-            status=RUNNABLE, thread_id=thread_id, created_by=created_by, created_at=now, updated_at=now,
-            last_seq=0))
+        conn.execute(_INSERT_RUN, {
+            "id": run_id, "workflow_id": workflow_id, "workflow_version": workflow_version, "tenant_id": tenant,
+            "question": question, "status": RUNNABLE, "thread_id": thread_id, "created_by": created_by,
+            "created_at": now, "updated_at": now, "last_seq": 0, "lease_owner": None, "lease_expires_at": None})
         return run_id
 
     def get(self, run_id: str, conn: sa.Connection | None = None) -> Run:
         if conn is None:
             with self.store.read() as c:
                 return self.get(run_id, c)
-        row = conn.execute(sa.select(runs).where(runs.c.id == run_id, self._mine())).first()
+        q = _RUN if self.tenant is None else _RUN.where(self._mine())
+        row = conn.execute(q, {"run": run_id}).first()
         if row is None:
             raise NotFound(f"unknown run {run_id!r}", hint="list runs with `hil runs list`")
         return _run(row)
@@ -175,7 +203,10 @@ class RunRepo(TenantScoped):
 
     def set_status(self, conn: sa.Connection, run_id: str, status: str, *, release: bool = False,
                    only_if: tuple[str, ...] | None = None) -> bool:
-        values: dict[str, Any] = {"status": status, "updated_at": time.time()}
+        now = time.time()
+        if release and not only_if:
+            return conn.execute(_RELEASE, {"run": run_id, "new_status": status, "at": now}).rowcount == 1
+        values: dict[str, Any] = {"status": status, "updated_at": now}
         if release:
             values.update(lease_owner=None, lease_expires_at=None)
         q = runs.update().where(runs.c.id == run_id).values(**values)
@@ -188,24 +219,22 @@ class RunRepo(TenantScoped):
 
         Returns the run and whether it is a recovery of an expired lease."""
         now = time.time()
-        cond = sa.or_(runs.c.status == RUNNABLE, sa.and_(runs.c.status == "running", runs.c.lease_expires_at < now))
-        if run_id is not None:
-            cond = sa.and_(cond, runs.c.id == run_id)
+        one = run_id is not None
+        params = {"now": now, "run": run_id}
         with self.store.read() as conn:
             # Look before taking the write lock: an idle worker must not write (every write wakes the
             # other workers, which would then write in turn: a busy loop on an idle server).
-            if conn.execute(sa.select(runs.c.id).where(cond).limit(1)).first() is None:
+            if conn.execute(_RUNNABLE_ONE if one else _RUNNABLE_ANY, params).first() is None:
                 return None
         with self.store.write() as conn:
-            q = sa.select(runs.c.id, runs.c.status).where(cond).order_by(runs.c.updated_at).limit(1)
+            q = _RUNNABLE_ONE if one else _RUNNABLE_ANY
             if not self.store.is_sqlite:
                 q = q.with_for_update(skip_locked=True)
-            row = conn.execute(q).first()
+            row = conn.execute(q, params).first()
             if row is None:
                 return None
-            leased = conn.execute(runs.update().where(runs.c.id == row.id).values(
-                status="running", lease_owner=worker_id, lease_expires_at=now + lease_seconds, updated_at=now)
-                .returning(*runs.c)).one()
+            leased = conn.execute(_LEASE, {"run": row.id, "owner": worker_id, "expires": now + lease_seconds,
+                                           "now": now}).one()
             return _run(leased), row.status == "running"
 
     def renew(self, run_id: str, worker_id: str, lease_seconds: float) -> bool:
@@ -231,17 +260,25 @@ class RunRepo(TenantScoped):
         """Append events in order with one seq bump and one multi-row insert. With ``owner``, only
         while that worker holds the run's lease (status running): None, and nothing written, when
         it does not. The UPDATE's row lock keeps ``seq`` gap-free per run on both engines."""
-        if owner is None:
-            seq = conn.execute(_BUMP, {"run": run_id, "n": len(items)}).scalar_one()
-        else:
-            seq = conn.execute(_BUMP_OWNED, {"run": run_id, "n": len(items), "owner": owner}).scalar()
-            if seq is None:
-                return None
         ts = time.time()
-        first = seq - len(items) + 1
-        rows = [{"run_id": run_id, "seq": first + i, "id": str(uuid.uuid4()), "type": str(t), "ts": ts,
-                 "step": step, "agent": agent, "payload": payload} for i, (t, payload, step, agent) in enumerate(items)]
-        conn.execute(_INSERT_EVENT, rows)
+        params = {"run": run_id, "n": len(items), "owner": owner}
+        if self.store.is_sqlite:  # every step of every run comes here: straight to the driver, same transaction
+            cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            found = cur.execute(_SQLITE_BUMP if owner is None else _SQLITE_BUMP_OWNED, params).fetchone()
+            last = found[0] if found else None
+        else:
+            last = conn.execute(_BUMP if owner is None else _BUMP_OWNED, params).scalar()
+        if last is None:
+            if owner is None:
+                raise NotFound(f"unknown run {run_id!r}")
+            return None
+        first = last - len(items) + 1
+        rows = [{"run_id": run_id, "seq": first + n, "id": str(uuid.uuid4()), "type": str(t), "ts": ts, "step": step,
+                 "agent": agent, "payload": p} for n, (t, p, step, agent) in enumerate(items)]
+        if self.store.is_sqlite:
+            cur.executemany(_SQLITE_INSERT, [{**r, "payload": compact_json(r["payload"])} for r in rows])
+        else:
+            conn.execute(_INSERT_EVENT, rows)
         when = datetime.fromtimestamp(ts, UTC)
         return [Event.model_construct(id=r["id"], run_id=run_id, seq=r["seq"], type=r["type"], ts=when, step=r["step"],
                                       agent=r["agent"], payload=r["payload"]) for r in rows]
@@ -288,21 +325,22 @@ class RunRepo(TenantScoped):
     def create_approval(self, conn: sa.Connection, *, run_id: str, step: str, kind: str, draft_id: str,
                         content: dict[str, Any], content_hash: str, expires_at: float | None,
                         on_expiry: str) -> Approval:
-        existing = conn.execute(sa.select(approvals).where(approvals.c.draft_id == draft_id)).first()
+        existing = conn.execute(_APPROVAL_OF_DRAFT, {"draft": draft_id}).first()
         if existing is not None:
             return _approval(existing)
-        approval_id = str(uuid.uuid4())
-        conn.execute(approvals.insert().values(
-            id=approval_id, run_id=run_id, step=step, kind=kind, draft_id=draft_id, status="pending",
-            content=content, content_hash=content_hash, created_at=time.time(), expires_at=expires_at,
-            on_expiry=on_expiry))
-        return self.get_approval(approval_id, conn)
+        made = Approval(id=str(uuid.uuid4()), run_id=run_id, step=step, kind=kind, draft_id=draft_id, status="pending",
+                        content=content, content_hash=content_hash, created_at=time.time(), expires_at=expires_at,
+                        on_expiry=on_expiry, decision=None, edited=None, message=None, decided_by=None,
+                        decided_role=None, decided_at=None)
+        conn.execute(_INSERT_APPROVAL, made.__dict__)
+        return made
 
     def get_approval(self, approval_id: str, conn: sa.Connection | None = None) -> Approval:
         if conn is None:
             with self.store.read() as c:
                 return self.get_approval(approval_id, c)
-        row = conn.execute(self._approvals().where(approvals.c.id == approval_id)).first()
+        q = _APPROVAL if self.tenant is None else self._approvals().where(approvals.c.id == sa.bindparam("approval"))
+        row = conn.execute(q, {"approval": approval_id}).first()
         if row is None:
             raise NotFound(f"unknown approval {approval_id!r}")
         return _approval(row)
@@ -331,17 +369,17 @@ class RunRepo(TenantScoped):
 
     def record_decision(self, conn: sa.Connection, approval_id: str, *, status: str, decision: str,
                         edited: dict[str, Any] | None, message: str | None, user: str | None,
-                        role: str | None) -> bool:
-        return conn.execute(approvals.update().where(approvals.c.id == approval_id,
-                                                     approvals.c.status == "pending").values(
-            status=status, decision=decision, edited=edited, message=message, decided_by=user,
-            decided_role=role, decided_at=time.time())).rowcount == 1
+                        role: str | None) -> float | None:
+        """Decide a pending approval; the time it was decided, or None when it was not pending."""
+        at = time.time()
+        done = conn.execute(_DECIDE, {"approval": approval_id, "new_status": status, "decision_": decision,
+                                      "edited_": edited, "message_": message, "user": user, "role": role,
+                                      "at": at}).rowcount == 1
+        return at if done else None
 
     def expired_approvals(self, now: float) -> list[Approval]:
         with self.store.read() as conn:
-            rows = conn.execute(sa.select(approvals).where(
-                approvals.c.status == "pending", approvals.c.expires_at.is_not(None),
-                approvals.c.expires_at < now)).all()
+            rows = conn.execute(_OVERDUE, {"now": now}).all()
         return [_approval(r) for r in rows]
 
     # -- idempotency keys --
