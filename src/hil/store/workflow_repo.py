@@ -103,10 +103,10 @@ class WorkflowRepo(TenantScoped):
                            hint=f"known workflows: {known}; add one with `hil workflows apply FILE`")
         v = version or row.latest_version
         with _parsed_lock:
-            known = _parsed.get((row.id, v))
-            if known is not None:
+            cached = _parsed.get((row.id, v))
+            if cached is not None:
                 _parsed.move_to_end((row.id, v))
-                return known
+                return cached
         ver = conn.execute(sa.select(workflow_versions).where(
             workflow_versions.c.workflow_id == row.id, workflow_versions.c.version == v)).first()
         if ver is None:
