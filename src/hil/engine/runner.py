@@ -82,7 +82,7 @@ class StepRunner:
 
     def _flush(self, run_id: str) -> None:
         if self._pending.get(run_id):
-            with self.store.write() as conn:
+            with self.store.write(durable=False) as conn:  # progress: synced with the run's next milestone
                 self._append(conn, run_id)
 
     def _append(self, conn: sa.Connection, run_id: str, *more: NewEvent) -> None:

@@ -14,10 +14,11 @@ from alembic import command
 from alembic.config import Config
 
 from hil import settings
-from hil.errors import StoreUnavailable
+from hil.errors import ConfigError, StoreUnavailable
 from hil.secrets import redact_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+SYNC_MODES = ("milestones", "every", "off")  # HIL_SQLITE_SYNC
 _PG_LOCK_ID = 0x48494C  # advisory lock that serialises migrations across processes
 
 
@@ -37,13 +38,15 @@ class Store:
     def __init__(self, url: str):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.sync = settings.get_str("HIL_SQLITE_SYNC").strip().lower()
+        if self.sync not in SYNC_MODES:
+            raise ConfigError(f"HIL_SQLITE_SYNC is {self.sync!r}", hint=f"use one of {', '.join(SYNC_MODES)}")
         self._write_lock = threading.RLock()
         self._changed = threading.Condition()
         self._generation = 0
         self.engine = self._create_engine(url)
 
-    @staticmethod
-    def _create_engine(url: str) -> sa.Engine:
+    def _create_engine(self, url: str) -> sa.Engine:
         if url.startswith("sqlite"):
             database = sa.engine.make_url(url).database
             if database and database != ":memory:":
@@ -57,7 +60,7 @@ class Store:
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA busy_timeout=30000")
-                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA synchronous=" + ("NORMAL" if self.sync == "off" else "FULL"))
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.close()
 
@@ -72,11 +75,23 @@ class Store:
         return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, json_serializer=compact_json)
 
     @contextmanager
-    def write(self) -> Iterator[sa.Connection]:
+    def write(self, durable: bool = True) -> Iterator[sa.Connection]:
+        """The one way to write. ``durable=False`` marks a run's progress between milestones: with
+        HIL_SQLITE_SYNC=milestones its commit is not synced to disk by itself, but with the next
+        durable commit (one WAL: syncing it syncs every frame before it). It is visible at once and
+        survives a crash of the process either way."""
         with self._write_lock, self.engine.connect() as conn:
-            conn.execution_options(hil_write=True)
-            with conn.begin():
-                yield conn
+            relaxed = not durable and self.is_sqlite and self.sync == "milestones"
+            driver = conn.connection.driver_connection
+            if relaxed:
+                driver.execute("PRAGMA synchronous=NORMAL")  # type: ignore[union-attr]
+            try:
+                conn.execution_options(hil_write=True)
+                with conn.begin():
+                    yield conn
+            finally:
+                if relaxed:
+                    driver.execute("PRAGMA synchronous=FULL")  # type: ignore[union-attr]
         self.notify()
 
     @contextmanager

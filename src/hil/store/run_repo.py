@@ -226,7 +226,7 @@ class RunRepo(TenantScoped):
             # other workers, which would then write in turn: a busy loop on an idle server).
             if conn.execute(_RUNNABLE_ONE if one else _RUNNABLE_ANY, params).first() is None:
                 return None
-        with self.store.write() as conn:
+        with self.store.write(durable=False) as conn:  # a lease lost to a power loss is taken again
             q = _RUNNABLE_ONE if one else _RUNNABLE_ANY
             if not self.store.is_sqlite:
                 q = q.with_for_update(skip_locked=True)
@@ -238,7 +238,7 @@ class RunRepo(TenantScoped):
             return _run(leased), row.status == "running"
 
     def renew(self, run_id: str, worker_id: str, lease_seconds: float) -> bool:
-        with self.store.write() as conn:
+        with self.store.write(durable=False) as conn:
             return conn.execute(runs.update().where(
                 runs.c.id == run_id, runs.c.lease_owner == worker_id, runs.c.status == "running"
             ).values(lease_expires_at=time.time() + lease_seconds)).rowcount == 1
