@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import operator
+import os
 import sqlite3
 import statistics
 import sys
@@ -82,54 +83,75 @@ def _noop_class(name: str, role: str) -> type[Agent]:
     return type(f"Noop_{name}", (_Noop,), {"name": name, "role": role})
 
 
-class HilBench:
-    def __init__(self, root: Path):
-        registry.step_agent_names()  # the built-ins first, so the no-op agents replace them
-        registry.register(NoopPlanner)
-        for name in MIDDLE:
-            registry.register(_noop_class(name, "step"))
-        registry.register(_noop_class("reasoner", "reasoner"))
-        registry.register(_noop_class("responder", "responder"))
-        scripted.register("peers", lambda purpose, _messages, _schema: {})  # never called: the agents are no-ops
-        self.path = root / "hil.db"
-        self.store: Store = open_store(f"sqlite:///{self.path}")
+def _register_noop_agents() -> None:
+    registry.step_agent_names()  # the built-ins first, so the no-op agents replace them
+    registry.register(NoopPlanner)
+    for name in MIDDLE:
+        registry.register(_noop_class(name, "step"))
+    registry.register(_noop_class("reasoner", "reasoner"))
+    registry.register(_noop_class("responder", "responder"))
+    scripted.register("peers", lambda purpose, _messages, _schema: {})  # never called: the agents are no-ops
+
+
+class _HilStore:
+    def __init__(self, path: Path, sync: str):
+        self.path = path
+        before = os.environ.get("HIL_SQLITE_SYNC")
+        os.environ["HIL_SQLITE_SYNC"] = sync
+        try:
+            self.store: Store = open_store(f"sqlite:///{path}")
+        finally:
+            if before is None:
+                os.environ.pop("HIL_SQLITE_SYNC")
+            else:
+                os.environ["HIL_SQLITE_SYNC"] = before
         self.service = RunService(self.store, "default")
         for name, plan in (("straight", False), ("gated", True)):
             apply_workflow(self.store, parse_workflow({"name": name, "steps": list(MIDDLE),
                                                        "approval": {"plan": plan, "sql_read": False}}))
         self.worker = Worker(self.store, model="scripted:peers")
-        self.finished = 0
-
-    def run(self, i: int) -> float:
-        t0 = time.perf_counter()
-        run_id = self.service.create_run("straight", f"question {i}")
-        self.worker.run_once(run_id)
-        elapsed = time.perf_counter() - t0
-        assert self.service.get(run_id).status == "succeeded"
-        self.finished += 1
-        return elapsed
-
-    def park_resume(self, i: int) -> tuple[float, float]:
-        t0 = time.perf_counter()
-        run_id = self.service.create_run("gated", f"question {i}")
-        self.worker.run_once(run_id)
-        parked = time.perf_counter() - t0
-        [approval] = self.service.pending_approvals(run_id)
-        t1 = time.perf_counter()
-        self.service.decide(approval.id, "approve", content_hash_seen=approval.content_hash)
-        self.worker.run_once(run_id)
-        resumed = time.perf_counter() - t1
-        assert self.service.get(run_id).status == "succeeded"
-        self.finished += 1
-        return parked, resumed
 
     def size(self) -> int:
         with self.store.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         return self.path.stat().st_size
 
+
+class HilBench:
+    """Straight runs in one store file and approval cycles in another, so each one's growth shows."""
+
+    def __init__(self, root: Path, sync: str):
+        self.straight, self.gated = _HilStore(root / f"hil-{sync}.db", sync), _HilStore(root / f"hil-{sync}-gated.db", sync)
+
+    def run(self, i: int) -> float:
+        s = self.straight
+        t0 = time.perf_counter()
+        run_id = s.service.create_run("straight", f"question {i}")
+        s.worker.run_once(run_id)
+        elapsed = time.perf_counter() - t0
+        assert s.service.get(run_id).status == "succeeded"
+        return elapsed
+
+    def park_resume(self, i: int) -> tuple[float, float]:
+        s = self.gated
+        t0 = time.perf_counter()
+        run_id = s.service.create_run("gated", f"question {i}")
+        s.worker.run_once(run_id)
+        parked = time.perf_counter() - t0
+        [approval] = s.service.pending_approvals(run_id)
+        t1 = time.perf_counter()
+        s.service.decide(approval.id, "approve", content_hash_seen=approval.content_hash)
+        s.worker.run_once(run_id)
+        resumed = time.perf_counter() - t1
+        assert s.service.get(run_id).status == "succeeded"
+        return parked, resumed
+
+    def sizes(self) -> tuple[int, int]:
+        return self.straight.size(), self.gated.size()
+
     def close(self) -> None:
-        self.store.dispose()
+        self.straight.store.dispose()
+        self.gated.store.dispose()
 
 
 # -- LangGraph: six no-op nodes, a SqliteSaver, durability "sync" --
@@ -154,12 +176,21 @@ def _planner(state: State) -> dict[str, Any]:
     return {"plan": plan, "done": ["planner"]}
 
 
-class LangGraphBench:
-    def __init__(self, root: Path):
-        self.path = root / "langgraph.db"
-        self.conn = sqlite3.connect(self.path, check_same_thread=False)
+class _Saver:
+    def __init__(self, path: Path):
+        self.path = path
+        self.conn = sqlite3.connect(path, check_same_thread=False)
         self.saver = SqliteSaver(self.conn)
         self.saver.setup()
+
+    def size(self) -> int:
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return self.path.stat().st_size
+
+
+class LangGraphBench:
+    def __init__(self, root: Path):
+        self.straight, self.gated = _Saver(root / "langgraph.db"), _Saver(root / "langgraph-gated.db")
         g = StateGraph(State)
         names = ["planner", *MIDDLE, "reasoner", "responder"]
         g.add_node("planner", _planner)
@@ -169,39 +200,38 @@ class LangGraphBench:
         for a, b in itertools.pairwise(names):
             g.add_edge(a, b)
         g.add_edge(names[-1], END)
-        self.graph = g.compile(checkpointer=self.saver)
-        self.finished = 0
+        self.graphs = {"straight": g.compile(checkpointer=self.straight.saver),
+                       "gated": g.compile(checkpointer=self.gated.saver)}
 
     def _config(self) -> dict[str, Any]:
         return {"configurable": {"thread_id": str(uuid.uuid4())}}
 
     def run(self, i: int) -> float:
         t0 = time.perf_counter()
-        out = self.graph.invoke({"question": f"question {i}", "gated": False}, self._config(), durability="sync")
+        out = self.graphs["straight"].invoke({"question": f"question {i}", "gated": False}, self._config(),
+                                             durability="sync")
         elapsed = time.perf_counter() - t0
         assert len(out["done"]) == STEPS
-        self.finished += 1
         return elapsed
 
     def park_resume(self, i: int) -> tuple[float, float]:
-        config = self._config()
+        graph, config = self.graphs["gated"], self._config()
         t0 = time.perf_counter()
-        out = self.graph.invoke({"question": f"question {i}", "gated": True}, config, durability="sync")
+        out = graph.invoke({"question": f"question {i}", "gated": True}, config, durability="sync")
         parked = time.perf_counter() - t0
         assert "__interrupt__" in out
         t1 = time.perf_counter()
-        out = self.graph.invoke(Command(resume="approve"), config, durability="sync")
+        out = graph.invoke(Command(resume="approve"), config, durability="sync")
         resumed = time.perf_counter() - t1
         assert len(out["done"]) == STEPS
-        self.finished += 1
         return parked, resumed
 
-    def size(self) -> int:
-        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return self.path.stat().st_size
+    def sizes(self) -> tuple[int, int]:
+        return self.straight.size(), self.gated.size()
 
     def close(self) -> None:
-        self.conn.close()
+        self.straight.conn.close()
+        self.gated.conn.close()
 
 
 def _ms(xs: list[float]) -> tuple[float, float]:
@@ -213,14 +243,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200, help="iterations of each measure per engine")
     parser.add_argument("--warmup", type=int, default=20)
     args = parser.parse_args()
+    _register_noop_agents()
+    sync = os.environ.get("HIL_SQLITE_SYNC", "milestones")
     with tempfile.TemporaryDirectory(dir=Path.home()) as d:  # on disk, as a store is; not a RAM disk
         root = Path(d)
-        engines: dict[str, Any] = {"hil": HilBench(root), "LangGraph": LangGraphBench(root)}
+        engines: dict[str, Any] = {f"hil ({sync})": HilBench(root, sync), "hil (every)": HilBench(root, "every"),
+                                   "LangGraph": LangGraphBench(root)}
+        if sync == "every":
+            engines.pop("hil (every)")
         for e in engines.values():
             for i in range(args.warmup):
                 e.run(i)
                 e.park_resume(i)
-        start = {n: (e.size(), e.finished) for n, e in engines.items()}
+        start = {n: e.sizes() for n, e in engines.items()}
         runs: dict[str, list[float]] = {n: [] for n in engines}
         parks: dict[str, list[float]] = {n: [] for n in engines}
         resumes: dict[str, list[float]] = {n: [] for n in engines}
@@ -232,23 +267,29 @@ def main() -> None:
                 p, r = engines[n].park_resume(i)
                 parks[n].append(p)
                 resumes[n].append(r)
-        growth = {}
+        growth: dict[str, tuple[float, float]] = {}
         for n, e in engines.items():
-            size0, finished0 = start[n]
-            growth[n] = (e.size() - size0) / (e.finished - finished0)
+            (s0, g0), (s1, g1) = start[n], e.sizes()
+            growth[n] = ((s1 - s0) / args.runs, (g1 - g0) / args.runs)
             e.close()
-    rows = [("per run (ms)", _ms(runs["hil"]), _ms(runs["LangGraph"])),
-            ("per step (ms)", tuple(x / STEPS for x in _ms(runs["hil"])),
-             tuple(x / STEPS for x in _ms(runs["LangGraph"]))),
-            ("park at an approval (ms)", _ms(parks["hil"]), _ms(parks["LangGraph"])),
-            ("resume to the end (ms)", _ms(resumes["hil"]), _ms(resumes["LangGraph"]))]
-    print(f"{'measure':<34} {'hil p50':>9} {'p95':>8} {'LangGraph p50':>14} {'p95':>8} {'hil/LangGraph':>14}")
-    for label, (h50, h95), (l50, l95) in rows:
-        print(f"{label:<34} {h50:>9.3f} {h95:>8.3f} {l50:>14.3f} {l95:>8.3f} {h50 / l50:>14.2f}")
-    hg, lg = growth["hil"], growth["LangGraph"]
-    print(f"{'store growth per finished run (B)':<34} {hg:>9.0f} {'':>8} {lg:>14.0f} {'':>8} {hg / lg:>14.2f}")
-    print(f"({args.runs} iterations of each measure per engine, interleaved, after {args.warmup} warm-up; "
-          f"{STEPS} no-op steps; SQLite files on disk; LangGraph durability='sync')")
+    lg = "LangGraph"
+    hils = [n for n in engines if n != lg]
+    rows: list[tuple[str, dict[str, tuple[float, float]]]] = [
+        ("per run (ms)", {n: _ms(runs[n]) for n in engines}),
+        ("per step (ms)", {n: (_ms(runs[n])[0] / STEPS, _ms(runs[n])[1] / STEPS) for n in engines}),
+        ("park at an approval (ms)", {n: _ms(parks[n]) for n in engines}),
+        ("resume to the end (ms)", {n: _ms(resumes[n]) for n in engines})]
+    head = f"{'measure (p50 / p95)':<36}" + "".join(f"{n:>22}" for n in engines)
+    print(head + "".join(f"{n + ' / LG':>20}" for n in hils))
+    for label, figures in rows:
+        line = f"{label:<36}" + "".join(f"{figures[n][0]:>12.3f} / {figures[n][1]:<7.3f}" for n in engines)
+        print(line + "".join(f"{figures[n][0] / figures[lg][0]:>20.2f}" for n in hils))
+    for label, k in (("store growth per run (B)", 0), ("  ... per run with an approval (B)", 1)):
+        line = f"{label:<36}" + "".join(f"{growth[n][k]:>12.0f}{'':>10}" for n in engines)
+        print(line + "".join(f"{growth[n][k] / growth[lg][k]:>20.2f}" for n in hils))
+    print(f"({args.runs} iterations of each measure per engine, interleaved, after {args.warmup} warm-up; {STEPS} "
+          f"no-op steps; SQLite files on disk; hil with HIL_SQLITE_SYNC={sync} and every; LangGraph: SqliteSaver, "
+          "durability='sync', every commit synced)")
 
 
 if __name__ == "__main__":

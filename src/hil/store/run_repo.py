@@ -12,11 +12,12 @@ import sqlalchemy as sa
 
 from hil.errors import NotFound
 from hil.events import Event
+from hil.store import run_statements as sql
 from hil.store.db import compact_json
 from hil.store.scoped import TenantScoped
 from hil.store.tables import approvals, idempotency_keys, run_events, runs
 
-RUNNABLE = "queued"
+RUNNABLE = sql.RUNNABLE
 ACTIVE_STATUSES = ("queued", "running", "awaiting_approval")
 TERMINAL_STATUSES = ("succeeded", "failed", "cancelled", "expired")
 
@@ -67,53 +68,22 @@ def _approval(row: Any) -> Approval:
     return Approval(**{f: getattr(row, f) for f in Approval.__dataclass_fields__})
 
 
+_EVENT_IDS = uuid.UUID("6f1c1f0e-5b1e-4c55-9a57-0d6a9b3e6e11")
+
+
+def event_id(run_id: str, seq: int) -> str:
+    """An event's globally unique id: a name-based UUID of its run and its place in the run's log."""
+    return str(uuid.uuid5(_EVENT_IDS, f"{run_id}/{seq}"))
+
+
 def _event(row: Any) -> Event:  # rows the store wrote: built without validating them again
-    return Event.model_construct(id=row.id, run_id=row.run_id, seq=row.seq, type=row.type,
+    return Event.model_construct(id=event_id(row.run_id, row.seq), run_id=row.run_id, seq=row.seq, type=row.type,
                                  ts=datetime.fromtimestamp(row.ts, UTC), step=row.step, agent=row.agent,
                                  payload=row.payload or {})
 
 
 # (type, payload, step, agent) of an event to append
 NewEvent = tuple[str, dict[str, Any], str | None, str | None]
-
-# The hot statements, built once: building a statement costs more than running it on SQLite.
-_BUMP = (runs.update().where(runs.c.id == sa.bindparam("run"))
-         .values(last_seq=runs.c.last_seq + sa.bindparam("n", type_=sa.Integer)).returning(runs.c.last_seq))
-_BUMP_OWNED = (runs.update().where(runs.c.id == sa.bindparam("run"), runs.c.status == "running",
-                                   runs.c.lease_owner == sa.bindparam("owner"))
-               .values(last_seq=runs.c.last_seq + sa.bindparam("n", type_=sa.Integer)).returning(runs.c.last_seq))
-_INSERT_EVENT = run_events.insert()
-_INSERT_APPROVAL = approvals.insert()
-_APPROVAL = sa.select(approvals).where(approvals.c.id == sa.bindparam("approval"))
-_APPROVAL_OF_DRAFT = sa.select(approvals).where(approvals.c.draft_id == sa.bindparam("draft"))
-_DECIDE = (approvals.update().where(approvals.c.id == sa.bindparam("approval"), approvals.c.status == "pending")
-           .values(status=sa.bindparam("new_status"), decision=sa.bindparam("decision_"),
-                   edited=sa.bindparam("edited_", type_=sa.JSON), message=sa.bindparam("message_"),
-                   decided_by=sa.bindparam("user"), decided_role=sa.bindparam("role"), decided_at=sa.bindparam("at")))
-_SQLITE_BUMP = "UPDATE runs SET last_seq = last_seq + :n WHERE id = :run RETURNING last_seq"
-_SQLITE_BUMP_OWNED = ("UPDATE runs SET last_seq = last_seq + :n WHERE id = :run AND status = 'running' "
-                      "AND lease_owner = :owner RETURNING last_seq")
-_SQLITE_INSERT = ("INSERT INTO run_events (run_id, seq, id, type, ts, step, agent, payload) "
-                  "VALUES (:run_id, :seq, :id, :type, :ts, :step, :agent, :payload)")
-_INSERT_RUN = runs.insert()
-_RUN = sa.select(runs).where(runs.c.id == sa.bindparam("run"))
-_RELEASE = (runs.update().where(runs.c.id == sa.bindparam("run"))
-            .values(status=sa.bindparam("new_status"), updated_at=sa.bindparam("at"), lease_owner=None,
-                    lease_expires_at=None))
-_CLAIMABLE = sa.or_(runs.c.status == RUNNABLE,
-                    sa.and_(runs.c.status == "running", runs.c.lease_expires_at < sa.bindparam("now")))
-_RUNNABLE_ANY = sa.select(runs.c.id, runs.c.status).where(_CLAIMABLE).order_by(runs.c.updated_at).limit(1)
-_RUNNABLE_ONE = _RUNNABLE_ANY.where(runs.c.id == sa.bindparam("run"))
-_LEASE = (runs.update().where(runs.c.id == sa.bindparam("run"))
-          .values(status="running", lease_owner=sa.bindparam("owner"), lease_expires_at=sa.bindparam("expires"),
-                  updated_at=sa.bindparam("now")).returning(*runs.c))
-_OVERDUE = sa.select(approvals).where(approvals.c.status == "pending", approvals.c.expires_at.is_not(None),
-                                      approvals.c.expires_at < sa.bindparam("now"))
-_OWNER = sa.select(runs.c.status, runs.c.lease_owner).where(runs.c.id == sa.bindparam("id"))
-_EVENTS = (sa.select(run_events).where(run_events.c.run_id == sa.bindparam("id"),
-                                       run_events.c.seq > sa.bindparam("after")).order_by(run_events.c.seq))
-_EVENTS_OF = _EVENTS.where(run_events.c.type.in_(sa.bindparam("types", expanding=True)))
-
 
 @dataclass(frozen=True)
 class RunFilter:
@@ -142,7 +112,7 @@ class RunRepo(TenantScoped):
                thread_id: str | None, created_by: str | None, tenant: str) -> str:
         run_id = str(uuid.uuid4())
         now = time.time()
-        conn.execute(_INSERT_RUN, {
+        conn.execute(sql.INSERT_RUN, {
             "id": run_id, "workflow_id": workflow_id, "workflow_version": workflow_version, "tenant_id": tenant,
             "question": question, "status": RUNNABLE, "thread_id": thread_id, "created_by": created_by,
             "created_at": now, "updated_at": now, "last_seq": 0, "lease_owner": None, "lease_expires_at": None})
@@ -152,7 +122,7 @@ class RunRepo(TenantScoped):
         if conn is None:
             with self.store.read() as c:
                 return self.get(run_id, c)
-        q = _RUN if self.tenant is None else _RUN.where(self._mine())
+        q = sql.RUN if self.tenant is None else sql.RUN.where(self._mine())
         row = conn.execute(q, {"run": run_id}).first()
         if row is None:
             raise NotFound(f"unknown run {run_id!r}", hint="list runs with `hil runs list`")
@@ -205,7 +175,7 @@ class RunRepo(TenantScoped):
                    only_if: tuple[str, ...] | None = None) -> bool:
         now = time.time()
         if release and not only_if:
-            return conn.execute(_RELEASE, {"run": run_id, "new_status": status, "at": now}).rowcount == 1
+            return conn.execute(sql.RELEASE, {"run": run_id, "new_status": status, "at": now}).rowcount == 1
         values: dict[str, Any] = {"status": status, "updated_at": now}
         if release:
             values.update(lease_owner=None, lease_expires_at=None)
@@ -224,16 +194,16 @@ class RunRepo(TenantScoped):
         with self.store.read() as conn:
             # Look before taking the write lock: an idle worker must not write (every write wakes the
             # other workers, which would then write in turn: a busy loop on an idle server).
-            if conn.execute(_RUNNABLE_ONE if one else _RUNNABLE_ANY, params).first() is None:
+            if conn.execute(sql.RUNNABLE_ONE if one else sql.RUNNABLE_ANY, params).first() is None:
                 return None
         with self.store.write(durable=False) as conn:  # a lease lost to a power loss is taken again
-            q = _RUNNABLE_ONE if one else _RUNNABLE_ANY
+            q = sql.RUNNABLE_ONE if one else sql.RUNNABLE_ANY
             if not self.store.is_sqlite:
                 q = q.with_for_update(skip_locked=True)
             row = conn.execute(q, params).first()
             if row is None:
                 return None
-            leased = conn.execute(_LEASE, {"run": row.id, "owner": worker_id, "expires": now + lease_seconds,
+            leased = conn.execute(sql.LEASE, {"run": row.id, "owner": worker_id, "expires": now + lease_seconds,
                                            "now": now}).one()
             return _run(leased), row.status == "running"
 
@@ -244,7 +214,7 @@ class RunRepo(TenantScoped):
             ).values(lease_expires_at=time.time() + lease_seconds)).rowcount == 1
 
     def owns(self, conn: sa.Connection, run_id: str, worker_id: str) -> bool:
-        row = conn.execute(_OWNER, {"id": run_id}).first()
+        row = conn.execute(sql.OWNER, {"id": run_id}).first()
         return row is not None and row.status == "running" and row.lease_owner == worker_id
 
     # -- events --
@@ -264,23 +234,23 @@ class RunRepo(TenantScoped):
         params = {"run": run_id, "n": len(items), "owner": owner}
         if self.store.is_sqlite:  # every step of every run comes here: straight to the driver, same transaction
             cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            found = cur.execute(_SQLITE_BUMP if owner is None else _SQLITE_BUMP_OWNED, params).fetchone()
+            found = cur.execute(sql.SQLITE_BUMP if owner is None else sql.SQLITE_BUMP_OWNED, params).fetchone()
             last = found[0] if found else None
         else:
-            last = conn.execute(_BUMP if owner is None else _BUMP_OWNED, params).scalar()
+            last = conn.execute(sql.BUMP if owner is None else sql.BUMP_OWNED, params).scalar()
         if last is None:
             if owner is None:
                 raise NotFound(f"unknown run {run_id!r}")
             return None
         first = last - len(items) + 1
-        rows = [{"run_id": run_id, "seq": first + n, "id": str(uuid.uuid4()), "type": str(t), "ts": ts, "step": step,
-                 "agent": agent, "payload": p} for n, (t, p, step, agent) in enumerate(items)]
+        rows = [{"run_id": run_id, "seq": first + n, "type": str(t), "ts": ts, "step": step, "agent": agent,
+                 "payload": p} for n, (t, p, step, agent) in enumerate(items)]
         if self.store.is_sqlite:
-            cur.executemany(_SQLITE_INSERT, [{**r, "payload": compact_json(r["payload"])} for r in rows])
+            cur.executemany(sql.SQLITE_INSERT, [{**r, "payload": compact_json(r["payload"])} for r in rows])
         else:
-            conn.execute(_INSERT_EVENT, rows)
+            conn.execute(sql.INSERT_EVENT, rows)
         when = datetime.fromtimestamp(ts, UTC)
-        return [Event.model_construct(id=r["id"], run_id=run_id, seq=r["seq"], type=r["type"], ts=when, step=r["step"],
+        return [Event.model_construct(id=event_id(run_id, r["seq"]), run_id=run_id, seq=r["seq"], type=r["type"], ts=when, step=r["step"],
                                       agent=r["agent"], payload=r["payload"]) for r in rows]
 
     def events(self, run_id: str, after: int = 0, conn: sa.Connection | None = None,
@@ -290,9 +260,9 @@ class RunRepo(TenantScoped):
             with self.store.read() as c:
                 return self.events(run_id, after, c, types)
         if types is None:
-            rows = conn.execute(_EVENTS, {"id": run_id, "after": after}).all()
+            rows = conn.execute(sql.EVENTS, {"id": run_id, "after": after}).all()
         else:
-            rows = conn.execute(_EVENTS_OF, {"id": run_id, "after": after, "types": list(types)}).all()
+            rows = conn.execute(sql.EVENTS_OF, {"id": run_id, "after": after, "types": list(types)}).all()
         return [_event(r) for r in rows]
 
     def new_events(self, cursors: dict[str, int], batch: int = 400) -> dict[str, list[Event]]:
@@ -325,21 +295,21 @@ class RunRepo(TenantScoped):
     def create_approval(self, conn: sa.Connection, *, run_id: str, step: str, kind: str, draft_id: str,
                         content: dict[str, Any], content_hash: str, expires_at: float | None,
                         on_expiry: str) -> Approval:
-        existing = conn.execute(_APPROVAL_OF_DRAFT, {"draft": draft_id}).first()
+        existing = conn.execute(sql.APPROVAL_OF_DRAFT, {"draft": draft_id}).first()
         if existing is not None:
             return _approval(existing)
         made = Approval(id=str(uuid.uuid4()), run_id=run_id, step=step, kind=kind, draft_id=draft_id, status="pending",
                         content=content, content_hash=content_hash, created_at=time.time(), expires_at=expires_at,
                         on_expiry=on_expiry, decision=None, edited=None, message=None, decided_by=None,
                         decided_role=None, decided_at=None)
-        conn.execute(_INSERT_APPROVAL, made.__dict__)
+        conn.execute(sql.INSERT_APPROVAL, made.__dict__)
         return made
 
     def get_approval(self, approval_id: str, conn: sa.Connection | None = None) -> Approval:
         if conn is None:
             with self.store.read() as c:
                 return self.get_approval(approval_id, c)
-        q = _APPROVAL if self.tenant is None else self._approvals().where(approvals.c.id == sa.bindparam("approval"))
+        q = sql.APPROVAL if self.tenant is None else self._approvals().where(approvals.c.id == sa.bindparam("approval"))
         row = conn.execute(q, {"approval": approval_id}).first()
         if row is None:
             raise NotFound(f"unknown approval {approval_id!r}")
@@ -372,14 +342,14 @@ class RunRepo(TenantScoped):
                         role: str | None) -> float | None:
         """Decide a pending approval; the time it was decided, or None when it was not pending."""
         at = time.time()
-        done = conn.execute(_DECIDE, {"approval": approval_id, "new_status": status, "decision_": decision,
+        done = conn.execute(sql.DECIDE, {"approval": approval_id, "new_status": status, "decision_": decision,
                                       "edited_": edited, "message_": message, "user": user, "role": role,
                                       "at": at}).rowcount == 1
         return at if done else None
 
     def expired_approvals(self, now: float) -> list[Approval]:
         with self.store.read() as conn:
-            rows = conn.execute(_OVERDUE, {"now": now}).all()
+            rows = conn.execute(sql.OVERDUE, {"now": now}).all()
         return [_approval(r) for r in rows]
 
     # -- idempotency keys --
