@@ -10,9 +10,12 @@ SQLite, how it folds state and how it resumes. Three measures, each on a fresh r
 - resume: decide (approve) and run from the approval to the end.
 
 Store growth is the SQLite file's growth (after a WAL checkpoint) divided by the runs that
-finished in it. The two engines' iterations alternate, so machine noise hits both alike.
-LangGraph uses ``durability="sync"``: every step's checkpoint is written before the next step
-starts, as hil's events are.
+finished in it: plain runs and approval cycles go to separate files, so each shows. The engines'
+iterations alternate, so machine noise hits all alike. LangGraph uses ``durability="sync"``:
+every step's checkpoint is committed before the next step starts, as hil's events are; its
+commits are all synced to disk (SQLite's default). hil runs twice: with HIL_SQLITE_SYNC as set
+(default ``milestones``: the question, a parked approval and the end are synced, the steps
+between ride on them) and with ``every`` (every commit synced, like LangGraph).
 
 LangGraph is a bench-only extra: ``pip install -e '.[bench]'``. Run: ``python bench/peers.py``
 (``--runs N`` for more iterations)."""
@@ -279,14 +282,14 @@ def main() -> None:
         ("per step (ms)", {n: (_ms(runs[n])[0] / STEPS, _ms(runs[n])[1] / STEPS) for n in engines}),
         ("park at an approval (ms)", {n: _ms(parks[n]) for n in engines}),
         ("resume to the end (ms)", {n: _ms(resumes[n]) for n in engines})]
-    head = f"{'measure (p50 / p95)':<36}" + "".join(f"{n:>22}" for n in engines)
-    print(head + "".join(f"{n + ' / LG':>20}" for n in hils))
+    print(f"{'':<36}" + "".join(f"{n:>20}" for n in engines) + "".join(f"{n + ' / LG':>24}" for n in hils))
+    print(f"{'':<36}" + "".join(f"{'p50 / p95':>20}" for _ in engines) + "".join(f"{'(p50)':>24}" for _ in hils))
     for label, figures in rows:
-        line = f"{label:<36}" + "".join(f"{figures[n][0]:>12.3f} / {figures[n][1]:<7.3f}" for n in engines)
-        print(line + "".join(f"{figures[n][0] / figures[lg][0]:>20.2f}" for n in hils))
+        line = f"{label:<36}" + "".join(f"{figures[n][0]:>11.3f} / {figures[n][1]:<6.3f}" for n in engines)
+        print(line + "".join(f"{figures[n][0] / figures[lg][0]:>24.2f}" for n in hils))
     for label, k in (("store growth per run (B)", 0), ("  ... per run with an approval (B)", 1)):
-        line = f"{label:<36}" + "".join(f"{growth[n][k]:>12.0f}{'':>10}" for n in engines)
-        print(line + "".join(f"{growth[n][k] / growth[lg][k]:>20.2f}" for n in hils))
+        line = f"{label:<36}" + "".join(f"{growth[n][k]:>11.0f}{'':>9}" for n in engines)
+        print(line + "".join(f"{growth[n][k] / growth[lg][k]:>24.2f}" for n in hils))
     print(f"({args.runs} iterations of each measure per engine, interleaved, after {args.warmup} warm-up; {STEPS} "
           f"no-op steps; SQLite files on disk; hil with HIL_SQLITE_SYNC={sync} and every; LangGraph: SqliteSaver, "
           "durability='sync', every commit synced)")

@@ -35,6 +35,7 @@ from hil.store.audit_repo import AuditRepo
 from hil.store.auth_repo import AuthRepo
 from hil.store.db import Store
 from hil.store.example_repo import ExampleRepo
+from hil.store.policy_repo import PolicyRepo
 from hil.store.run_repo import NewEvent, Run, RunRepo
 from hil.store.scoped import ALL_TENANTS
 from hil.store.secret_repo import SecretRepo
@@ -122,13 +123,17 @@ class StepRunner:
         return once
 
     # -- the run --
-    def execute(self, run_id: str, recovered: bool = False, cancelled: threading.Event | None = None) -> None:
-        """Drive the run; ``cancelled`` is set by the lease keeper when the run is cancelled or
-        taken over, so a long query can be stopped instead of running to its timeout."""
+    def execute(self, run_id: str, recovered: bool = False, cancelled: threading.Event | None = None,
+                run: Run | None = None) -> None:
+        """Drive the run (``run``: its row as the lease returned it); ``cancelled`` is set by the
+        lease keeper when the run is cancelled or taken over, so a long query can be stopped
+        instead of running to its timeout."""
         cancelled = cancelled or threading.Event()
-        run = self.repo.get(run_id)
+        run = run or self.repo.get(run_id)
         stored = self._workflow(run)
-        state = fold(run_id, self.repo.events(run_id, types=FOLDED_EVENTS))  # deltas and results are not state
+        with self.store.read() as conn:  # the run's state and the tenant's policy, in one read
+            state = fold(run_id, self.repo.events(run_id, conn=conn, types=FOLDED_EVENTS))  # not deltas or results
+            tenant_policy = PolicyRepo(self.store, run.tenant_id).current(conn)
         self._tenants[run_id] = run.tenant_id
         examples, knowledge = ExampleRepo(self.store, run.tenant_id), Retriever(self.store, run.tenant_id)
         try:
@@ -136,7 +141,7 @@ class StepRunner:
                         {"worker": self.worker_id, "recovered": recovered})
             # references (secret://, env://) become values here, in memory only: never in an event
             definition = SecretRepo(self.store, run.tenant_id).resolved(stored.definition, f"run:{run_id}")
-            policy = policy_for(self.store, run.tenant_id, definition)
+            policy = policy_for(self.store, run.tenant_id, definition, tenant_policy)
             definition = definition.model_copy(update={"row_limit": policy.row_limit})  # capped by the tenant
             self._policies[run_id] = replace(policy, workflow=definition)
             dbhosts.check(definition.dsns(), self.restricted)

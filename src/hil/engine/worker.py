@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 
@@ -23,6 +24,7 @@ from hil.store.scoped import ALL_TENANTS
 from hil.store.workflow_repo import StoredWorkflow
 
 log = logging.getLogger(__name__)
+EXPIRY_CHECK_SECONDS = 1.0
 
 
 def default_llm_factory(model_override: str | None = None) -> Callable[[StoredWorkflow], LLM]:
@@ -48,11 +50,16 @@ class Worker:
         self._held: dict[str, threading.Event] = {}  # run id -> set when its lease is lost
         self._held_lock = threading.Lock()
         self._keeper: threading.Thread | None = None
+        self._expired_at = float("-inf")  # when overdue approvals were last looked for
 
     def run_once(self, run_id: str | None = None) -> bool:
-        """Expire overdue approvals, then lease and execute one run (``run_id`` if given).
+        """Expire overdue approvals (at most once a second), then lease and execute one run (``run_id``
+        if given).
         False when nothing was runnable."""
-        self.control.expire_approvals()
+        now = time.monotonic()
+        if now - self._expired_at >= EXPIRY_CHECK_SECONDS:  # as often as an idle worker looks for work
+            self._expired_at = now
+            self.control.expire_approvals()
         claimed = self.repo.claim(self.worker_id, self.lease_seconds, run_id)
         if claimed is None:
             return False
@@ -60,7 +67,7 @@ class Worker:
         cancelled = self._hold(run.id)
         try:
             with run_context(run.id):
-                self.runner.execute(run.id, recovered=recovered, cancelled=cancelled)
+                self.runner.execute(run.id, recovered=recovered, cancelled=cancelled, run=run)
         finally:
             with self._held_lock:
                 self._held.pop(run.id, None)

@@ -221,15 +221,17 @@ class RunRepo(TenantScoped):
     def append(self, conn: sa.Connection, run_id: str, type: str, payload: dict[str, Any] | None = None, *,
                step: str | None = None, agent: str | None = None) -> Event:
         """Append one event; the row lock taken by the UPDATE keeps ``seq`` gap-free per run."""
-        appended = self.append_many(conn, run_id, [(type, payload or {}, step, agent)])
-        assert appended is not None  # no owner condition: the run row is there or the UPDATE raises
-        return appended[0]
+        seq = self.append_many(conn, run_id, [(type, payload or {}, step, agent)])
+        assert seq is not None  # no owner condition: the run row is there or the UPDATE raises
+        return Event.model_construct(id=event_id(run_id, seq), run_id=run_id, seq=seq, type=str(type),
+                                     ts=datetime.now(UTC), step=step, agent=agent, payload=payload or {})
 
     def append_many(self, conn: sa.Connection, run_id: str, items: list[NewEvent],
-                    owner: str | None = None) -> list[Event] | None:
-        """Append events in order with one seq bump and one multi-row insert. With ``owner``, only
-        while that worker holds the run's lease (status running): None, and nothing written, when
-        it does not. The UPDATE's row lock keeps ``seq`` gap-free per run on both engines."""
+                    owner: str | None = None) -> int | None:
+        """Append events in order with one seq bump and one multi-row insert; the first one's seq.
+        With ``owner``, only while that worker holds the run's lease (status running): None, and
+        nothing written, when it does not. The UPDATE's row lock keeps ``seq`` gap-free per run on
+        both engines."""
         ts = time.time()
         params = {"run": run_id, "n": len(items), "owner": owner}
         if self.store.is_sqlite:  # every step of every run comes here: straight to the driver, same transaction
@@ -242,16 +244,14 @@ class RunRepo(TenantScoped):
             if owner is None:
                 raise NotFound(f"unknown run {run_id!r}")
             return None
-        first = last - len(items) + 1
+        first = int(last) - len(items) + 1
         rows = [{"run_id": run_id, "seq": first + n, "type": str(t), "ts": ts, "step": step, "agent": agent,
                  "payload": p} for n, (t, p, step, agent) in enumerate(items)]
         if self.store.is_sqlite:
             cur.executemany(sql.SQLITE_INSERT, [{**r, "payload": compact_json(r["payload"])} for r in rows])
         else:
             conn.execute(sql.INSERT_EVENT, rows)
-        when = datetime.fromtimestamp(ts, UTC)
-        return [Event.model_construct(id=event_id(run_id, r["seq"]), run_id=run_id, seq=r["seq"], type=r["type"], ts=when, step=r["step"],
-                                      agent=r["agent"], payload=r["payload"]) for r in rows]
+        return first
 
     def events(self, run_id: str, after: int = 0, conn: sa.Connection | None = None,
                types: tuple[str, ...] | None = None) -> list[Event]:
