@@ -8,7 +8,6 @@ import logging
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -67,7 +66,6 @@ class StepRunner:
         # run id -> events written with the run's next write (a step's end goes with the next step's start)
         self._pending: dict[str, list[NewEvent]] = {}
         self._tenants: dict[str, str] = {}  # run id -> its tenant, while it is driven
-        self._versions: OrderedDict[tuple[str, int], StoredWorkflow] = OrderedDict()  # immutable once stored
 
     # -- event helpers (every append checks that this worker still owns the run) --
     def _emit(self, run_id: str, type: str, payload: dict[str, Any], step: str | None = None,
@@ -130,7 +128,7 @@ class StepRunner:
         instead of running to its timeout."""
         cancelled = cancelled or threading.Event()
         run = run or self.repo.get(run_id)
-        stored = self._workflow(run)
+        stored = self.workflows.get(run.workflow_id, run.workflow_version)  # parsed once per process
         with self.store.read() as conn:  # the run's state and the tenant's policy, in one read
             state = fold(run_id, self.repo.events(run_id, conn=conn, types=FOLDED_EVENTS))  # not deltas or results
             tenant_policy = PolicyRepo(self.store, run.tenant_id).current(conn)
@@ -200,16 +198,6 @@ class StepRunner:
             self._policies.pop(run_id, None)
             self._pending.pop(run_id, None)
             self._tenants.pop(run_id, None)
-
-    def _workflow(self, run: Run) -> StoredWorkflow:
-        """The run's workflow version, parsed once per worker: a stored version never changes."""
-        key = (run.workflow_id, run.workflow_version)
-        if key not in self._versions:
-            self._versions[key] = self.workflows.get(*key)
-            while len(self._versions) > 64:
-                self._versions.popitem(last=False)
-        self._versions.move_to_end(key)
-        return self._versions[key]
 
     def _drive_step(self, run_id: str, stored: StoredWorkflow, agent: Agent, st: StepState,
                     ctx: StepContext) -> dict[str, Any]:

@@ -67,7 +67,8 @@ class Store:
             @sa.event.listens_for(engine, "begin")
             def _on_begin(conn: sa.Connection) -> None:
                 write = conn.get_execution_options().get("hil_write", False)
-                conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+                conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+                    "BEGIN IMMEDIATE" if write else "BEGIN")  # to the driver: a statement object costs more
 
             return engine
         if url.startswith("postgresql://") or url.startswith("postgres://"):

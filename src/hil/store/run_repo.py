@@ -122,8 +122,8 @@ class RunRepo(TenantScoped):
         if conn is None:
             with self.store.read() as c:
                 return self.get(run_id, c)
-        q = sql.RUN if self.tenant is None else sql.RUN.where(self._mine())
-        row = conn.execute(q, {"run": run_id}).first()
+        q = sql.RUN if self.tenant is None else sql.RUN_IN_TENANT
+        row = conn.execute(q, {"run": run_id, "tenant": self.tenant}).first()
         if row is None:
             raise NotFound(f"unknown run {run_id!r}", hint="list runs with `hil runs list`")
         return _run(row)
@@ -176,6 +176,9 @@ class RunRepo(TenantScoped):
         now = time.time()
         if release and not only_if:
             return conn.execute(sql.RELEASE, {"run": run_id, "new_status": status, "at": now}).rowcount == 1
+        if only_if and not release:
+            return conn.execute(sql.STATUS_IF, {"run": run_id, "new_status": status, "at": now,
+                                                "only_if": list(only_if)}).rowcount == 1
         values: dict[str, Any] = {"status": status, "updated_at": now}
         if release:
             values.update(lease_owner=None, lease_expires_at=None)
@@ -191,11 +194,12 @@ class RunRepo(TenantScoped):
         now = time.time()
         one = run_id is not None
         params = {"now": now, "run": run_id}
-        with self.store.read() as conn:
-            # Look before taking the write lock: an idle worker must not write (every write wakes the
-            # other workers, which would then write in turn: a busy loop on an idle server).
-            if conn.execute(sql.RUNNABLE_ONE if one else sql.RUNNABLE_ANY, params).first() is None:
-                return None
+        if not one:  # a named run is expected to be runnable: no need to look first
+            with self.store.read() as conn:
+                # Look before taking the write lock: an idle worker must not write (every write wakes
+                # the other workers, which would then write in turn: a busy loop on an idle server).
+                if conn.execute(sql.RUNNABLE_ANY, params).first() is None:
+                    return None
         with self.store.write(durable=False) as conn:  # a lease lost to a power loss is taken again
             q = sql.RUNNABLE_ONE if one else sql.RUNNABLE_ANY
             if not self.store.is_sqlite:
@@ -309,8 +313,8 @@ class RunRepo(TenantScoped):
         if conn is None:
             with self.store.read() as c:
                 return self.get_approval(approval_id, c)
-        q = sql.APPROVAL if self.tenant is None else self._approvals().where(approvals.c.id == sa.bindparam("approval"))
-        row = conn.execute(q, {"approval": approval_id}).first()
+        q = sql.APPROVAL if self.tenant is None else sql.APPROVAL_IN_TENANT
+        row = conn.execute(q, {"approval": approval_id, "tenant": self.tenant}).first()
         if row is None:
             raise NotFound(f"unknown approval {approval_id!r}")
         return _approval(row)

@@ -45,3 +45,9 @@ OWNER = sa.select(runs.c.status, runs.c.lease_owner).where(runs.c.id == sa.bindp
 EVENTS = (sa.select(run_events).where(run_events.c.run_id == sa.bindparam("id"),
                                        run_events.c.seq > sa.bindparam("after")).order_by(run_events.c.seq))
 EVENTS_OF = EVENTS.where(run_events.c.type.in_(sa.bindparam("types", expanding=True)))
+APPROVAL_IN_TENANT = (sa.select(approvals).join(runs, runs.c.id == approvals.c.run_id)
+                      .where(runs.c.tenant_id == sa.bindparam("tenant"), approvals.c.id == sa.bindparam("approval")))
+STATUS_IF = (runs.update().where(runs.c.id == sa.bindparam("run"),
+                                 runs.c.status.in_(sa.bindparam("only_if", expanding=True)))
+             .values(status=sa.bindparam("new_status"), updated_at=sa.bindparam("at")))
+RUN_IN_TENANT = RUN.where(runs.c.tenant_id == sa.bindparam("tenant"))
