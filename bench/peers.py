@@ -180,11 +180,13 @@ def _planner(state: State) -> dict[str, Any]:
 
 
 class _Saver:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, synced: bool):
         self.path = path
         self.conn = sqlite3.connect(path, check_same_thread=False)
         self.saver = SqliteSaver(self.conn)
         self.saver.setup()
+        if not synced:
+            self.conn.execute("PRAGMA synchronous=NORMAL")  # WAL: no sync at commit
 
     def size(self) -> int:
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -192,8 +194,8 @@ class _Saver:
 
 
 class LangGraphBench:
-    def __init__(self, root: Path):
-        self.straight, self.gated = _Saver(root / "langgraph.db"), _Saver(root / "langgraph-gated.db")
+    def __init__(self, root: Path, synced: bool):
+        self.straight, self.gated = _Saver(root / "langgraph.db", synced), _Saver(root / "langgraph-gated.db", synced)
         g = StateGraph(State)
         names = ["planner", *MIDDLE, "reasoner", "responder"]
         g.add_node("planner", _planner)
@@ -245,14 +247,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200, help="iterations of each measure per engine")
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--no-sync", action="store_true",
+                        help="neither engine syncs a commit to disk (hil HIL_SQLITE_SYNC=off, LangGraph "
+                             "synchronous=NORMAL): the engines' own cost, without the disk's")
     args = parser.parse_args()
     _register_noop_agents()
-    sync = os.environ.get("HIL_SQLITE_SYNC", "milestones")
+    sync = "off" if args.no_sync else os.environ.get("HIL_SQLITE_SYNC", "milestones")
     with tempfile.TemporaryDirectory(dir=Path.home()) as d:  # on disk, as a store is; not a RAM disk
         root = Path(d)
         engines: dict[str, Any] = {f"hil ({sync})": HilBench(root, sync), "hil (every)": HilBench(root, "every"),
-                                   "LangGraph": LangGraphBench(root)}
-        if sync == "every":
+                                   "LangGraph": LangGraphBench(root, synced=not args.no_sync)}
+        if sync in ("every", "off"):
             engines.pop("hil (every)")
         for e in engines.values():
             for i in range(args.warmup):
@@ -290,9 +295,11 @@ def main() -> None:
     for label, k in (("store growth per run (B)", 0), ("  ... per run with an approval (B)", 1)):
         line = f"{label:<36}" + "".join(f"{growth[n][k]:>11.0f}{'':>9}" for n in engines)
         print(line + "".join(f"{growth[n][k] / growth[lg][k]:>24.2f}" for n in hils))
+    disk = ("no commit synced by either engine" if args.no_sync else
+            f"hil with HIL_SQLITE_SYNC={sync}{' and every' if 'hil (every)' in engines else ''}; LangGraph's "
+            "commits all synced")
     print(f"({args.runs} iterations of each measure per engine, interleaved, after {args.warmup} warm-up; {STEPS} "
-          f"no-op steps; SQLite files on disk; hil with HIL_SQLITE_SYNC={sync} and every; LangGraph: SqliteSaver, "
-          "durability='sync', every commit synced)")
+          f"no-op steps; SQLite files on disk; LangGraph: SqliteSaver, durability='sync'; {disk})")
 
 
 if __name__ == "__main__":

@@ -47,8 +47,8 @@ class RunControl(TenantScoped):
                    user: str | None = None) -> str:
         if not question.strip():
             raise InvalidDecision("the question is empty")
-        stored = self.workflows.get(workflow)
-        with self.store.write() as conn:
+        with self.store.write() as conn:  # one transaction: the workflow as it is now, the run, its first event
+            stored = self.workflows.get(workflow, conn=conn)
             run_id = self.runs.create(conn, workflow_id=stored.id, workflow_version=stored.version,
                                       question=question, thread_id=thread_id, created_by=user,
                                       tenant=self.owner)
