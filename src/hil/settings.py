@@ -90,11 +90,11 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
+_DEFAULTS = {s.env: s.default for s in SETTINGS}
+
+
 def _raw(env: str) -> str:
-    for s in SETTINGS:
-        if s.env == env:
-            return os.environ.get(env, s.default)
-    raise KeyError(env)
+    return os.environ.get(env, _DEFAULTS[env])  # KeyError: not a setting
 
 
 def home() -> Path:
