@@ -100,7 +100,7 @@ class Appender:
 
         repo = RunRepo(self.store, ALL_TENANTS)
         sent = time.time()
-        with self.store.write() as conn:
+        with self.store.write(durable=type_ == "run.finished") as conn:  # as the runner writes progress and ends
             repo.append(conn, run_id, type_, {"sent": sent})
             if type_ == "run.finished":
                 repo.set_status(conn, run_id, "succeeded", release=True)
