@@ -42,6 +42,7 @@ class Store:
         if self.sync not in SYNC_MODES:
             raise ConfigError(f"HIL_SQLITE_SYNC is {self.sync!r}", hint=f"use one of {', '.join(SYNC_MODES)}")
         self._write_lock = threading.RLock()
+        self._writer: sa.Connection | None = None  # SQLite: the writer's connection, kept between writes
         self._changed = threading.Condition()
         self._generation = 0
         self.engine = self._create_engine(url)
@@ -80,19 +81,34 @@ class Store:
         """The one way to write. ``durable=False`` marks a run's progress between milestones: with
         HIL_SQLITE_SYNC=milestones its commit is not synced to disk by itself, but with the next
         durable commit (one WAL: syncing it syncs every frame before it). It is visible at once and
-        survives a crash of the process either way."""
-        with self._write_lock, self.engine.connect() as conn:
+        survives a crash of the process either way.
+
+        On SQLite the one writer keeps its connection between writes (taking one from the pool and
+        handing it back cost as much as a step's own statements); one that failed is replaced."""
+        with self._write_lock:
+            conn = self._writer if self.is_sqlite else None
+            if conn is None:
+                conn = self.engine.connect()
+                conn.execution_options(hil_write=True)
             relaxed = not durable and self.is_sqlite and self.sync == "milestones"
             driver = conn.connection.driver_connection
-            if relaxed:
-                driver.execute("PRAGMA synchronous=NORMAL")  # type: ignore[union-attr]
+            ok = False
             try:
-                conn.execution_options(hil_write=True)
-                with conn.begin():
-                    yield conn
-            finally:
                 if relaxed:
-                    driver.execute("PRAGMA synchronous=FULL")  # type: ignore[union-attr]
+                    driver.execute("PRAGMA synchronous=NORMAL")  # type: ignore[union-attr]
+                try:
+                    with conn.begin():
+                        yield conn
+                finally:
+                    if relaxed:
+                        driver.execute("PRAGMA synchronous=FULL")  # type: ignore[union-attr]
+                ok = True
+            finally:
+                if self.is_sqlite and ok:
+                    self._writer = conn
+                else:
+                    self._writer = None
+                    conn.close()
         self.notify()
 
     @contextmanager
@@ -150,6 +166,10 @@ class Store:
                     conn.commit()
 
     def dispose(self) -> None:
+        with self._write_lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
         self.engine.dispose()
 
 
