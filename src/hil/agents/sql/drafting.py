@@ -73,13 +73,14 @@ def prompt(b: Brief) -> str:
         parts.append(f"Today's date: {dt.date.today().isoformat()}. {DATE_HINTS[b.dialect]}")
     if b.mentions:
         parts.append("Values named in the question and the columns that hold them: " + "; ".join(b.mentions))
-    if b.feedback:
-        parts.append(b.feedback)
     ask = f"-- Using valid {name}, answer the following question for the tables provided above.\n" \
           f"-- Question: {b.question}"
     if b.purpose and b.purpose.strip().lower() != b.question.strip().lower():
         ask += f"\n-- What this query must find: {b.purpose}"
-    parts.append(f"{ask}\n-- {ROWS_RULE}")
+    parts.append(ask)
+    if b.feedback:  # last but the rule: what a reviewer said weighs most when it is read last
+        parts.append(b.feedback)
+    parts.append(f"-- {ROWS_RULE}")
     return "\n\n".join(parts)
 
 
