@@ -74,6 +74,8 @@ test: setup postgres lint typecheck contracts unit web-test ## everything CI run
 
 bench: setup postgres
 	HIL_PG_BIN=$(PG_BIN) $(BIN)/python bench/engine.py
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python bench/peers.py
 	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/sse.py
 	$(BIN)/python bench/policy.py

@@ -100,7 +100,7 @@ class Appender:
 
         repo = RunRepo(self.store, ALL_TENANTS)
         sent = time.time()
-        with self.store.write() as conn:
+        with self.store.write(durable=type_ == "run.finished") as conn:  # as the runner writes progress and ends
             repo.append(conn, run_id, type_, {"sent": sent})
             if type_ == "run.finished":
                 repo.set_status(conn, run_id, "succeeded", release=True)
@@ -362,7 +362,7 @@ def report(outcome: Outcome) -> None:
 def print_setup(db: Path, client: str) -> None:
     print("SSE append-to-receipt latency (bench/sse.py)")
     print(f"  cores: {os.cpu_count()}   python {platform.python_version()}   "
-          f"store: SQLite file {db} (WAL, synchronous=NORMAL)")
+          f"store: SQLite file {db} (WAL, HIL_SQLITE_SYNC={os.environ.get('HIL_SQLITE_SYNC', 'milestones')})")
     print("  server: one uvicorn process (asyncio + h11), create_app(workers=0, auth=False); "
           "the appender is a thread in the server process, one write transaction per event")
     how = "bare asyncio sockets (HTTP/1.1, chunked)" if client == "raw" else "one httpx.AsyncClient"

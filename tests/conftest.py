@@ -48,16 +48,17 @@ def documented_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from hil.store.run_repo import RunRepo
 
     undocumented: set[tuple[str, str]] = set()
-    append = RunRepo.append
+    append_many = RunRepo.append_many  # every append goes through it
 
-    def checked(self: RunRepo, conn: Any, run_id: str, type: str, payload: dict[str, Any], *args: Any,
-                **kwargs: Any) -> Any:
-        doc = PAYLOADS.get(str(type))
-        if doc is not None:
-            undocumented.update((str(type), k) for k in payload or {} if k not in doc.fields)
-        return append(self, conn, run_id, type, payload, *args, **kwargs)
+    def checked(self: RunRepo, conn: Any, run_id: str, items: list[tuple[str, dict[str, Any], Any, Any]],
+                *args: Any, **kwargs: Any) -> Any:
+        for type, payload, _step, _agent in items:
+            doc = PAYLOADS.get(str(type))
+            if doc is not None:
+                undocumented.update((str(type), k) for k in payload or {} if k not in doc.fields)
+        return append_many(self, conn, run_id, items, *args, **kwargs)
 
-    monkeypatch.setattr(RunRepo, "append", checked)
+    monkeypatch.setattr(RunRepo, "append_many", checked)
     yield
     assert not undocumented, f"event payload fields missing from hil.events.PAYLOADS: {sorted(undocumented)}"
 

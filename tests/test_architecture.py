@@ -120,3 +120,23 @@ def test_definitions_and_the_store_import_nothing_above_them(module: str) -> Non
              "hil.knowledge", "hil.models")
     reached = graph.find_upstream_modules(module)
     assert not [m for m in reached if m.startswith(above)]
+
+
+def test_benchmark_only_packages_stay_out_of_hil_and_its_tests() -> None:
+    """LangGraph is the `bench` extra: bench/peers.py compares against it; hil never needs it."""
+    import ast
+    import tomllib
+
+    root = SRC.parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    bench_only = {"langgraph", "langgraph-checkpoint-sqlite"}
+    assert {r.split(">")[0].split("=")[0].strip() for r in project["optional-dependencies"]["bench"]} == bench_only
+    assert not [d for d in project["dependencies"] if d.split(">")[0].split("[")[0].strip() in bench_only]
+    importing = []
+    for path in [*SRC.rglob("*.py"), *(root / "tests").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            importing += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "langgraph"]
+    assert importing == []
+    assert "langgraph" in (root / "bench" / "peers.py").read_text()  # the check looks where it should

@@ -173,3 +173,13 @@ def test_when_every_try_of_the_draft_fails_the_schema_only_prompt_rescues_the_st
     assert [r["reason"] for r in retried][-1] == "rescued" and retried[-1]["source"] == "schema only"
     assert _payload(service, run_id, EventType.SQL_EXECUTED)["sql"] == TOP3
     assert service.get(run_id).status == "succeeded"
+
+
+def test_the_prompt_puts_the_schema_first_and_a_date_hint_only_with_a_time_and_no_number_to_copy() -> None:
+    from hil.agents.sql.drafting import Brief, prompt
+
+    timed = prompt(Brief("duckdb", "CREATE TABLE drivers (hired_on DATE);", "How many drivers were hired in the last year?",
+                         feedback="A reviewer rejected this SQL: ... The reviewer's instruction: only active ones"))
+    assert timed.startswith("CREATE TABLE drivers") and "INTERVAL n DAY" in timed and "90" not in timed
+    assert timed.index("-- Question:") < timed.index("only active ones") < timed.index("Return only the columns")
+    assert "Today's date" not in prompt(Brief("duckdb", "CREATE TABLE d (x INT);", "How many drivers are there?"))

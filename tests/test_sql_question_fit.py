@@ -10,6 +10,7 @@ from hil.agents.sql.question_fit import (
     drop_unasked_limit,
     filters_from_context,
     has_time_expression,
+    label_groups,
 )
 
 
@@ -40,6 +41,11 @@ def test_time_expressions(question: str, timed: bool) -> None:
     ("Show the 5 longest trips", "SELECT id FROM trips ORDER BY km DESC LIMIT 5", True),
     ("Show the three longest trips", "SELECT id FROM trips ORDER BY km DESC LIMIT 3", True),
     ("Which states border Iowa?", "SELECT state FROM border WHERE border = 'iowa' LIMIT 1", False),
+    # "the last 90 days" is a time, not "the last one"
+    ("What did each type of maintenance cost in total over the last 90 days?",
+     "SELECT type, sum(cost) AS c FROM m GROUP BY type ORDER BY c DESC LIMIT 1", False),
+    ("Which depot had the most brake services in the last 6 months?",
+     "SELECT depot, count(*) AS n FROM m GROUP BY depot ORDER BY n DESC LIMIT 1", True),
 ])
 def test_a_limit_stays_only_when_the_question_asks_for_it(question: str, sql: str, kept: bool) -> None:
     out, note = drop_unasked_limit(sql, "sqlite", question)
@@ -69,3 +75,15 @@ def test_a_filter_from_the_notes_that_the_question_does_not_name_is_flagged() ->
     assert len(found) == 1 and "dtc_codes.system = 'cooling'" in found[0]
     assert filters_from_context(sql, "duckdb", tables, "How many brake services for cooling faults?", notes) == []
     assert filters_from_context(sql, "duckdb", tables, "How many brake services were there?", "") == []
+
+
+@pytest.mark.parametrize(("sql", "labelled"), [
+    ("SELECT avg(t.km) AS avg_km FROM trips AS t JOIN vehicles AS v ON v.id = t.vid GROUP BY v.model",
+     "SELECT v.model, AVG(t.km) AS avg_km FROM trips AS t JOIN vehicles AS v ON v.id = t.vid GROUP BY v.model"),
+    ("SELECT name, count(*) FROM t GROUP BY id", None),  # a label is selected already
+    ("SELECT count(*) FROM t", None),  # no groups
+    ("SELECT count(*) FROM t GROUP BY 1", None),  # a position, not a column
+])
+def test_per_group_aggregates_are_labelled_with_their_group(sql: str, labelled: str | None) -> None:
+    out, note = label_groups(sql, "duckdb")
+    assert (out, note is None) == ((labelled, False) if labelled else (sql, True))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hil.agents.sql.repair import repair, string_literals
+from hil.agents.sql.repair import complete_group_by, repair, string_literals
 from hil.agents.sql.schema_check import schema_problems
 from hil.connectors.base import Column, Table
 
@@ -72,6 +72,21 @@ def test_a_column_named_without_its_tables_prefix_gets_it_back() -> None:
     assert schema_problems(out, "sqlite", [staff]) == []
     # "name" ends two columns: nothing is guessed
     assert repair("SELECT name FROM Staff", "sqlite", [staff]) == ("SELECT name FROM Staff", [])
+
+
+def test_a_selected_column_neither_grouped_nor_aggregated_is_grouped_on_duckdb(tmp_path: Path) -> None:
+    import duckdb
+
+    db = duckdb.connect(str(tmp_path / "f.duckdb"))
+    db.execute("CREATE TABLE drivers (id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE trips (driver_id INTEGER, km INTEGER);"
+               "INSERT INTO drivers VALUES (1, 'Ada'), (2, 'Bo'); INSERT INTO trips VALUES (1, 5), (1, 7), (2, 3)")
+    sql = "SELECT d.name FROM drivers AS d JOIN trips AS t ON t.driver_id = d.id GROUP BY d.id ORDER BY sum(t.km) DESC"
+    with pytest.raises(duckdb.Error, match="GROUP BY"):
+        db.execute(sql)
+    out, notes = complete_group_by(sql, "duckdb")
+    assert notes == ["grouped by d.name too: it is selected without an aggregate"]
+    assert db.execute(out).fetchall() == [("Ada",), ("Bo",)]
+    assert complete_group_by(sql, "sqlite") == (sql, [])  # SQLite runs it as it is
 
 
 def test_nothing_is_guessed_when_the_fix_is_not_certain() -> None:

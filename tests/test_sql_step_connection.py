@@ -238,7 +238,7 @@ def test_written_rows_refresh_the_values_of_a_database_file(tmp_path: Path) -> N
 
 def test_the_cache_keeps_only_the_most_recently_used_databases(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sql_knowledge, "CACHE_SIZE", 2)
+    monkeypatch.setenv("HIL_SCHEMA_CACHE", "2")
     cfgs = []
     for name in ("a", "b", "c"):
         path = tmp_path / f"{name}.sqlite"

@@ -194,7 +194,7 @@ TERMINAL_TYPES = frozenset(
 class Event(BaseModel):
     """One fact about a run. ``seq`` is gap-free per run and starts at 1."""
 
-    id: str = Field(description="Globally unique event id.")
+    id: str = Field(description="Globally unique event id (a UUID named by the run id and seq).")
     run_id: str
     seq: int = Field(ge=1, description="Position in the run's log; SSE `id:`.")
     type: str = Field(description="One of EventType; clients ignore unknown types.")

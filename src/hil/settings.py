@@ -23,6 +23,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HIL_HOME", "~/.hil", "Directory for the SQLite store, models and the demo workspace."),
     Setting("HIL_DATABASE_URL", "", "SQLAlchemy URL of the store; empty means sqlite:///$HIL_HOME/hil.db. "
             "postgresql://user:pass@host/db switches to Postgres."),
+    Setting("HIL_SQLITE_SYNC", "milestones", "When a SQLite store's commits reach the disk. milestones: the "
+            "commits someone acts on (a question, a draft waiting for approval, a decision, the key written "
+            "before a side effect, a run's end) are synced at once, and a run's step-by-step progress with the next "
+            "of them (after a power loss a run resumes from its last milestone, as after any crash). every: every "
+            "commit. off: none (a crash of the process loses nothing, a power loss may lose the last commits)."),
     Setting("HIL_MODEL", "", "Model used when a workflow names none, e.g. local:qwen2.5-coder-1.5b, "
             "openai:gpt-4o-mini, anthropic:claude-3-5-haiku-latest, ollama:qwen2.5-coder:7b."),
     Setting("HIL_LEASE_SECONDS", "30", "How long a worker's lease on a run lasts without renewal; "
@@ -34,6 +39,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HIL_SQL_CANDIDATES", "3", "Drafts a read query is chosen from: with reads unattended, the result most "
             "of them return wins; with reads approved, the differing ones are offered as alternatives. 1 makes one "
             "draft only (fastest)."),
+    Setting("HIL_SCHEMA_CACHE", "32", "Databases whose schema and value index a process keeps in memory (and MCP "
+            "servers whose tool lists it keeps), least recently used first out; one that falls out is read again "
+            "on its next use."),
+    Setting("HIL_VECTOR_CACHE", "16", "Knowledge collections whose embedding matrix a process keeps in memory for "
+            "vector search without pgvector, least recently used first out."),
     Setting("HIL_FEWSHOT_K", "3", "Approved question/SQL examples shown to the SQL agent; 0 turns the memory off."),
     Setting("HIL_MAX_DRAFTS", "6", "Drafts a step may make (after rejections, failed queries, empty or misshapen results) before the "
             "run fails."),
@@ -87,11 +97,11 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
+_DEFAULTS = {s.env: s.default for s in SETTINGS}
+
+
 def _raw(env: str) -> str:
-    for s in SETTINGS:
-        if s.env == env:
-            return os.environ.get(env, s.default)
-    raise KeyError(env)
+    return os.environ.get(env, _DEFAULTS[env])  # KeyError: not a setting
 
 
 def home() -> Path:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,16 +20,17 @@ from typing import Any, TextIO, TypeVar
 
 import anyio
 
+from hil import settings
 from hil.errors import ToolFailed
 from hil.hashing import content_hash
+from hil.lru import LRU
 from hil.workflows import McpServer
 
 T = TypeVar("T")
 LIST_TTL_SECONDS = 60.0
 START_SECONDS = 30.0  # how long a server may take to start and shake hands, besides the call itself
 MAX_RESULT_CHARS = 20_000
-_cache: dict[str, tuple[float, list[ToolInfo]]] = {}
-_cache_lock = threading.Lock()
+_cache: LRU[str, tuple[float, list[ToolInfo]]] = LRU(lambda: settings.get_int("HIL_SCHEMA_CACHE"))  # server -> tools
 
 
 @dataclass(frozen=True)
@@ -139,8 +139,7 @@ def _read_only(spec: McpServer, name: str, hint: bool | None) -> bool:
 def list_tools(spec: McpServer, refresh: bool = False) -> list[ToolInfo]:
     """The tools the server offers this workflow, from a short cache unless ``refresh``."""
     key = content_hash(spec.model_dump(mode="json"))
-    with _cache_lock:
-        hit = _cache.get(key)
+    hit = _cache.get(key)
     if hit and not refresh and time.monotonic() - hit[0] < LIST_TTL_SECONDS:
         return hit[1]
 
@@ -155,8 +154,7 @@ def list_tools(spec: McpServer, refresh: bool = False) -> list[ToolInfo]:
         notes = t.annotations.model_dump(exclude_none=True) if t.annotations else {}
         tools.append(ToolInfo(spec.name, t.name, t.description or "", dict(t.input_schema or {}),
                               _read_only(spec, t.name, notes.get("read_only_hint")), notes))
-    with _cache_lock:
-        _cache[key] = (time.monotonic(), tools)
+    _cache.put(key, (time.monotonic(), tools))
     return tools
 
 

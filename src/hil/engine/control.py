@@ -6,6 +6,7 @@ by the scope this object is built with."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from hil.agents import registry
 from hil.engine.gating import policy_for, statement_class
 from hil.engine.learning import approved_pairs
-from hil.engine.state import fold
+from hil.engine.state import FOLDED_EVENTS, fold
 from hil.errors import ApprovalConflict, InvalidDecision, PolicyRefused
 from hil.events import EventType
 from hil.hashing import content_hash
@@ -47,8 +48,8 @@ class RunControl(TenantScoped):
                    user: str | None = None) -> str:
         if not question.strip():
             raise InvalidDecision("the question is empty")
-        stored = self.workflows.get(workflow)
-        with self.store.write() as conn:
+        with self.store.write() as conn:  # one transaction: the workflow as it is now, the run, its first event
+            stored = self.workflows.get(workflow, conn=conn)
             run_id = self.runs.create(conn, workflow_id=stored.id, workflow_version=stored.version,
                                       question=question, thread_id=thread_id, created_by=user,
                                       tenant=self.owner)
@@ -102,8 +103,8 @@ class RunControl(TenantScoped):
                     AuditRepo(self.store, run.tenant_id).append(conn, user, "approval.endorse", f"run {run.id}", {
                         "approval_id": approval_id, "needed": verdict.approvers, "so_far": len(endorsers) + 1})
                     return current
-            self.runs.record_decision(conn, approval_id, status=DECISION_STATUS[decision], decision=decision,
-                                      edited=edited, message=message, user=user, role=role)
+            at = self.runs.record_decision(conn, approval_id, status=DECISION_STATUS[decision], decision=decision,
+                                           edited=edited, message=message, user=user, role=role)
             payload: dict[str, Any] = {"approval_id": approval_id, "draft_id": current.draft_id, "kind": current.kind,
                                        "decision": decision, "original": current.content, "edited": edited,
                                        "message": message, "user": user, "role": role}
@@ -112,13 +113,13 @@ class RunControl(TenantScoped):
             payload["rule"] = verdict.rule
             self.runs.append(conn, current.run_id, EventType.APPROVAL_DECIDED, payload, step=current.step)
             self.runs.set_status(conn, current.run_id, "queued", only_if=("awaiting_approval",))
-            tenant = self.runs.get(current.run_id, conn).tenant_id
-            AuditRepo(self.store, tenant).append(conn, user, f"approval.{decision}", f"run {current.run_id}", {
+            audited = AuditRepo(self.store, run.tenant_id)
+            record = audited.append(conn, user, f"approval.{decision}", f"run {current.run_id}", {
                 "approval_id": approval_id, "kind": current.kind, "role": role, "content_hash": current.content_hash,
                 "edited_hash": payload.get("edited_hash"), "message": message})
-            decided = self.runs.get_approval(approval_id, conn)
-        audit.checkpoint(AuditRepo(self.store, tenant))  # a signed head after every decision
-        return decided
+        audit.checkpoint(audited, record)  # a signed head after every decision
+        return replace(current, status=DECISION_STATUS[decision], decision=decision, edited=edited, message=message,
+                       decided_by=user, decided_role=role, decided_at=at)
 
     def _allowed(self, approval: Approval, run: Run, definition: Workflow, edited: dict[str, Any] | None,
                  user: str, role: str) -> Verdict:
@@ -151,8 +152,8 @@ class RunControl(TenantScoped):
         examples = ExampleRepo(self.store, run.tenant_id)
         removed = added = 0
         if correct:
-            events = self.runs.events(run_id)
-            for connection, sql in approved_pairs(fold(run_id, events), events, human_only=False):
+            state = fold(run_id, self.runs.events(run_id, types=FOLDED_EVENTS))
+            for connection, sql in approved_pairs(state, human_only=False):
                 examples.add(connection, run.question, sql, "feedback", run_id=run_id)
                 added += 1
         else:

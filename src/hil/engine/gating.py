@@ -13,15 +13,17 @@ from hil.errors import QueryRefused
 from hil.policy.document import InForce, gate_of, in_force, validate_document
 from hil.policy.gates import GateRequest, GateVerdict, evaluate_gates
 from hil.store.db import Store
-from hil.store.policy_repo import PolicyRepo
+from hil.store.policy_repo import PolicyRepo, StoredPolicy
 from hil.workflows import GateSpec, Workflow
 
 BUILTIN_KINDS = ("plan", "sql_read", "sql_write", "clarification", "tool_call")
 DDL_VERBS = ("CREATE", "ALTER", "DROP", "TRUNCATE")
 
 
-def policy_for(store: Store, tenant: str, workflow: Workflow) -> InForce:
-    stored = PolicyRepo(store, tenant).current()
+def policy_for(store: Store, tenant: str, workflow: Workflow, current: StoredPolicy | None = None) -> InForce:
+    """The policy in force for ``workflow``: the tenant's current policy (``current`` when the
+    caller has just read it) with the workflow's own settings."""
+    stored = current or PolicyRepo(store, tenant).current()
     document = validate_document(stored.document, f"policy version {stored.version}") if stored.version else None
     return in_force(document, workflow)
 

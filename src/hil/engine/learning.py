@@ -8,23 +8,20 @@ had to approve. "The query returned rows" is never enough.
 from __future__ import annotations
 
 from hil.engine.state import RunState
-from hil.events import Event, EventType
 
 # Decisions nobody looked at: expiry rules ("system:expiry") and blanket approvals ("auto:cli --yes").
 AUTOMATIC_DECIDERS = ("system:", "auto:")
 
 
-def approved_pairs(state: RunState, events: list[Event], *, human_only: bool = True) -> list[tuple[str, str]]:
+def approved_pairs(state: RunState, *, human_only: bool = True) -> list[tuple[str, str]]:
     """(connection, sql) for the SQL step's final draft, when it ran and (if ``human_only``) a
     human approved or edited it, not an expiry rule, a blanket --yes or an auto-approving policy."""
-    humans = {e.payload.get("draft_id") for e in events
-              if e.type == EventType.APPROVAL_DECIDED and e.payload.get("decision") in ("approve", "edit")
-              and not str(e.payload.get("user") or "").startswith(AUTOMATIC_DECIDERS)}
     st = state.steps.get("sql")
     if st is None or not st.finished or not st.drafts or not st.output:
         return []
     last = st.drafts[-1]
-    if last.failed_with or (human_only and last.draft_id not in humans):
+    by_human = last.decision in ("approve", "edit") and not str(last.decided_by or "").startswith(AUTOMATIC_DECIDERS)
+    if last.failed_with or (human_only and not by_human):
         return []
     content = last.approved_content
     if content.get("write"):  # examples teach reading; a remembered write would invite more writes

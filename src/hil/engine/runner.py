@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import sqlalchemy as sa
+
 from hil import datadirs, dbhosts, settings
 from hil.agents import registry
 from hil.agents.base import Agent, Draft, StepContext
@@ -20,7 +22,7 @@ from hil.engine.driver import drive_step
 from hil.engine.gating import gate_draft, policy_for
 from hil.engine.learning import approved_pairs
 from hil.engine.projections import thread_turn
-from hil.engine.state import DraftState, RunState, StepState, fold
+from hil.engine.state import FOLDED_EVENTS, DraftState, RunState, StepState, fold
 from hil.errors import HilError, IdempotencyConflict
 from hil.events import EventType
 from hil.hashing import content_hash
@@ -32,7 +34,8 @@ from hil.store.audit_repo import AuditRepo
 from hil.store.auth_repo import AuthRepo
 from hil.store.db import Store
 from hil.store.example_repo import ExampleRepo
-from hil.store.run_repo import Run, RunRepo
+from hil.store.policy_repo import PolicyRepo
+from hil.store.run_repo import NewEvent, Run, RunRepo
 from hil.store.scoped import ALL_TENANTS
 from hil.store.secret_repo import SecretRepo
 from hil.store.workflow_repo import StoredWorkflow, WorkflowRepo
@@ -60,18 +63,41 @@ class StepRunner:
         self.worker_id = worker_id
         self.llm_factory = llm_factory
         self._policies: dict[str, InForce] = {}  # run id -> the policy it is governed by, while it is driven
+        # run id -> events written with the run's next write (a step's end goes with the next step's start)
+        self._pending: dict[str, list[NewEvent]] = {}
+        self._tenants: dict[str, str] = {}  # run id -> its tenant, while it is driven
 
     # -- event helpers (every append checks that this worker still owns the run) --
     def _emit(self, run_id: str, type: str, payload: dict[str, Any], step: str | None = None,
               agent: str | None = None) -> None:
-        with self.store.write() as conn:
+        """Append an event now, with whatever was deferred before it, in one transaction."""
+        self._defer(run_id, type, payload, step, agent)
+        self._flush(run_id)
+
+    def _defer(self, run_id: str, type: str, payload: dict[str, Any], step: str | None = None,
+               agent: str | None = None) -> None:
+        """Write an event with the run's next write: used where the next write follows at once."""
+        self._pending.setdefault(run_id, []).append((type, payload, step, agent))
+
+    def _flush(self, run_id: str) -> None:
+        if self._pending.get(run_id):
+            with self.store.write(durable=False) as conn:  # progress: synced with the run's next milestone
+                self._append(conn, run_id)
+
+    def _append(self, conn: sa.Connection, run_id: str, *more: NewEvent) -> None:
+        """Append what is deferred and ``more`` in the caller's transaction, while this worker owns the run."""
+        items = self._pending.pop(run_id, []) + list(more)
+        if not items:
             if not self.repo.owns(conn, run_id, self.worker_id):
                 raise LeaseLost(run_id)
-            self.repo.append(conn, run_id, type, payload, step=step, agent=agent)
+            return
+        if self.repo.append_many(conn, run_id, items, owner=self.worker_id) is None:
+            raise LeaseLost(run_id)
+        for type, payload, _step, _agent in items:
             if type in AUDITED_EVENTS:  # what ran against a database or a tool is audited with its event
-                tenant = self.repo.get(run_id, conn).tenant_id
                 subject = payload.get("connection") or f"{payload.get('server')}/{payload.get('tool')}"
-                AuditRepo(self.store, tenant).append(conn, f"run:{run_id}", str(type), str(subject), _audited(payload))
+                AuditRepo(self.store, self._tenants[run_id]).append(conn, f"run:{run_id}", str(type), str(subject),
+                                                                    _audited(payload))
 
     def _emitter(self, run_id: str, step: str) -> Callable[[str, dict[str, Any]], None]:
         def emit(type: str, payload: dict[str, Any]) -> None:
@@ -95,20 +121,25 @@ class StepRunner:
         return once
 
     # -- the run --
-    def execute(self, run_id: str, recovered: bool = False, cancelled: threading.Event | None = None) -> None:
-        """Drive the run; ``cancelled`` is set by the lease keeper when the run is cancelled or
-        taken over, so a long query can be stopped instead of running to its timeout."""
+    def execute(self, run_id: str, recovered: bool = False, cancelled: threading.Event | None = None,
+                run: Run | None = None) -> None:
+        """Drive the run (``run``: its row as the lease returned it); ``cancelled`` is set by the
+        lease keeper when the run is cancelled or taken over, so a long query can be stopped
+        instead of running to its timeout."""
         cancelled = cancelled or threading.Event()
-        run = self.repo.get(run_id)
-        stored = self.workflows.get(run.workflow_id, run.workflow_version)
-        state = fold(run_id, self.repo.events(run_id))
+        run = run or self.repo.get(run_id)
+        stored = self.workflows.get(run.workflow_id, run.workflow_version)  # parsed once per process
+        with self.store.read() as conn:  # the run's state and the tenant's policy, in one read
+            state = fold(run_id, self.repo.events(run_id, conn=conn, types=FOLDED_EVENTS))  # not deltas or results
+            tenant_policy = PolicyRepo(self.store, run.tenant_id).current(conn)
+        self._tenants[run_id] = run.tenant_id
         examples, knowledge = ExampleRepo(self.store, run.tenant_id), Retriever(self.store, run.tenant_id)
         try:
-            self._emit(run_id, EventType.RUN_RESUMED if state.started else EventType.RUN_STARTED,
-                       {"worker": self.worker_id, "recovered": recovered})
+            self._defer(run_id, EventType.RUN_RESUMED if state.started else EventType.RUN_STARTED,
+                        {"worker": self.worker_id, "recovered": recovered})
             # references (secret://, env://) become values here, in memory only: never in an event
             definition = SecretRepo(self.store, run.tenant_id).resolved(stored.definition, f"run:{run_id}")
-            policy = policy_for(self.store, run.tenant_id, definition)
+            policy = policy_for(self.store, run.tenant_id, definition, tenant_policy)
             definition = definition.model_copy(update={"row_limit": policy.row_limit})  # capped by the tenant
             self._policies[run_id] = replace(policy, workflow=definition)
             reads_unattended = not policy.gate("sql_read", "read")[1].needs_approval
@@ -141,7 +172,7 @@ class StepRunner:
                                       retrieve=knowledge.retrieve,
                                       notes={"failures": [d.failed_with for d in st.drafts if d.failed_with]},
                                       cancelled=cancelled, reads_unattended=reads_unattended)
-                    if not st.started:
+                    if not st.started:  # written with the previous step's end, before this one runs
                         self._emit(run_id, EventType.STEP_STARTED, {"index": index, "purpose": purpose},
                                    step=name, agent=name)
                         st.started = True
@@ -149,11 +180,11 @@ class StepRunner:
                         output = self._drive_step(run_id, stored, registry.get(name), st, ctx)
                     finally:  # whatever the step held (an agent's database connection) ends with it
                         ctx.close()
-                    self._emit(run_id, EventType.STEP_FINISHED, {"output": output}, step=name, agent=name)
+                    self._defer(run_id, EventType.STEP_FINISHED, {"output": output}, step=name, agent=name)
                     st.finished, st.output = True, output
                 outputs[name] = st.output or {}
                 index += 1
-            self._finish(run_id, outputs.get("responder", {}))
+            self._finish(run, state, outputs.get("responder", {}))
         except Parked:
             log.info("run %s waits for a human", run_id)
         except LeaseLost:
@@ -166,6 +197,8 @@ class StepRunner:
             self._fail(run_id, state, "internal_error", f"{type(err).__name__}: {err}")
         finally:
             self._policies.pop(run_id, None)
+            self._pending.pop(run_id, None)
+            self._tenants.pop(run_id, None)
 
     def _drive_step(self, run_id: str, stored: StoredWorkflow, agent: Agent, st: StepState,
                     ctx: StepContext) -> dict[str, Any]:
@@ -179,11 +212,13 @@ class StepRunner:
         request, verdict = gate_draft(self._policies[run_id], st.name, draft)  # the policy decides, not the agent
         d = DraftState(str(uuid.uuid4()), draft.kind, draft.content, verdict.needs_approval,
                        basis=list(draft.extra.get("examples") or []))
-        self._emit(run_id, draft.event_type, {"draft_id": d.draft_id, "kind": draft.kind, "content": draft.content,
-                                              "summary": draft.summary, "needs_approval": verdict.needs_approval,
-                                              "attempt": attempt, **draft.extra}, step=st.name, agent=st.name)
-        self._emit(run_id, EventType.POLICY_DECIDED, {"draft_id": d.draft_id, **verdict.payload(request)},
-                   step=st.name, agent=st.name)
+        self._defer(run_id, draft.event_type, {"draft_id": d.draft_id, "kind": draft.kind, "content": draft.content,
+                                               "summary": draft.summary, "needs_approval": verdict.needs_approval,
+                                               "attempt": attempt, **draft.extra}, step=st.name, agent=st.name)
+        self._defer(run_id, EventType.POLICY_DECIDED, {"draft_id": d.draft_id, **verdict.payload(request)},
+                    step=st.name, agent=st.name)
+        if not verdict.needs_approval:  # recorded before it runs; a draft that waits is written with its approval
+            self._flush(run_id)
         st.drafts.append(d)
         return d
 
@@ -191,49 +226,45 @@ class StepRunner:
         policy = stored.definition.approval
         expiry = self._policies[run_id].expire_after_seconds  # the workflow's, else the tenant's
         expires = time.time() + expiry if expiry else None
-        with self.store.write() as conn:
-            if not self.repo.owns(conn, run_id, self.worker_id):
-                raise LeaseLost(run_id)
+        with self.store.write() as conn:  # the draft, its approval and the parked status: one transaction
             approval = self.repo.create_approval(conn, run_id=run_id, step=st.name, kind=d.kind, draft_id=d.draft_id,
                                                  content=d.content, content_hash=content_hash(d.content),
                                                  expires_at=expires, on_expiry=policy.on_expiry)
+            requested: list[NewEvent] = []
             if d.approval_id is None:
-                self.repo.append(conn, run_id, EventType.APPROVAL_REQUESTED, {
+                requested.append((EventType.APPROVAL_REQUESTED, {
                     "approval_id": approval.id, "draft_id": d.draft_id, "kind": d.kind, "content": d.content,
                     "content_hash": approval.content_hash, "expires_at": expires,
                     "decisions": ["approve", "edit", "reject"] + (["respond"] if d.kind == "clarification" else []),
-                    "examples": d.basis},
-                    step=st.name, agent=st.name)
-                d.approval_id = approval.id
+                    "examples": d.basis}, st.name, st.name))
+            self._append(conn, run_id, *requested)  # raises LeaseLost (and rolls back) when the run is not ours
+            d.approval_id = approval.id
             self.repo.set_status(conn, run_id, "awaiting_approval", release=True)
         raise Parked(run_id)
 
-    def _finish(self, run_id: str, answer: dict[str, Any]) -> None:
-        with self.store.write() as conn:
-            if not self.repo.owns(conn, run_id, self.worker_id):
-                raise LeaseLost(run_id)
-            self.repo.append(conn, run_id, EventType.RUN_FINISHED, {"status": "succeeded",
-                                                                    "answer": answer.get("text")})
-            self.repo.set_status(conn, run_id, "succeeded", release=True)
-        self._learn(run_id)
+    def _finish(self, run: Run, state: RunState, answer: dict[str, Any]) -> None:
+        with self.store.write() as conn:  # the last step's end, the run's end and its status: one transaction
+            self._append(conn, run.id, (EventType.RUN_FINISHED, {"status": "succeeded", "answer": answer.get("text")},
+                                        None, None))
+            self.repo.set_status(conn, run.id, "succeeded", release=True)
+        self._learn(run, state)
 
-    def _learn(self, run_id: str) -> None:
-        """Remember the SQL a human approved, for the SQL agent's few-shot memory."""
-        run = self.repo.get(run_id)
-        events = self.repo.events(run_id)
-        for connection, sql in approved_pairs(fold(run_id, events), events):
-            ExampleRepo(self.store, run.tenant_id).add(connection, run.question, sql, "approved", run_id=run_id)
+    def _learn(self, run: Run, state: RunState) -> None:
+        """Remember the SQL a human approved, for the SQL agent's few-shot memory (from the state
+        this worker holds: the log is not read again)."""
+        for connection, sql in approved_pairs(state):
+            ExampleRepo(self.store, run.tenant_id).add(connection, run.question, sql, "approved", run_id=run.id)
 
     def _fail(self, run_id: str, state: RunState, code: str, message: str) -> None:
         step = next((n for n, s in state.steps.items() if s.started and not s.finished), None)
-        with self.store.write() as conn:
-            if not self.repo.owns(conn, run_id, self.worker_id):
-                return
-            if step:
-                self.repo.append(conn, run_id, EventType.STEP_FAILED, {"error": message, "code": code},
-                                 step=step, agent=step)
-            self.repo.append(conn, run_id, EventType.RUN_FAILED, {"error": message, "code": code})
-            self.repo.set_status(conn, run_id, "failed", release=True)
+        ended: list[NewEvent] = [(EventType.STEP_FAILED, {"error": message, "code": code}, step, step)] if step else []
+        ended.append((EventType.RUN_FAILED, {"error": message, "code": code}, None, None))
+        try:
+            with self.store.write() as conn:
+                self._append(conn, run_id, *ended)
+                self.repo.set_status(conn, run_id, "failed", release=True)
+        except LeaseLost:
+            return
 
     def _thread_history(self, run: Run) -> list[dict[str, Any]]:
         """The earlier turns of the run's thread, within its own tenant only."""

@@ -8,6 +8,12 @@ from typing import Any
 from hil.events import Event, EventType
 
 DRAFT_EVENTS = {EventType.PLAN_DRAFTED, EventType.PLAN_REVISED, EventType.SQL_DRAFTED, EventType.TOOL_PROPOSED}
+# The events :func:`fold` reads: a worker resuming a run reads only these (not the streamed deltas,
+# results and snippets, which are most of a long run's log).
+FOLDED_EVENTS = (*sorted(DRAFT_EVENTS), EventType.RUN_CREATED, EventType.RUN_STARTED, EventType.RUN_RESUMED,
+                 EventType.STEP_STARTED, EventType.APPROVAL_REQUESTED, EventType.APPROVAL_DECIDED,
+                 EventType.STEP_RETRIED, EventType.STEP_FINISHED, EventType.STEP_FAILED, EventType.ANSWER_FINAL,
+                 EventType.RUN_FINISHED, EventType.RUN_FAILED, EventType.RUN_CANCELLED, EventType.RUN_EXPIRED)
 
 
 @dataclass
@@ -20,6 +26,7 @@ class DraftState:
     decision: str | None = None  # approve | edit | reject | respond
     edited: dict[str, Any] | None = None
     message: str | None = None
+    decided_by: str | None = None  # who decided: a person, or "system:..." / "auto:..." for rules
     failed_with: str | None = None  # execution error that asks for a redraft
     basis: list[dict[str, Any]] = field(default_factory=list)  # few-shot examples the draft followed
 
@@ -91,6 +98,7 @@ def fold(run_id: str, events: list[Event]) -> RunState:
             d = state.draft(p["draft_id"])
             if d:
                 d.decision, d.edited, d.message = p["decision"], p.get("edited"), p.get("message")
+                d.decided_by = p.get("user")
         elif e.type == EventType.STEP_RETRIED and e.step and p.get("draft_id"):
             d = state.draft(p["draft_id"])
             if d:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 
@@ -23,6 +24,7 @@ from hil.store.scoped import ALL_TENANTS
 from hil.store.workflow_repo import StoredWorkflow
 
 log = logging.getLogger(__name__)
+EXPIRY_CHECK_SECONDS = 1.0
 
 
 def default_llm_factory(model_override: str | None = None) -> Callable[[StoredWorkflow], LLM]:
@@ -45,36 +47,58 @@ class Worker:
         self.runner = StepRunner(store, self.worker_id, default_llm_factory(model), restricted)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._held: dict[str, threading.Event] = {}  # run id -> set when its lease is lost
+        self._held_lock = threading.Lock()
+        self._keeper: threading.Thread | None = None
+        self._expired_at = float("-inf")  # when overdue approvals were last looked for
 
     def run_once(self, run_id: str | None = None) -> bool:
-        """Expire overdue approvals, then lease and execute one run (``run_id`` if given).
+        """Expire overdue approvals (at most once a second), then lease and execute one run (``run_id``
+        if given).
         False when nothing was runnable."""
-        self.control.expire_approvals()
+        now = time.monotonic()
+        if now - self._expired_at >= EXPIRY_CHECK_SECONDS:  # as often as an idle worker looks for work
+            self._expired_at = now
+            self.control.expire_approvals()
         claimed = self.repo.claim(self.worker_id, self.lease_seconds, run_id)
         if claimed is None:
             return False
         run, recovered = claimed
-        done, cancelled = threading.Event(), threading.Event()
-        renewer = threading.Thread(target=self._renew_until, args=(run.id, done, cancelled), daemon=True)
-        renewer.start()
+        cancelled = self._hold(run.id)
         try:
             with run_context(run.id):
-                self.runner.execute(run.id, recovered=recovered, cancelled=cancelled)
+                self.runner.execute(run.id, recovered=recovered, cancelled=cancelled, run=run)
         finally:
-            done.set()
-            renewer.join()
+            with self._held_lock:
+                self._held.pop(run.id, None)
         return True
 
-    def _renew_until(self, run_id: str, done: threading.Event, cancelled: threading.Event) -> None:
-        """Keep the lease; when it cannot be kept (the run was cancelled or taken over), say so,
-        so that a running query stops now rather than at its timeout."""
+    # -- leases: one keeper thread renews every run this worker drives --
+    def _hold(self, run_id: str) -> threading.Event:
+        cancelled = threading.Event()
+        with self._held_lock:
+            self._held[run_id] = cancelled
+            if self._keeper is None:
+                self._keeper = threading.Thread(target=self._keep_leases, name=f"{self.worker_id}-leases", daemon=True)
+                self._keeper.start()
+        return cancelled
+
+    def _keep_leases(self) -> None:
+        """Renew the leases of the runs being driven; when one cannot be kept (the run was cancelled
+        or taken over), say so, so that a running query stops now rather than at its timeout. The
+        thread ends when this worker drives nothing, and starts again with the next run."""
         interval = max(self.lease_seconds / 3, 0.05)
-        while not done.wait(interval):
-            if self._stop.is_set():
-                return
-            if not self.repo.renew(run_id, self.worker_id, self.lease_seconds):
-                cancelled.set()
-                return
+        while not self._stop.wait(interval):
+            with self._held_lock:
+                if not self._held:
+                    self._keeper = None
+                    return
+                held = list(self._held.items())
+            for run_id, cancelled in held:
+                if not self.repo.renew(run_id, self.worker_id, self.lease_seconds):
+                    cancelled.set()
+        with self._held_lock:
+            self._keeper = None
 
     def run_until_idle(self) -> int:
         n = 0

@@ -76,9 +76,10 @@ def _mac(body: dict[str, Any]) -> str:
     return hmac.new(_key(), json.dumps(body, sort_keys=True).encode(), hashlib.sha256).hexdigest()
 
 
-def checkpoint(repo: AuditRepo) -> Checkpoint:
-    """Sign the chain's current size and head into the checkpoint file (append-only)."""
-    size, head = repo.head()
+def checkpoint(repo: AuditRepo, last: AuditRecord | None = None) -> Checkpoint:
+    """Sign the chain's size and head into the checkpoint file (append-only): the store's current
+    head, or the chain up to ``last``, a record just appended (a prefix of the chain is a head too)."""
+    size, head = (last.seq, last.hash) if last is not None else repo.head()
     body: dict[str, Any] = {"tenant_id": repo.owner, "size": size, "head": head, "ts": round(time.time(), 6)}
     cp = Checkpoint(**body, mac=_mac(body))
     path = checkpoints_file()

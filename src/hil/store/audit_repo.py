@@ -40,15 +40,19 @@ def _record(row: Any) -> AuditRecord:
     return AuditRecord(**{f: getattr(row, f) for f in AuditRecord.__dataclass_fields__})
 
 
+_BUMP = (audit_heads.update().where(audit_heads.c.tenant_id == sa.bindparam("tenant"))
+         .values(size=audit_heads.c.size + 1).returning(audit_heads.c.size, audit_heads.c.head))
+_HEAD = audit_heads.update().where(audit_heads.c.tenant_id == sa.bindparam("tenant")).values(head=sa.bindparam("digest"))
+_INSERT = audit_log.insert()
+
+
 class AuditRepo(TenantScoped):
     def append(self, conn: sa.Connection, actor: str, action: str, subject: str,
                payload: dict[str, Any] | None = None) -> AuditRecord:
         """Append one record inside the caller's write transaction. The head row is updated first,
         so its row lock orders concurrent appends of one tenant (one seq each, no gaps)."""
         tenant = self.owner
-        bumped = conn.execute(audit_heads.update().where(audit_heads.c.tenant_id == tenant)
-                              .values(size=audit_heads.c.size + 1)
-                              .returning(audit_heads.c.size, audit_heads.c.head)).first()
+        bumped = conn.execute(_BUMP, {"tenant": tenant}).first()
         if bumped is None:
             conn.execute(audit_heads.insert().values(tenant_id=tenant, size=1, head=GENESIS))
             seq, prev = 1, GENESIS
@@ -58,8 +62,8 @@ class AuditRepo(TenantScoped):
         body: dict[str, Any] = {"tenant_id": tenant, "seq": seq, "ts": ts, "actor": actor, "action": action,
                 "subject": subject[:256], "payload": payload or {}}
         digest = chain_hash(prev, body)
-        conn.execute(audit_log.insert().values(**body, prev_hash=prev, hash=digest))
-        conn.execute(audit_heads.update().where(audit_heads.c.tenant_id == tenant).values(head=digest))
+        conn.execute(_INSERT, {**body, "prev_hash": prev, "hash": digest})
+        conn.execute(_HEAD, {"tenant": tenant, "digest": digest})
         return AuditRecord(**body, prev_hash=prev, hash=digest)
 
     def record(self, actor: str, action: str, subject: str, payload: dict[str, Any] | None = None) -> AuditRecord:

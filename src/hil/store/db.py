@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,11 +14,17 @@ from alembic import command
 from alembic.config import Config
 
 from hil import settings
-from hil.errors import StoreUnavailable
+from hil.errors import ConfigError, StoreUnavailable
 from hil.secrets import redact_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+SYNC_MODES = ("milestones", "every", "off")  # HIL_SQLITE_SYNC
 _PG_LOCK_ID = 0x48494C  # advisory lock that serialises migrations across processes
+
+
+def compact_json(value: Any) -> str:
+    """How JSON columns are written: no blanks between items (a store keeps millions of them)."""
+    return json.dumps(value, separators=(",", ":"))
 
 
 class Store:
@@ -31,18 +38,22 @@ class Store:
     def __init__(self, url: str):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.sync = settings.get_str("HIL_SQLITE_SYNC").strip().lower()
+        if self.sync not in SYNC_MODES:
+            raise ConfigError(f"HIL_SQLITE_SYNC is {self.sync!r}", hint=f"use one of {', '.join(SYNC_MODES)}")
         self._write_lock = threading.RLock()
+        self._writer: sa.Connection | None = None  # SQLite: the writer's connection, kept between writes
         self._changed = threading.Condition()
         self._generation = 0
         self.engine = self._create_engine(url)
 
-    @staticmethod
-    def _create_engine(url: str) -> sa.Engine:
+    def _create_engine(self, url: str) -> sa.Engine:
         if url.startswith("sqlite"):
             database = sa.engine.make_url(url).database
             if database and database != ":memory:":
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                                      json_serializer=compact_json)
 
             @sa.event.listens_for(engine, "connect")
             def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -50,26 +61,54 @@ class Store:
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA busy_timeout=30000")
-                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA synchronous=" + ("NORMAL" if self.sync == "off" else "FULL"))
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.close()
 
             @sa.event.listens_for(engine, "begin")
             def _on_begin(conn: sa.Connection) -> None:
                 write = conn.get_execution_options().get("hil_write", False)
-                conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+                conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+                    "BEGIN IMMEDIATE" if write else "BEGIN")  # to the driver: a statement object costs more
 
             return engine
         if url.startswith("postgresql://") or url.startswith("postgres://"):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, json_serializer=compact_json)
 
     @contextmanager
-    def write(self) -> Iterator[sa.Connection]:
-        with self._write_lock, self.engine.connect() as conn:
-            conn.execution_options(hil_write=True)
-            with conn.begin():
-                yield conn
+    def write(self, durable: bool = True) -> Iterator[sa.Connection]:
+        """The one way to write. ``durable=False`` marks a run's progress between milestones: with
+        HIL_SQLITE_SYNC=milestones its commit is not synced to disk by itself, but with the next
+        durable commit (one WAL: syncing it syncs every frame before it). It is visible at once and
+        survives a crash of the process either way.
+
+        On SQLite the one writer keeps its connection between writes (taking one from the pool and
+        handing it back cost as much as a step's own statements); one that failed is replaced."""
+        with self._write_lock:
+            conn = self._writer if self.is_sqlite else None
+            if conn is None:
+                conn = self.engine.connect()
+                conn.execution_options(hil_write=True)
+            relaxed = not durable and self.is_sqlite and self.sync == "milestones"
+            driver = conn.connection.driver_connection
+            ok = False
+            try:
+                if relaxed:
+                    driver.execute("PRAGMA synchronous=NORMAL")  # type: ignore[union-attr]
+                try:
+                    with conn.begin():
+                        yield conn
+                finally:
+                    if relaxed:
+                        driver.execute("PRAGMA synchronous=FULL")  # type: ignore[union-attr]
+                ok = True
+            finally:
+                if self.is_sqlite and ok:
+                    self._writer = conn
+                else:
+                    self._writer = None
+                    conn.close()
         self.notify()
 
     @contextmanager
@@ -127,6 +166,10 @@ class Store:
                     conn.commit()
 
     def dispose(self) -> None:
+        with self._write_lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
         self.engine.dispose()
 
 

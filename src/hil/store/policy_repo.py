@@ -24,13 +24,11 @@ class StoredPolicy:
 
 class PolicyRepo(TenantScoped):
     def current(self, conn: sa.Connection | None = None) -> StoredPolicy:
-        query = (sa.select(policies).where(policies.c.tenant_id == self.owner)
-                 .order_by(policies.c.version.desc()).limit(1))
         if conn is None:
             with self.store.read() as c:
-                row = c.execute(query).first()
+                row = c.execute(_CURRENT, {"tenant": self.owner}).first()
         else:
-            row = conn.execute(query).first()
+            row = conn.execute(_CURRENT, {"tenant": self.owner}).first()
         if row is None:
             return StoredPolicy(0, {}, content_hash({}), None, None)
         return StoredPolicy(row.version, dict(row.document), row.content_hash, row.created_by, row.created_at)
@@ -46,3 +44,7 @@ class PolicyRepo(TenantScoped):
         conn.execute(policies.insert().values(tenant_id=self.owner, version=version, document=document,
                                               content_hash=digest, created_by=user, created_at=created))
         return StoredPolicy(version, document, digest, user, created), True
+
+
+_CURRENT = (sa.select(policies).where(policies.c.tenant_id == sa.bindparam("tenant"))
+            .order_by(policies.c.version.desc()).limit(1))

@@ -12,10 +12,12 @@ import sqlalchemy as sa
 
 from hil.errors import NotFound
 from hil.events import Event
+from hil.store import run_statements as sql
+from hil.store.db import compact_json
 from hil.store.scoped import TenantScoped
 from hil.store.tables import approvals, idempotency_keys, run_events, runs
 
-RUNNABLE = "queued"
+RUNNABLE = sql.RUNNABLE
 ACTIVE_STATUSES = ("queued", "running", "awaiting_approval")
 TERMINAL_STATUSES = ("succeeded", "failed", "cancelled", "expired")
 
@@ -66,11 +68,22 @@ def _approval(row: Any) -> Approval:
     return Approval(**{f: getattr(row, f) for f in Approval.__dataclass_fields__})
 
 
-def _event(row: Any) -> Event:
-    return Event(id=row.id, run_id=row.run_id, seq=row.seq, type=row.type,
-                 ts=datetime.fromtimestamp(row.ts, UTC), step=row.step, agent=row.agent,
-                 payload=row.payload or {})
+_EVENT_IDS = uuid.UUID("6f1c1f0e-5b1e-4c55-9a57-0d6a9b3e6e11")
 
+
+def event_id(run_id: str, seq: int) -> str:
+    """An event's globally unique id: a name-based UUID of its run and its place in the run's log."""
+    return str(uuid.uuid5(_EVENT_IDS, f"{run_id}/{seq}"))
+
+
+def _event(row: Any) -> Event:  # rows the store wrote: built without validating them again
+    return Event.model_construct(id=event_id(row.run_id, row.seq), run_id=row.run_id, seq=row.seq, type=row.type,
+                                 ts=datetime.fromtimestamp(row.ts, UTC), step=row.step, agent=row.agent,
+                                 payload=row.payload or {})
+
+
+# (type, payload, step, agent) of an event to append
+NewEvent = tuple[str, dict[str, Any], str | None, str | None]
 
 @dataclass(frozen=True)
 class RunFilter:
@@ -99,17 +112,18 @@ class RunRepo(TenantScoped):
                thread_id: str | None, created_by: str | None, tenant: str) -> str:
         run_id = str(uuid.uuid4())
         now = time.time()
-        conn.execute(runs.insert().values(
-            id=run_id, workflow_id=workflow_id, workflow_version=workflow_version, tenant_id=tenant, question=question,
-            status=RUNNABLE, thread_id=thread_id, created_by=created_by, created_at=now, updated_at=now,
-            last_seq=0))
+        conn.execute(sql.INSERT_RUN, {
+            "id": run_id, "workflow_id": workflow_id, "workflow_version": workflow_version, "tenant_id": tenant,
+            "question": question, "status": RUNNABLE, "thread_id": thread_id, "created_by": created_by,
+            "created_at": now, "updated_at": now, "last_seq": 0, "lease_owner": None, "lease_expires_at": None})
         return run_id
 
     def get(self, run_id: str, conn: sa.Connection | None = None) -> Run:
         if conn is None:
             with self.store.read() as c:
                 return self.get(run_id, c)
-        row = conn.execute(sa.select(runs).where(runs.c.id == run_id, self._mine())).first()
+        q = sql.RUN if self.tenant is None else sql.RUN_IN_TENANT
+        row = conn.execute(q, {"run": run_id, "tenant": self.tenant}).first()
         if row is None:
             raise NotFound(f"unknown run {run_id!r}", hint="list runs with `hil runs list`")
         return _run(row)
@@ -159,7 +173,13 @@ class RunRepo(TenantScoped):
 
     def set_status(self, conn: sa.Connection, run_id: str, status: str, *, release: bool = False,
                    only_if: tuple[str, ...] | None = None) -> bool:
-        values: dict[str, Any] = {"status": status, "updated_at": time.time()}
+        now = time.time()
+        if release and not only_if:
+            return conn.execute(sql.RELEASE, {"run": run_id, "new_status": status, "at": now}).rowcount == 1
+        if only_if and not release:
+            return conn.execute(sql.STATUS_IF, {"run": run_id, "new_status": status, "at": now,
+                                                "only_if": list(only_if)}).rowcount == 1
+        values: dict[str, Any] = {"status": status, "updated_at": now}
         if release:
             values.update(lease_owner=None, lease_expires_at=None)
         q = runs.update().where(runs.c.id == run_id).values(**values)
@@ -172,55 +192,81 @@ class RunRepo(TenantScoped):
 
         Returns the run and whether it is a recovery of an expired lease."""
         now = time.time()
-        cond = sa.or_(runs.c.status == RUNNABLE, sa.and_(runs.c.status == "running", runs.c.lease_expires_at < now))
-        if run_id is not None:
-            cond = sa.and_(cond, runs.c.id == run_id)
-        with self.store.read() as conn:
-            # Look before taking the write lock: an idle worker must not write (every write wakes the
-            # other workers, which would then write in turn: a busy loop on an idle server).
-            if conn.execute(sa.select(runs.c.id).where(cond).limit(1)).first() is None:
-                return None
-        with self.store.write() as conn:
-            q = sa.select(runs).where(cond).order_by(runs.c.updated_at).limit(1)
+        one = run_id is not None
+        params = {"now": now, "run": run_id}
+        if not one:  # a named run is expected to be runnable: no need to look first
+            with self.store.read() as conn:
+                # Look before taking the write lock: an idle worker must not write (every write wakes
+                # the other workers, which would then write in turn: a busy loop on an idle server).
+                if conn.execute(sql.RUNNABLE_ANY, params).first() is None:
+                    return None
+        with self.store.write(durable=False) as conn:  # a lease lost to a power loss is taken again
+            q = sql.RUNNABLE_ONE if one else sql.RUNNABLE_ANY
             if not self.store.is_sqlite:
                 q = q.with_for_update(skip_locked=True)
-            row = conn.execute(q).first()
+            row = conn.execute(q, params).first()
             if row is None:
                 return None
-            recovered = row.status == "running"
-            conn.execute(runs.update().where(runs.c.id == row.id).values(
-                status="running", lease_owner=worker_id, lease_expires_at=now + lease_seconds, updated_at=now))
-            return self.get(row.id, conn), recovered
+            leased = conn.execute(sql.LEASE, {"run": row.id, "owner": worker_id, "expires": now + lease_seconds,
+                                           "now": now}).one()
+            return _run(leased), row.status == "running"
 
     def renew(self, run_id: str, worker_id: str, lease_seconds: float) -> bool:
-        with self.store.write() as conn:
+        with self.store.write(durable=False) as conn:
             return conn.execute(runs.update().where(
                 runs.c.id == run_id, runs.c.lease_owner == worker_id, runs.c.status == "running"
             ).values(lease_expires_at=time.time() + lease_seconds)).rowcount == 1
 
     def owns(self, conn: sa.Connection, run_id: str, worker_id: str) -> bool:
-        row = conn.execute(sa.select(runs.c.status, runs.c.lease_owner).where(runs.c.id == run_id)).first()
+        row = conn.execute(sql.OWNER, {"id": run_id}).first()
         return row is not None and row.status == "running" and row.lease_owner == worker_id
 
     # -- events --
     def append(self, conn: sa.Connection, run_id: str, type: str, payload: dict[str, Any] | None = None, *,
                step: str | None = None, agent: str | None = None) -> Event:
         """Append one event; the row lock taken by the UPDATE keeps ``seq`` gap-free per run."""
-        seq = conn.execute(runs.update().where(runs.c.id == run_id)
-                           .values(last_seq=runs.c.last_seq + 1).returning(runs.c.last_seq)).scalar_one()
-        event_id = str(uuid.uuid4())
-        ts = time.time()
-        conn.execute(run_events.insert().values(run_id=run_id, seq=seq, id=event_id, type=str(type), ts=ts,
-                                                step=step, agent=agent, payload=payload or {}))
-        return Event(id=event_id, run_id=run_id, seq=seq, type=str(type), ts=datetime.fromtimestamp(ts, UTC),
-                     step=step, agent=agent, payload=payload or {})
+        seq = self.append_many(conn, run_id, [(type, payload or {}, step, agent)])
+        assert seq is not None  # no owner condition: the run row is there or the UPDATE raises
+        return Event.model_construct(id=event_id(run_id, seq), run_id=run_id, seq=seq, type=str(type),
+                                     ts=datetime.now(UTC), step=step, agent=agent, payload=payload or {})
 
-    def events(self, run_id: str, after: int = 0, conn: sa.Connection | None = None) -> list[Event]:
+    def append_many(self, conn: sa.Connection, run_id: str, items: list[NewEvent],
+                    owner: str | None = None) -> int | None:
+        """Append events in order with one seq bump and one multi-row insert; the first one's seq.
+        With ``owner``, only while that worker holds the run's lease (status running): None, and
+        nothing written, when it does not. The UPDATE's row lock keeps ``seq`` gap-free per run on
+        both engines."""
+        ts = time.time()
+        params = {"run": run_id, "n": len(items), "owner": owner}
+        if self.store.is_sqlite:  # every step of every run comes here: straight to the driver, same transaction
+            cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            found = cur.execute(sql.SQLITE_BUMP if owner is None else sql.SQLITE_BUMP_OWNED, params).fetchone()
+            last = found[0] if found else None
+        else:
+            last = conn.execute(sql.BUMP if owner is None else sql.BUMP_OWNED, params).scalar()
+        if last is None:
+            if owner is None:
+                raise NotFound(f"unknown run {run_id!r}")
+            return None
+        first = int(last) - len(items) + 1
+        rows = [{"run_id": run_id, "seq": first + n, "type": str(t), "ts": ts, "step": step, "agent": agent,
+                 "payload": p} for n, (t, p, step, agent) in enumerate(items)]
+        if self.store.is_sqlite:
+            cur.executemany(sql.SQLITE_INSERT, [{**r, "payload": compact_json(r["payload"])} for r in rows])
+        else:
+            conn.execute(sql.INSERT_EVENT, rows)
+        return first
+
+    def events(self, run_id: str, after: int = 0, conn: sa.Connection | None = None,
+               types: tuple[str, ...] | None = None) -> list[Event]:
+        """The run's events after seq ``after``, in order; only those of ``types`` when given."""
         if conn is None:
             with self.store.read() as c:
-                return self.events(run_id, after, c)
-        rows = conn.execute(sa.select(run_events).where(run_events.c.run_id == run_id, run_events.c.seq > after)
-                            .order_by(run_events.c.seq)).all()
+                return self.events(run_id, after, c, types)
+        if types is None:
+            rows = conn.execute(sql.EVENTS, {"id": run_id, "after": after}).all()
+        else:
+            rows = conn.execute(sql.EVENTS_OF, {"id": run_id, "after": after, "types": list(types)}).all()
         return [_event(r) for r in rows]
 
     def new_events(self, cursors: dict[str, int], batch: int = 400) -> dict[str, list[Event]]:
@@ -253,21 +299,22 @@ class RunRepo(TenantScoped):
     def create_approval(self, conn: sa.Connection, *, run_id: str, step: str, kind: str, draft_id: str,
                         content: dict[str, Any], content_hash: str, expires_at: float | None,
                         on_expiry: str) -> Approval:
-        existing = conn.execute(sa.select(approvals).where(approvals.c.draft_id == draft_id)).first()
+        existing = conn.execute(sql.APPROVAL_OF_DRAFT, {"draft": draft_id}).first()
         if existing is not None:
             return _approval(existing)
-        approval_id = str(uuid.uuid4())
-        conn.execute(approvals.insert().values(
-            id=approval_id, run_id=run_id, step=step, kind=kind, draft_id=draft_id, status="pending",
-            content=content, content_hash=content_hash, created_at=time.time(), expires_at=expires_at,
-            on_expiry=on_expiry))
-        return self.get_approval(approval_id, conn)
+        made = Approval(id=str(uuid.uuid4()), run_id=run_id, step=step, kind=kind, draft_id=draft_id, status="pending",
+                        content=content, content_hash=content_hash, created_at=time.time(), expires_at=expires_at,
+                        on_expiry=on_expiry, decision=None, edited=None, message=None, decided_by=None,
+                        decided_role=None, decided_at=None)
+        conn.execute(sql.INSERT_APPROVAL, made.__dict__)
+        return made
 
     def get_approval(self, approval_id: str, conn: sa.Connection | None = None) -> Approval:
         if conn is None:
             with self.store.read() as c:
                 return self.get_approval(approval_id, c)
-        row = conn.execute(self._approvals().where(approvals.c.id == approval_id)).first()
+        q = sql.APPROVAL if self.tenant is None else sql.APPROVAL_IN_TENANT
+        row = conn.execute(q, {"approval": approval_id, "tenant": self.tenant}).first()
         if row is None:
             raise NotFound(f"unknown approval {approval_id!r}")
         return _approval(row)
@@ -296,17 +343,17 @@ class RunRepo(TenantScoped):
 
     def record_decision(self, conn: sa.Connection, approval_id: str, *, status: str, decision: str,
                         edited: dict[str, Any] | None, message: str | None, user: str | None,
-                        role: str | None) -> bool:
-        return conn.execute(approvals.update().where(approvals.c.id == approval_id,
-                                                     approvals.c.status == "pending").values(
-            status=status, decision=decision, edited=edited, message=message, decided_by=user,
-            decided_role=role, decided_at=time.time())).rowcount == 1
+                        role: str | None) -> float | None:
+        """Decide a pending approval; the time it was decided, or None when it was not pending."""
+        at = time.time()
+        done = conn.execute(sql.DECIDE, {"approval": approval_id, "new_status": status, "decision_": decision,
+                                      "edited_": edited, "message_": message, "user": user, "role": role,
+                                      "at": at}).rowcount == 1
+        return at if done else None
 
     def expired_approvals(self, now: float) -> list[Approval]:
         with self.store.read() as conn:
-            rows = conn.execute(sa.select(approvals).where(
-                approvals.c.status == "pending", approvals.c.expires_at.is_not(None),
-                approvals.c.expires_at < now)).all()
+            rows = conn.execute(sql.OVERDUE, {"now": now}).all()
         return [_approval(r) for r in rows]
 
     # -- idempotency keys --

@@ -83,8 +83,7 @@ run_events = sa.Table(
     "run_events",
     metadata,
     sa.Column("run_id", sa.String(36), sa.ForeignKey("runs.id"), primary_key=True),
-    sa.Column("seq", sa.Integer, primary_key=True),
-    sa.Column("id", sa.String(36), nullable=False, unique=True),
+    sa.Column("seq", sa.Integer, primary_key=True),  # an event's id is derived from (run_id, seq): run_repo.event_id
     sa.Column("type", sa.String(64), nullable=False),
     sa.Column("ts", sa.Float, nullable=False),
     sa.Column("step", sa.String(64), nullable=True),

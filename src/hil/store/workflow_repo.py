@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +30,13 @@ class StoredWorkflow:
 
 
 SEALED = "sealed:"
+
+# A stored version never changes, and ids are random: versions are parsed (and their DSNs unsealed)
+# once per process, not on every run and every step. Callers copy before they change one
+# (``model_copy``), as they must with any shared definition.
+PARSED_VERSIONS = 256
+_parsed: OrderedDict[tuple[str, int], tuple[str, StoredWorkflow]] = OrderedDict()  # (id, version) -> (tenant, it)
+_parsed_lock = threading.Lock()
 
 
 def _seal(definition: dict[str, Any]) -> dict[str, Any]:
@@ -83,6 +92,11 @@ class WorkflowRepo(TenantScoped):
             return StoredWorkflow(wf_id, wf.name, version, wf, digest, now), True
 
     def get(self, name_or_id: str, version: int | None = None, conn: sa.Connection | None = None) -> StoredWorkflow:
+        if version is not None:  # a version named by id (a run's) may already be parsed: no need to read
+            with _parsed_lock:
+                cached = _parsed.get((name_or_id, version))
+            if cached is not None and (self.tenant is None or cached[0] == self.tenant):
+                return cached[1]
         if conn is None:
             with self.store.read() as c:
                 return self.get(name_or_id, version, c)
@@ -93,12 +107,22 @@ class WorkflowRepo(TenantScoped):
             raise NotFound(f"unknown workflow {name_or_id!r}",
                            hint=f"known workflows: {known}; add one with `hil workflows apply FILE`")
         v = version or row.latest_version
+        with _parsed_lock:
+            cached = _parsed.get((row.id, v))
+            if cached is not None:
+                _parsed.move_to_end((row.id, v))
+                return cached[1]
         ver = conn.execute(sa.select(workflow_versions).where(
             workflow_versions.c.workflow_id == row.id, workflow_versions.c.version == v)).first()
         if ver is None:
             raise NotFound(f"workflow {row.name!r} has no version {v}", hint=f"latest is {row.latest_version}")
-        return StoredWorkflow(row.id, row.name, v, Workflow.model_validate(_unseal(ver.definition)),
-                              ver.content_hash, ver.created_at)
+        stored = StoredWorkflow(row.id, row.name, v, Workflow.model_validate(_unseal(ver.definition)),
+                                ver.content_hash, ver.created_at)
+        with _parsed_lock:
+            _parsed[(row.id, v)] = (row.tenant_id, stored)
+            while len(_parsed) > PARSED_VERSIONS:
+                _parsed.popitem(last=False)
+        return stored
 
     def list_all(self, conn: sa.Connection | None = None) -> list[StoredWorkflow]:
         if conn is None:

@@ -15,7 +15,12 @@ from hil.agents.sql.drafting import Brief, extract_sql, prompt, system
 from hil.agents.sql.evidence import rows_behind
 from hil.agents.sql.knowledge import introspect, knowledge, release_step_connection, step_connection
 from hil.agents.sql.linking import select_tables, value_mentions
-from hil.agents.sql.question_fit import drop_unasked_date_filters, drop_unasked_limit, filters_from_context
+from hil.agents.sql.question_fit import (
+    drop_unasked_date_filters,
+    drop_unasked_limit,
+    filters_from_context,
+    label_groups,
+)
 from hil.agents.sql.repair import repair
 from hil.agents.sql.result_check import align_literals, empty_result_hint, expects_rows, shape_problem
 from hil.agents.sql.schema_check import runtime_hint, schema_problems
@@ -224,11 +229,12 @@ class SqlAgent(Agent):
     @staticmethod
     def _polish(conn: Connector, tables: list[Table], sql: str, question: str) -> tuple[str, list[str]]:
         """Values aligned with their stored spelling; a LIMIT or a date filter the question does not ask for
-        dropped."""
+        dropped; per-group aggregates labelled with their group."""
         sql, adjustments = align_literals(conn, sql, tables)
         sql, dropped = drop_unasked_limit(sql, conn.dialect, question)
         sql, undated = drop_unasked_date_filters(sql, conn.dialect, question)
-        return sql, adjustments + [note for note in (dropped, undated) if note]
+        sql, labelled = label_groups(sql, conn.dialect)
+        return sql, adjustments + [note for note in (dropped, undated, labelled) if note]
 
     @staticmethod
     def _write_content(conn: Connector, sql: str) -> dict[str, Any]:

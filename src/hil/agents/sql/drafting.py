@@ -20,11 +20,13 @@ from hil.agents.sql.question_fit import has_time_expression
 from hil.examples import ScoredExample
 
 NAMES = {"sqlite": "SQLite", "duckdb": "DuckDB", "postgres": "PostgreSQL"}
-# Small models default to MySQL idioms (DATE_SUB, NOW()); one example per dialect steers them.
+# Small models default to MySQL idioms (DATE_SUB, NOW()); one form per dialect steers them. No
+# number in it: a concrete "90 days" gets copied into questions about a year.
 DATE_HINTS = {
-    "duckdb": "Date arithmetic: CURRENT_DATE - INTERVAL 90 DAY (DuckDB has no DATE_SUB or NOW()).",
-    "sqlite": "Date arithmetic: date('now', '-90 days').",
-    "postgres": "Date arithmetic: CURRENT_DATE - INTERVAL '90 days'.",
+    "duckdb": "Date arithmetic: CURRENT_DATE - INTERVAL n DAY (or MONTH, or YEAR), with n from the question "
+              "(DuckDB has no DATE_SUB or NOW()).",
+    "sqlite": "Date arithmetic: date('now', '-n days') (or months, or years), with n from the question.",
+    "postgres": "Date arithmetic: CURRENT_DATE - INTERVAL 'n days' (or months, or years), with n from the question.",
 }
 SYSTEM = ("You are a {name} expert. You write one query that answers the question from the tables given, "
           "using only tables and columns that exist there and, for text columns, the exact values shown in "
@@ -73,13 +75,14 @@ def prompt(b: Brief) -> str:
         parts.append(f"Today's date: {dt.date.today().isoformat()}. {DATE_HINTS[b.dialect]}")
     if b.mentions:
         parts.append("Values named in the question and the columns that hold them: " + "; ".join(b.mentions))
-    if b.feedback:
-        parts.append(b.feedback)
     ask = f"-- Using valid {name}, answer the following question for the tables provided above.\n" \
           f"-- Question: {b.question}"
     if b.purpose and b.purpose.strip().lower() != b.question.strip().lower():
         ask += f"\n-- What this query must find: {b.purpose}"
-    parts.append(f"{ask}\n-- {ROWS_RULE}")
+    parts.append(ask)
+    if b.feedback:  # last but the rule: what a reviewer said weighs most when it is read last
+        parts.append(b.feedback)
+    parts.append(f"-- {ROWS_RULE}")
     return "\n\n".join(parts)
 
 

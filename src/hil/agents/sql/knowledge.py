@@ -11,23 +11,26 @@ every engine, including Postgres, which has no file whose time could tell.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
+from hil import settings
 from hil.agents.base import StepContext
 from hil.agents.sql.values import ValueIndex
 from hil.connectors import connect
 from hil.connectors.base import Connector, Table
+from hil.lru import LRU
 from hil.workflows import SqlConnection
 
-# Databases remembered at once, least recently used first out. A server sees many connections
-# across tenants and each entry holds a value index (up to thousands of values per text column),
-# so the cache is bounded; a database that falls out is introspected again on its next step.
-CACHE_SIZE = 32
-# database -> (fingerprint, tables, values); only the latest version of a database is kept, so a
-# file written to all day takes one slot, not one per write.
-_cache: OrderedDict[tuple[str, str], tuple[str, list[Table], ValueIndex]] = OrderedDict()
-_cache_lock = threading.Lock()
+# Databases remembered at once (HIL_SCHEMA_CACHE), least recently used first out. A server sees
+# many connections across tenants and each entry holds a value index (up to thousands of values
+# per text column), so the cache is bounded; a database that falls out is introspected again on
+# its next step. database -> (fingerprint, tables, values); only the latest version of a database
+# is kept, so a file written to all day takes one slot, not one per write. Entries are data only:
+# the connection they were learnt through belongs to its step, which closes it.
+_cache: LRU[tuple[str, str], tuple[str, list[Table], ValueIndex]] = LRU(lambda: settings.get_int("HIL_SCHEMA_CACHE"))
+
+
+def cached() -> int:
+    """How many databases the cache holds now."""
+    return len(_cache)
 
 
 def _database(cfg: SqlConnection) -> tuple[str, str]:
@@ -39,18 +42,12 @@ def knowledge(conn: Connector) -> tuple[list[Table], ValueIndex]:
     database = _database(conn.cfg)
     # Read before introspecting: what is stored under it is then at least as new as it says.
     fingerprint = conn.fingerprint()
-    with _cache_lock:
-        hit = _cache.get(database)
-        if hit is not None and hit[0] == fingerprint:
-            _cache.move_to_end(database)
-            return hit[1], hit[2]
-    tables = conn.tables()  # outside the lock: introspecting a large database takes seconds
+    hit = _cache.get(database)
+    if hit is not None and hit[0] == fingerprint:
+        return hit[1], hit[2]
+    tables = conn.tables()  # not under a lock: introspecting a large database takes seconds
     values = ValueIndex.build(conn, tables)
-    with _cache_lock:
-        _cache[database] = (fingerprint, tables, values)
-        _cache.move_to_end(database)
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+    _cache.put(database, (fingerprint, tables, values))
     return tables, values
 
 

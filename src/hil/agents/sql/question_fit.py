@@ -47,8 +47,10 @@ def has_time_expression(question: str) -> bool:
 
 
 def asks_for_one(question: str) -> bool:
-    """The question asks for the single most/least/first of something."""
-    return any(m.group(0).lower() not in _NOT_SUPERLATIVE for m in _SUPERLATIVE.finditer(question))
+    """The question asks for the single most/least/first of something ("in the last 90 days" is a time,
+    not a superlative)."""
+    untimed = _TIME.sub(" ", question)
+    return any(m.group(0).lower() not in _NOT_SUPERLATIVE for m in _SUPERLATIVE.finditer(untimed))
 
 
 def asks_for_count(question: str, n: int) -> bool:
@@ -104,6 +106,25 @@ def drop_unasked_date_filters(sql: str, dialect: str, question: str) -> tuple[st
     if not removed:
         return sql, None
     return tree.sql(dialect=dialect), f"removed {' AND '.join(removed)}: the question names no time"
+
+
+def label_groups(sql: str, dialect: str) -> tuple[str, str | None]:
+    """``SELECT avg(x) FROM t GROUP BY k`` answers "per k" only with k in it: when every selected
+    value is an aggregate, the grouping columns are selected too, first."""
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except SqlglotError:
+        return sql, None
+    group = tree.args.get("group")
+    if not isinstance(tree, exp.Select) or group is None or not tree.expressions:
+        return sql, None
+    if not all(e.find(exp.AggFunc) for e in tree.expressions):
+        return sql, None
+    keys = [g for g in group.expressions if isinstance(g, exp.Column)]
+    if not keys or len(keys) != len(group.expressions):
+        return sql, None
+    tree.set("expressions", [k.copy() for k in keys] + list(tree.expressions))
+    return tree.sql(dialect=dialect), f"selected {', '.join(k.sql(dialect=dialect) for k in keys)}: the rows are per group"
 
 
 def _words(text: str) -> set[str]:

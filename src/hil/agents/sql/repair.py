@@ -11,7 +11,8 @@ fix itself and says what it changed:
 - a column is respelled to the column in scope it nearly matches, or to the one column that is
   its name with a prefix (``first_name`` for ``staff_first_name``);
 - ``alias.column`` moves to the joined table that has the column;
-- a column found only in a table outside the query gets that table joined along a foreign key.
+- a column found only in a table outside the query gets that table joined along a foreign key;
+- (DuckDB, PostgreSQL) a selected column neither grouped nor aggregated is grouped by too.
 
 Every repair is conservative: when more than one fix is possible, nothing is changed.
 """
@@ -126,9 +127,36 @@ def _join_path(have: dict[str, Table], want: Table) -> tuple[str, Table, str, st
     return options[0] if len(options) == 1 else None
 
 
+def complete_group_by(sql: str, dialect: str) -> tuple[str, list[str]]:
+    """DuckDB and PostgreSQL refuse a selected column that is neither grouped nor aggregated (SQLite
+    takes any row's value); grouping by it too is what the query means when it grouped by the
+    row's key, and the only way it runs otherwise."""
+    if dialect == "sqlite":
+        return sql, []
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except SqlglotError:
+        return sql, []
+    notes: list[str] = []
+    for select in tree.find_all(exp.Select):
+        group = select.args.get("group")
+        if group is None:
+            continue
+        grouped = {g.sql(dialect=dialect).lower() for g in group.expressions}
+        for e in select.expressions:
+            col = e.this if isinstance(e, exp.Alias) else e
+            if isinstance(col, exp.Column) and col.sql(dialect=dialect).lower() not in grouped:
+                group.append("expressions", col.copy())
+                grouped.add(col.sql(dialect=dialect).lower())
+                notes.append(f"grouped by {col.sql(dialect=dialect)} too: it is selected without an aggregate")
+    return (tree.sql(dialect=dialect), notes) if notes else (sql, [])
+
+
 def repair(sql: str, dialect: str, tables: list[Table]) -> tuple[str, list[str]]:
     """The draft with every fix the schema makes certain applied, and a note per fix."""
     sql, notes = string_literals(sql, dialect, tables)
+    sql, grouped = complete_group_by(sql, dialect)
+    notes += grouped
     fixed = len(notes)
     try:
         tree = sqlglot.parse_one(sql, read=dialect)
