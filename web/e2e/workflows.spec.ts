@@ -429,6 +429,7 @@ describe('workflows, knowledge, home and roles', () => {
     await page.locator('#wf-engine').selectOption('saved');
     await page.locator('#wf-conn-saved').selectOption('fleet-db');
     expect(await page.locator('#wf-conn-path').count()).toBe(0);
+    await shot(page, '31-saved-connection');
     await page.getByRole('button', { name: 'Save new version' }).click();
     await page.getByText('Saved fleet: version ').waitFor();
     await page.locator('li[data-workflow="fleet"]').getByText('saved connection fleet-db').waitFor();
