@@ -67,7 +67,7 @@ def test_the_sql_prompt_on_300_tables_holds_both_tables(sqlite_store: Store, tmp
     Worker(sqlite_store, model="scripted:test").run_once(run_id)
     assert service.get(run_id).status == "succeeded"
     prompt = script.prompts("sql")[0]
-    schema = prompt.split("schema", 1)[1].split("\n\nQuestion:")[0]
+    schema = prompt[prompt.index("CREATE TABLE"):prompt.index("-- Using valid")]
     assert "CREATE TABLE customers" in schema and "CREATE TABLE invoices" in schema
     assert "of 300 tables" in prompt and len(schema) <= BUDGET + 200
     assert schema.count("CREATE TABLE") < 300

@@ -87,6 +87,10 @@ def test_a_selected_column_neither_grouped_nor_aggregated_is_grouped_on_duckdb(t
     assert notes == ["grouped by d.name too: it is selected without an aggregate"]
     assert db.execute(out).fetchall() == [("Ada",), ("Bo",)]
     assert complete_group_by(sql, "sqlite") == (sql, [])  # SQLite runs it as it is
+    for grouped in ("SELECT d.name, count(*) FROM drivers AS d GROUP BY 1",  # by position
+                    "SELECT d.name AS who, count(*) FROM drivers AS d GROUP BY who",  # by alias
+                    "SELECT name, count(*) FROM drivers AS d GROUP BY d.name"):  # qualified once
+        assert complete_group_by(grouped, "duckdb") == (grouped, [])
 
 
 def test_nothing_is_guessed_when_the_fix_is_not_certain() -> None:

@@ -140,15 +140,25 @@ def complete_group_by(sql: str, dialect: str) -> tuple[str, list[str]]:
     notes: list[str] = []
     for select in tree.find_all(exp.Select):
         group = select.args.get("group")
-        if group is None:
+        if group is None or group.args.get("all"):  # DuckDB's GROUP BY ALL groups by every plain column already
             continue
-        grouped = {g.sql(dialect=dialect).lower() for g in group.expressions}
-        for e in select.expressions:
+        projections = list(select.expressions)
+        grouped: set[str] = set()  # names (unqualified) and texts of what is grouped, positions resolved
+        for g in group.expressions:
+            if isinstance(g, exp.Literal) and g.is_int and 1 <= int(g.this) <= len(projections):
+                g = projections[int(g.this) - 1]
+            grouped |= {g.sql(dialect=dialect).lower(), g.alias_or_name.lower()}
+            if isinstance(g, exp.Alias):
+                grouped |= {g.this.sql(dialect=dialect).lower(), g.this.alias_or_name.lower()}
+        for e in projections:
             col = e.this if isinstance(e, exp.Alias) else e
-            if isinstance(col, exp.Column) and col.sql(dialect=dialect).lower() not in grouped:
-                group.append("expressions", col.copy())
-                grouped.add(col.sql(dialect=dialect).lower())
-                notes.append(f"grouped by {col.sql(dialect=dialect)} too: it is selected without an aggregate")
+            if not isinstance(col, exp.Column) or isinstance(col.this, exp.Star):
+                continue
+            if {col.sql(dialect=dialect).lower(), col.name.lower(), e.alias_or_name.lower()} & grouped:
+                continue
+            group.append("expressions", col.copy())
+            grouped |= {col.sql(dialect=dialect).lower(), col.name.lower()}
+            notes.append(f"grouped by {col.sql(dialect=dialect)} too: it is selected without an aggregate")
     return (tree.sql(dialect=dialect), notes) if notes else (sql, [])
 
 
