@@ -17,11 +17,14 @@ def allowed_entries() -> list[str]:
     return [e.strip().lower() for e in settings.get_str("HIL_DB_HOSTS").split(",") if e.strip()]
 
 
-def _listed(host: str, entries: list[str]) -> bool:
+def host_listed(host: str, entries: list[str]) -> bool:
+    """Whether ``host`` (a name, or an IP address in brackets or not) is one of ``entries``: names
+    compared as written (case aside), addresses against each entry taken as a network. MCP server
+    hosts are checked the same way."""
     try:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        return host.lower() in entries
+        return host.lower() in {e.lower() for e in entries}
     for entry in entries:
         try:
             if address in ipaddress.ip_network(entry, strict=False):
@@ -51,7 +54,7 @@ def problem(dsn: str, restricted: bool) -> str | None:
             if restricted and "unix" not in entries:
                 return "Unix-socket connections are off on this server; name a TCP host"
             continue
-        if entries and not _listed(host, entries):
+        if entries and not host_listed(host, entries):
             return f"host {host!r} is not among the database hosts this server may reach (HIL_DB_HOSTS)"
     return None
 

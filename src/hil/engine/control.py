@@ -24,6 +24,7 @@ from hil.store.audit_repo import AuditRepo
 from hil.store.connection_repo import ConnectionRepo
 from hil.store.db import Store
 from hil.store.example_repo import ExampleRepo
+from hil.store.policy_repo import PolicyRepo, StoredPolicy
 from hil.store.run_repo import TERMINAL_STATUSES, Approval, Run, RunRepo
 from hil.store.scoped import TenantScoped, _AllTenants
 from hil.store.secret_repo import SecretRepo
@@ -65,8 +66,10 @@ class RunControl(TenantScoped):
         approval that is no longer pending, or on content other than what is pending, is refused."""
         if decision not in DECISION_STATUS:
             raise InvalidDecision(f"unknown decision {decision!r}", hint="use approve, edit, reject or respond")
-        approval = self.runs.get_approval(approval_id)
-        run = self.runs.get(approval.run_id)
+        with self.store.read() as conn:  # what is decided, on which run, under which tenant policy: one read
+            approval = self.runs.get_approval(approval_id, conn)
+            run = self.runs.get(approval.run_id, conn)
+            tenant_policy = PolicyRepo(self.store, run.tenant_id).current(conn)
         definition = WorkflowRepo(self.store, run.tenant_id).get(run.workflow_id, run.workflow_version).definition
         definition = ConnectionRepo(self.store, run.tenant_id).looked_up(definition)  # the saved engines
         edited: dict[str, Any] | None = None
@@ -75,7 +78,7 @@ class RunControl(TenantScoped):
                 raise InvalidDecision("an edit needs the edited content")
             wf = SecretRepo(self.store, run.tenant_id).resolved(definition, user)  # an edited write is estimated on it
             edited = registry.get(approval.step).validate_edit(wf, approval.kind, content)
-        verdict = self._allowed(approval, run, definition, edited, user, role)
+        verdict = self._allowed(approval, run, definition, edited, user, role, tenant_policy)
         if decision in ("reject", "respond") and not (message or "").strip():
             raise InvalidDecision(f"{decision} needs a message", hint="say what should change")
         if decision == "respond" and approval.kind != "clarification":
@@ -122,9 +125,9 @@ class RunControl(TenantScoped):
                        decided_by=user, decided_role=role, decided_at=at)
 
     def _allowed(self, approval: Approval, run: Run, definition: Workflow, edited: dict[str, Any] | None,
-                 user: str, role: str) -> Verdict:
+                 user: str, role: str, tenant_policy: StoredPolicy | None = None) -> Verdict:
         """The policy's verdict on this decider; a refusal is audited, then raised naming its rule."""
-        policy = policy_for(self.store, run.tenant_id, definition)
+        policy = policy_for(self.store, run.tenant_id, definition, tenant_policy)
         statement = statement_class(approval.kind, [approval.content, edited], definition)
         verdict = policy.decide(DecideRequest(approval.kind, statement, user, role, run.created_by))
         if not verdict.allowed:

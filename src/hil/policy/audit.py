@@ -27,6 +27,7 @@ from hil.hashing import GENESIS, chain_hash
 from hil.store.audit_repo import AuditRecord, AuditRepo
 
 _lock = threading.Lock()
+_file_keys: dict[Path, bytes] = {}  # a key file, read once: a decision signs a checkpoint every time
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,14 @@ def _key() -> bytes:
         return env.encode()
     path = settings.home() / "audit.key"
     with _lock:
+        if path in _file_keys and path.exists():
+            return _file_keys[path]
         if not path.exists():
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as f:
                 f.write(os.urandom(32).hex().encode())
-    return path.read_bytes().strip()
+        _file_keys[path] = path.read_bytes().strip()
+        return _file_keys[path]
 
 
 def checkpoints_file() -> Path:

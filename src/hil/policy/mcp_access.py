@@ -5,31 +5,17 @@ workflow cannot point the server at any host of its network. Names are compared 
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from urllib.parse import urlparse
 
 from hil import settings
+from hil.dbhosts import host_listed
 from hil.errors import ConfigError
 from hil.workflows import Workflow
 
 
 def _listed(setting: str) -> list[str]:
     return [e.strip() for e in settings.get_str(setting).split(",") if e.strip()]
-
-
-def _host_allowed(host: str, entries: list[str]) -> bool:
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return host.lower() in {e.lower() for e in entries}
-    for entry in entries:
-        try:
-            if address in ipaddress.ip_network(entry, strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
 
 
 def problems(workflow: Workflow, restricted: bool) -> list[dict[str, str]]:
@@ -45,7 +31,7 @@ def problems(workflow: Workflow, restricted: bool) -> list[dict[str, str]]:
                               "may be named over the API"})
         if server.url is not None and hosts:
             host = urlparse(server.url).hostname or ""
-            if not _host_allowed(host, hosts):
+            if not host_listed(host, hosts):
                 found.append({"loc": f"mcp[{i}].url", "msg": f"host {host!r} is not among the MCP hosts this server "
                               "may reach (HIL_MCP_HOSTS)"})
     return found

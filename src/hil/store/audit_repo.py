@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hil.hashing import GENESIS, chain_hash
+from hil.store.prepared import Prepared
 from hil.store.scoped import TenantScoped
 from hil.store.tables import audit_heads, audit_log
 
@@ -40,10 +41,11 @@ def _record(row: Any) -> AuditRecord:
     return AuditRecord(**{f: getattr(row, f) for f in AuditRecord.__dataclass_fields__})
 
 
-_BUMP = (audit_heads.update().where(audit_heads.c.tenant_id == sa.bindparam("tenant"))
+_BUMP = Prepared(audit_heads.update().where(audit_heads.c.tenant_id == sa.bindparam("tenant"))
          .values(size=audit_heads.c.size + 1).returning(audit_heads.c.size, audit_heads.c.head))
-_HEAD = audit_heads.update().where(audit_heads.c.tenant_id == sa.bindparam("tenant")).values(head=sa.bindparam("digest"))
-_INSERT = audit_log.insert()
+_HEAD = Prepared(audit_heads.update().where(audit_heads.c.tenant_id == sa.bindparam("tenant"))
+                 .values(head=sa.bindparam("digest")))
+_INSERT = Prepared(audit_log.insert())  # with every decision and every query a run executes
 
 
 class AuditRepo(TenantScoped):
@@ -52,7 +54,7 @@ class AuditRepo(TenantScoped):
         """Append one record inside the caller's write transaction. The head row is updated first,
         so its row lock orders concurrent appends of one tenant (one seq each, no gaps)."""
         tenant = self.owner
-        bumped = conn.execute(_BUMP, {"tenant": tenant}).first()
+        bumped = _BUMP.on(conn, {"tenant": tenant}).first()
         if bumped is None:
             conn.execute(audit_heads.insert().values(tenant_id=tenant, size=1, head=GENESIS))
             seq, prev = 1, GENESIS
@@ -62,8 +64,8 @@ class AuditRepo(TenantScoped):
         body: dict[str, Any] = {"tenant_id": tenant, "seq": seq, "ts": ts, "actor": actor, "action": action,
                 "subject": subject[:256], "payload": payload or {}}
         digest = chain_hash(prev, body)
-        conn.execute(_INSERT, {**body, "prev_hash": prev, "hash": digest})
-        conn.execute(_HEAD, {"tenant": tenant, "digest": digest})
+        _INSERT.on(conn, {**body, "prev_hash": prev, "hash": digest})
+        _HEAD.on(conn, {"tenant": tenant, "digest": digest})
         return AuditRecord(**body, prev_hash=prev, hash=digest)
 
     def record(self, actor: str, action: str, subject: str, payload: dict[str, Any] | None = None) -> AuditRecord:

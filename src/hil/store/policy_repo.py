@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hil.hashing import content_hash
+from hil.store.prepared import Prepared
 from hil.store.scoped import TenantScoped
 from hil.store.tables import policies
 
@@ -26,9 +27,9 @@ class PolicyRepo(TenantScoped):
     def current(self, conn: sa.Connection | None = None) -> StoredPolicy:
         if conn is None:
             with self.store.read() as c:
-                row = c.execute(_CURRENT, {"tenant": self.owner}).first()
+                row = _CURRENT.on(c, {"tenant": self.owner}).first()
         else:
-            row = conn.execute(_CURRENT, {"tenant": self.owner}).first()
+            row = _CURRENT.on(conn, {"tenant": self.owner}).first()
         if row is None:
             return StoredPolicy(0, {}, content_hash({}), None, None)
         return StoredPolicy(row.version, dict(row.document), row.content_hash, row.created_by, row.created_at)
@@ -46,5 +47,5 @@ class PolicyRepo(TenantScoped):
         return StoredPolicy(version, document, digest, user, created), True
 
 
-_CURRENT = (sa.select(policies).where(policies.c.tenant_id == sa.bindparam("tenant"))
-            .order_by(policies.c.version.desc()).limit(1))
+_CURRENT = Prepared(sa.select(policies).where(policies.c.tenant_id == sa.bindparam("tenant"))
+                    .order_by(policies.c.version.desc()).limit(1))  # read by every run and decision

@@ -112,7 +112,7 @@ class RunRepo(TenantScoped):
                thread_id: str | None, created_by: str | None, tenant: str) -> str:
         run_id = str(uuid.uuid4())
         now = time.time()
-        conn.execute(sql.INSERT_RUN, {
+        sql.P_INSERT_RUN.on(conn, {
             "id": run_id, "workflow_id": workflow_id, "workflow_version": workflow_version, "tenant_id": tenant,
             "question": question, "status": RUNNABLE, "thread_id": thread_id, "created_by": created_by,
             "created_at": now, "updated_at": now, "last_seq": 0, "lease_owner": None, "lease_expires_at": None})
@@ -122,8 +122,8 @@ class RunRepo(TenantScoped):
         if conn is None:
             with self.store.read() as c:
                 return self.get(run_id, c)
-        q = sql.RUN if self.tenant is None else sql.RUN_IN_TENANT
-        row = conn.execute(q, {"run": run_id, "tenant": self.tenant}).first()
+        q = sql.P_RUN if self.tenant is None else sql.P_RUN_IN_TENANT
+        row = q.on(conn, {"run": run_id, "tenant": self.tenant}).first()
         if row is None:
             raise NotFound(f"unknown run {run_id!r}", hint="list runs with `hil runs list`")
         return _run(row)
@@ -175,10 +175,10 @@ class RunRepo(TenantScoped):
                    only_if: tuple[str, ...] | None = None) -> bool:
         now = time.time()
         if release and not only_if:
-            return conn.execute(sql.RELEASE, {"run": run_id, "new_status": status, "at": now}).rowcount == 1
+            return bool(sql.P_RELEASE.on(conn, {"run": run_id, "new_status": status, "at": now}).rowcount == 1)
         if only_if and not release:
-            return conn.execute(sql.STATUS_IF, {"run": run_id, "new_status": status, "at": now,
-                                                "only_if": list(only_if)}).rowcount == 1
+            changed = sql.status_if(tuple(only_if)).on(conn, {"run": run_id, "new_status": status, "at": now})
+            return bool(changed.rowcount == 1)
         values: dict[str, Any] = {"status": status, "updated_at": now}
         if release:
             values.update(lease_owner=None, lease_expires_at=None)
@@ -198,16 +198,17 @@ class RunRepo(TenantScoped):
             with self.store.read() as conn:
                 # Look before taking the write lock: an idle worker must not write (every write wakes
                 # the other workers, which would then write in turn: a busy loop on an idle server).
-                if conn.execute(sql.RUNNABLE_ANY, params).first() is None:
+                if sql.P_RUNNABLE_ANY.on(conn, params).first() is None:
                     return None
         with self.store.write(durable=False) as conn:  # a lease lost to a power loss is taken again
-            q = sql.RUNNABLE_ONE if one else sql.RUNNABLE_ANY
-            if not self.store.is_sqlite:
-                q = q.with_for_update(skip_locked=True)
-            row = conn.execute(q, params).first()
+            q = sql.P_RUNNABLE_ONE if one else sql.P_RUNNABLE_ANY
+            if self.store.is_sqlite:
+                row = q.on(conn, params).first()
+            else:
+                row = conn.execute(q.stmt.with_for_update(skip_locked=True), params).first()
             if row is None:
                 return None
-            leased = conn.execute(sql.LEASE, {"run": row.id, "owner": worker_id, "expires": now + lease_seconds,
+            leased = sql.P_LEASE.on(conn, {"run": row.id, "owner": worker_id, "expires": now + lease_seconds,
                                            "now": now}).one()
             return _run(leased), row.status == "running"
 
@@ -218,7 +219,7 @@ class RunRepo(TenantScoped):
             ).values(lease_expires_at=time.time() + lease_seconds)).rowcount == 1
 
     def owns(self, conn: sa.Connection, run_id: str, worker_id: str) -> bool:
-        row = conn.execute(sql.OWNER, {"id": run_id}).first()
+        row = sql.P_OWNER.on(conn, {"id": run_id}).first()
         return row is not None and row.status == "running" and row.lease_owner == worker_id
 
     # -- events --
@@ -264,9 +265,9 @@ class RunRepo(TenantScoped):
             with self.store.read() as c:
                 return self.events(run_id, after, c, types)
         if types is None:
-            rows = conn.execute(sql.EVENTS, {"id": run_id, "after": after}).all()
+            rows = sql.P_EVENTS.on(conn, {"id": run_id, "after": after}).all()
         else:
-            rows = conn.execute(sql.EVENTS_OF, {"id": run_id, "after": after, "types": list(types)}).all()
+            rows = sql.events_of(tuple(types)).on(conn, {"id": run_id, "after": after}).all()
         return [_event(r) for r in rows]
 
     def new_events(self, cursors: dict[str, int], batch: int = 400) -> dict[str, list[Event]]:
@@ -299,22 +300,22 @@ class RunRepo(TenantScoped):
     def create_approval(self, conn: sa.Connection, *, run_id: str, step: str, kind: str, draft_id: str,
                         content: dict[str, Any], content_hash: str, expires_at: float | None,
                         on_expiry: str) -> Approval:
-        existing = conn.execute(sql.APPROVAL_OF_DRAFT, {"draft": draft_id}).first()
+        existing = sql.P_APPROVAL_OF_DRAFT.on(conn, {"draft": draft_id}).first()
         if existing is not None:
             return _approval(existing)
         made = Approval(id=str(uuid.uuid4()), run_id=run_id, step=step, kind=kind, draft_id=draft_id, status="pending",
                         content=content, content_hash=content_hash, created_at=time.time(), expires_at=expires_at,
                         on_expiry=on_expiry, decision=None, edited=None, message=None, decided_by=None,
                         decided_role=None, decided_at=None)
-        conn.execute(sql.INSERT_APPROVAL, made.__dict__)
+        sql.P_INSERT_APPROVAL.on(conn, made.__dict__)
         return made
 
     def get_approval(self, approval_id: str, conn: sa.Connection | None = None) -> Approval:
         if conn is None:
             with self.store.read() as c:
                 return self.get_approval(approval_id, c)
-        q = sql.APPROVAL if self.tenant is None else sql.APPROVAL_IN_TENANT
-        row = conn.execute(q, {"approval": approval_id, "tenant": self.tenant}).first()
+        q = sql.P_APPROVAL if self.tenant is None else sql.P_APPROVAL_IN_TENANT
+        row = q.on(conn, {"approval": approval_id, "tenant": self.tenant}).first()
         if row is None:
             raise NotFound(f"unknown approval {approval_id!r}")
         return _approval(row)
@@ -346,7 +347,7 @@ class RunRepo(TenantScoped):
                         role: str | None) -> float | None:
         """Decide a pending approval; the time it was decided, or None when it was not pending."""
         at = time.time()
-        done = conn.execute(sql.DECIDE, {"approval": approval_id, "new_status": status, "decision_": decision,
+        done = sql.P_DECIDE.on(conn, {"approval": approval_id, "new_status": status, "decision_": decision,
                                       "edited_": edited, "message_": message, "user": user, "role": role,
                                       "at": at}).rowcount == 1
         return at if done else None

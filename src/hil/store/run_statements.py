@@ -1,10 +1,14 @@
 """The run repository's hot statements, built once: on SQLite, building a statement costs more than
-running it. Each takes its values as bound parameters."""
+running it. Each takes its values as bound parameters; the ones run on every step, park and
+resume are :class:`~hil.store.prepared.Prepared` (straight to SQLite's driver)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sqlalchemy as sa
 
+from hil.store.prepared import Prepared
 from hil.store.tables import approvals, run_events, runs
 
 RUNNABLE = "queued"
@@ -44,10 +48,27 @@ OVERDUE = sa.select(approvals).where(approvals.c.status == "pending", approvals.
 OWNER = sa.select(runs.c.status, runs.c.lease_owner).where(runs.c.id == sa.bindparam("id"))
 EVENTS = (sa.select(run_events).where(run_events.c.run_id == sa.bindparam("id"),
                                        run_events.c.seq > sa.bindparam("after")).order_by(run_events.c.seq))
-EVENTS_OF = EVENTS.where(run_events.c.type.in_(sa.bindparam("types", expanding=True)))
 APPROVAL_IN_TENANT = (sa.select(approvals).join(runs, runs.c.id == approvals.c.run_id)
                       .where(runs.c.tenant_id == sa.bindparam("tenant"), approvals.c.id == sa.bindparam("approval")))
-STATUS_IF = (runs.update().where(runs.c.id == sa.bindparam("run"),
-                                 runs.c.status.in_(sa.bindparam("only_if", expanding=True)))
-             .values(status=sa.bindparam("new_status"), updated_at=sa.bindparam("at")))
 RUN_IN_TENANT = RUN.where(runs.c.tenant_id == sa.bindparam("tenant"))
+
+
+@lru_cache(maxsize=16)
+def events_of(types: tuple[str, ...]) -> Prepared:
+    """A run's events of these types (the folded ones, mostly): one prepared statement per set."""
+    return Prepared(EVENTS.where(run_events.c.type.in_([sa.literal(t) for t in types])))
+
+
+@lru_cache(maxsize=16)
+def status_if(only_if: tuple[str, ...]) -> Prepared:
+    """Set a run's status only when it is in one of ``only_if`` (a decision requeues a parked run)."""
+    return Prepared(runs.update().where(runs.c.id == sa.bindparam("run"),
+                                        runs.c.status.in_([sa.literal(s) for s in only_if]))
+                    .values(status=sa.bindparam("new_status"), updated_at=sa.bindparam("at")))
+
+
+# prepared last: the statements above are also built on (RUNNABLE_ONE on RUNNABLE_ANY, and so on)
+(P_INSERT_RUN, P_RUN, P_RUN_IN_TENANT, P_RELEASE, P_RUNNABLE_ANY, P_RUNNABLE_ONE, P_LEASE, P_OWNER, P_EVENTS,
+ P_APPROVAL_OF_DRAFT, P_INSERT_APPROVAL, P_APPROVAL, P_APPROVAL_IN_TENANT, P_DECIDE) = map(Prepared, (
+    INSERT_RUN, RUN, RUN_IN_TENANT, RELEASE, RUNNABLE_ANY, RUNNABLE_ONE, LEASE, OWNER, EVENTS,
+    APPROVAL_OF_DRAFT, INSERT_APPROVAL, APPROVAL, APPROVAL_IN_TENANT, DECIDE))

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from hil import secrets
 from hil.errors import NotFound
+from hil.store.prepared import Prepared
 from hil.store.scoped import TenantScoped
 from hil.store.tables import workflow_versions, workflows
 from hil.workflows import Workflow
@@ -100,8 +101,8 @@ class WorkflowRepo(TenantScoped):
         if conn is None:
             with self.store.read() as c:
                 return self.get(name_or_id, version, c)
-        row = conn.execute(sa.select(workflows).where(
-            sa.or_(workflows.c.name == name_or_id, workflows.c.id == name_or_id), self._mine())).first()
+        q = _NAMED if self.tenant is None else _NAMED_IN_TENANT
+        row = q.on(conn, {"key": name_or_id, "tenant": self.tenant}).first()
         if row is None or (row.archived and version is None):
             known = ", ".join(w.name for w in self.list_all(conn=conn)) or "none yet"
             raise NotFound(f"unknown workflow {name_or_id!r}",
@@ -112,8 +113,7 @@ class WorkflowRepo(TenantScoped):
             if cached is not None:
                 _parsed.move_to_end((row.id, v))
                 return cached[1]
-        ver = conn.execute(sa.select(workflow_versions).where(
-            workflow_versions.c.workflow_id == row.id, workflow_versions.c.version == v)).first()
+        ver = _VERSION.on(conn, {"id": row.id, "version": v}).first()
         if ver is None:
             raise NotFound(f"workflow {row.name!r} has no version {v}", hint=f"latest is {row.latest_version}")
         stored = StoredWorkflow(row.id, row.name, v, Workflow.model_validate(_unseal(ver.definition)),
@@ -147,3 +147,12 @@ class WorkflowRepo(TenantScoped):
         with self.store.write() as conn:
             conn.execute(workflows.update().where(workflows.c.id == wf.id).values(archived=True))
         return wf
+
+
+# read with every question asked (prepared: hil.store.prepared)
+_NAMED_STMT = sa.select(workflows).where(sa.or_(workflows.c.name == sa.bindparam("key"),
+                                                workflows.c.id == sa.bindparam("key")))
+_NAMED = Prepared(_NAMED_STMT)
+_NAMED_IN_TENANT = Prepared(_NAMED_STMT.where(workflows.c.tenant_id == sa.bindparam("tenant")))
+_VERSION = Prepared(sa.select(workflow_versions).where(workflow_versions.c.workflow_id == sa.bindparam("id"),
+                                                       workflow_versions.c.version == sa.bindparam("version")))

@@ -4,7 +4,6 @@ read-only with a row limit, and redrafts with the error when it fails."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from typing import Any
 
 from hil import pii, settings
@@ -188,7 +187,7 @@ class SqlAgent(Agent):
     def _rescue(self, ctx: StepContext, conn: Connector, tables: list[Table], brief: Brief) -> str:
         """The first valid candidate from the schema alone or a second sample, when the draft's tries
         all failed; the original failure when none is valid (or only one draft is allowed)."""
-        tries = [(replace(brief, notes="", examples=[], mentions=[], feedback=""), "schema only", None),
+        tries = [(brief.schema_only(), "schema only", None),
                  (brief, "second sample", SAMPLE_TEMPERATURE)][: settings.get_int("HIL_SQL_CANDIDATES") - 1]
         for variant, source, temperature in tries:
             c = self._candidate(ctx, conn, tables, variant, source, temperature)
@@ -205,8 +204,7 @@ class SqlAgent(Agent):
         those two disagree) a second sample of the full prompt. Reads that run unattended are chosen
         by the result most of them return (:mod:`candidates`); reads a human approves run nothing
         before the approval, so the human gets the draft and the differing ones as alternatives."""
-        plain = replace(brief, notes="", examples=[], mentions=[], feedback="")
-        cands = [Candidate("draft", first), self._candidate(ctx, conn, tables, plain, "schema only")]
+        cands = [Candidate("draft", first), self._candidate(ctx, conn, tables, brief.schema_only(), "schema only")]
         if not ctx.reads_unattended:
             alts = candidates.alternatives(first, cands, brief.dialect)
             return first, {"alternatives": alts} if alts else {}

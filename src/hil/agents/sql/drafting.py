@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from hil.agents.sql import fewshot
 from hil.agents.sql.question_fit import has_time_expression
@@ -52,6 +52,11 @@ class Brief:
     purpose: str = ""
     mentions: list[str] = field(default_factory=list)
     feedback: str = ""
+
+    def schema_only(self) -> Brief:
+        """The same question on the schema alone: no notes, examples, value mentions or feedback (a
+        candidate drawn from different evidence than the full prompt)."""
+        return replace(self, notes="", examples=[], mentions=[], feedback="")
 
 
 def system(dialect: str) -> str:
