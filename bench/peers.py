@@ -247,13 +247,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200, help="iterations of each measure per engine")
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--dir", type=Path, default=Path.home(),
+                        help="where the SQLite files go (default: the home folder, on disk; /dev/shm shows the "
+                             "engines where a sync costs nothing)")
     parser.add_argument("--no-sync", action="store_true",
                         help="neither engine syncs a commit to disk (hil HIL_SQLITE_SYNC=off, LangGraph "
                              "synchronous=NORMAL): the engines' own cost, without the disk's")
     args = parser.parse_args()
     _register_noop_agents()
     sync = "off" if args.no_sync else os.environ.get("HIL_SQLITE_SYNC", "milestones")
-    with tempfile.TemporaryDirectory(dir=Path.home()) as d:  # on disk, as a store is; not a RAM disk
+    with tempfile.TemporaryDirectory(dir=args.dir) as d:  # on disk by default, as a store is
         root = Path(d)
         engines: dict[str, Any] = {f"hil ({sync})": HilBench(root, sync), "hil (every)": HilBench(root, "every"),
                                    "LangGraph": LangGraphBench(root, synced=not args.no_sync)}
@@ -299,7 +302,7 @@ def main() -> None:
             f"hil with HIL_SQLITE_SYNC={sync}{' and every' if 'hil (every)' in engines else ''}; LangGraph's "
             "commits all synced")
     print(f"({args.runs} iterations of each measure per engine, interleaved, after {args.warmup} warm-up; {STEPS} "
-          f"no-op steps; SQLite files on disk; LangGraph: SqliteSaver, durability='sync'; {disk})")
+          f"no-op steps; SQLite files in {args.dir}; LangGraph: SqliteSaver, durability='sync'; {disk})")
 
 
 if __name__ == "__main__":

@@ -231,3 +231,20 @@ def test_personal_data_in_benchmark_results_is_compared_as_stored(tmp_path: Path
                  "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["correct"] == 1
+
+
+def test_the_report_scores_every_candidate_the_agent_weighed(tmp_path: Path, geoquery: Path, script: Script,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HIL_SQL_CANDIDATES", "3")
+    alaska, texas = ("SELECT area FROM state WHERE state_name = 'alaska'",
+                     "SELECT area FROM state WHERE state_name = 'texas'")
+    answers = iter([alaska, texas, alaska])  # the draft, the schema-only draft, the second sample
+    script.responses["sql"] = lambda _prompt: {"sql": next(answers)}
+    bench = benchmarks.load(geoquery, "dev")
+    bench.items = [i for i in bench.items if i.question == "how big is texas"]
+    summary = evaluate(bench, llm=resolve("scripted:test"), report=Report(tmp_path / "r.jsonl", {}, fresh=True))
+    outcome = json.loads((tmp_path / "r.jsonl").read_text().splitlines()[1])
+    assert outcome["verdict"] == "wrong" and outcome["predicted"] == alaska  # two drafts agreed on the wrong state
+    assert [(c["source"], c["chosen"], c["correct"]) for c in outcome["candidates"]] == [
+        ("draft", True, False), ("schema only", False, True), ("second sample", False, False)]
+    assert (summary.correct, summary.right_not_chosen, summary.any_candidate_right) == (0, 1, 1)

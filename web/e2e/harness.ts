@@ -6,9 +6,41 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
 
 export const WEB = resolve(__dirname, '..');
 export const REPO = resolve(WEB, '..');
+export const SHOTS = join(WEB, 'test-results');
+
+/** What went wrong in the pages a spec drives: page errors and console errors, except the HTTP
+ * statuses a step provokes on purpose (put in `expected` for that step). */
+export class PageProblems {
+  readonly found: string[] = [];
+  readonly expected = new Set<number>();
+
+  watch(p: Page, name: string): void {
+    p.on('pageerror', (err) => this.found.push(`${name}: page error: ${err.message}`));
+    p.on('console', (msg) => {
+      if (msg.type() !== 'error') return;
+      const m = /status of (\d{3})/.exec(msg.text());
+      if (m && this.expected.has(Number(m[1]))) return;
+      this.found.push(`${name}: console error: ${msg.text()} (${msg.location().url})`);
+    });
+  }
+}
+
+/** A full-page screenshot in web/test-results, to look at. */
+export async function shot(p: Page, name: string): Promise<void> {
+  await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** A call to the server's API with a key (the admin's unless another is given). */
+export function callApi(server: Server, path: string, init: RequestInit = {}, key = server.keys.admin): Promise<Response> {
+  return fetch(`${server.base}/api/v1${path}`, {
+    ...init,
+    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json', ...(init.headers ?? {}) },
+  });
+}
 
 export function python(): string {
   if (process.env.HIL_PYTHON) return process.env.HIL_PYTHON;

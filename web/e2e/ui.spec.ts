@@ -6,38 +6,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumPath, startServer, WEB, type Server } from './harness';
+import { callApi, chromiumPath, PageProblems, type Server, shot, SHOTS, startServer } from './harness';
 
-const SHOTS = join(WEB, 'test-results');
 const QUESTION = 'How many vehicles does each depot have?';
 
 let server: Server;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
-const problems: string[] = [];
-const expected = new Set<number>(); // HTTP statuses the current step provokes on purpose
-
-function watch(p: Page, name: string): void {
-  p.on('pageerror', (err) => problems.push(`${name}: page error: ${err.message}`));
-  p.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    const m = /status of (\d{3})/.exec(msg.text());
-    if (m && expected.has(Number(m[1]))) return;
-    problems.push(`${name}: console error: ${msg.text()} (${msg.location().url})`);
-  });
-}
-
-async function shot(p: Page, name: string): Promise<void> {
-  await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-async function api(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${server.base}/api/v1${path}`, {
-    ...init,
-    headers: { Authorization: `Bearer ${server.keys.admin}`, 'Content-Type': 'application/json', ...(init.headers ?? {}) },
-  });
-}
+const pages = new PageProblems();
+const { found: problems, expected } = pages;
+const watch = (p: Page, name: string): void => pages.watch(p, name);
+const api = (path: string, init: RequestInit = {}): Promise<Response> => callApi(server, path, init);
 
 /** The SSE frames of a run up to the first event of `type` (read from the API, then the stream is dropped). */
 async function eventsUntil(runId: string, type: string): Promise<string> {

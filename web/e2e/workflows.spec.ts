@@ -9,9 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumPath, python, REPO, startServer, WEB, type Server } from './harness';
+import { callApi, chromiumPath, PageProblems, python, REPO, type Server, shot, SHOTS, startServer } from './harness';
 
-const SHOTS = join(WEB, 'test-results');
 const QUESTION = 'How many vehicles does each depot have?';
 
 let server: Server;
@@ -20,29 +19,10 @@ let context: BrowserContext;
 let page: Page;
 let operatorKey = '';
 let runId = '';
-const problems: string[] = [];
-const expected = new Set<number>(); // HTTP statuses a step provokes on purpose
-
-function watch(p: Page, name: string): void {
-  p.on('pageerror', (err) => problems.push(`${name}: page error: ${err.message}`));
-  p.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    const m = /status of (\d{3})/.exec(msg.text());
-    if (m && expected.has(Number(m[1]))) return;
-    problems.push(`${name}: console error: ${msg.text()} (${msg.location().url})`);
-  });
-}
-
-async function shot(p: Page, name: string): Promise<void> {
-  await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-async function api(path: string, init: RequestInit = {}, key = server.keys.admin): Promise<Response> {
-  return fetch(`${server.base}/api/v1${path}`, {
-    ...init,
-    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json', ...(init.headers ?? {}) },
-  });
-}
+const pages = new PageProblems();
+const { found: problems, expected } = pages;
+const watch = (p: Page, name: string): void => pages.watch(p, name);
+const api = (path: string, init: RequestInit = {}, key?: string): Promise<Response> => callApi(server, path, init, key);
 
 function nav(p: Page, name: string) {
   return p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
@@ -435,6 +415,11 @@ describe('workflows, knowledge, home and roles', () => {
     await page.locator('li[data-workflow="fleet"]').getByText('saved connection fleet-db').waitFor();
     const fleet = (await (await api('/workflows/fleet')).json()) as { definition: { connections: Record<string, unknown>[] } };
     expect(fleet.definition.connections[0]).toMatchObject({ name: 'fleet', saved: 'fleet-db', engine: null, path: null });
+    // saved elsewhere (the CLI, another tab) while this page is open: listed once the page is back in view
+    expect((await api('/connections', { method: 'POST', body: JSON.stringify({ name: 'fleet-copy', engine: 'sqlite', path: server.db }) })).status).toBe(201);
+    expect(await page.locator('li[data-connection="fleet-copy"]').count()).toBe(0);
+    await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+    await page.locator('li[data-connection="fleet-copy"]').waitFor();
   });
 
   it('has no console errors', () => {

@@ -108,6 +108,8 @@ def eval_sql(
             ("seconds per question (mean / p50 / p95)",
              lambda s: f"{s.seconds_per_question} / {s.seconds_p50} / {s.seconds_p95}"),
             ("model drafts per question", lambda s: str(s.mean_attempts))]
+    if summary.any_candidate_right > summary.correct:  # what choosing among the agent's candidates left on the table
+        rows.append(("a candidate was right, another chosen", lambda s: str(s.right_not_chosen) if s is summary else "-"))
     for label, cell in rows:
         table.add_row(label, cell(summary), *([cell(base)] if base else []))
     out.print(table)

@@ -54,6 +54,9 @@ class Outcome:
     error: str | None = None
     examples: list[str] = field(default_factory=list)  # ids of the few-shot examples the final draft used
     gold_empty: bool = False  # the gold result has no rows: an empty prediction is trivially right
+    # unattended reads: each candidate the agent weighed (source, sql, chosen) and whether its own
+    # result was right, so a report shows whether drafting or choosing lost a question
+    candidates: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.verdict == "error":  # reports written before the classes were told apart
@@ -81,6 +84,9 @@ class Summary:
     wrong: int = 0
     gold_empty: int = 0
     seconds_p95: float = 0.0
+    right_not_chosen: int = 0  # a candidate was right, another was chosen
+    any_candidate_right: int = 0  # the chosen result or another candidate's was right
+
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -121,6 +127,7 @@ class _Unattended:
         self.calls = 0
         self.sql: str | None = None
         self.examples: list[str] = []
+        self.candidates: list[dict[str, Any]] = []
 
     def emit(self, type: str, payload: dict[str, Any]) -> None:
         if type == EventType.STEP_RETRIED and payload.get("reason") in ("invalid_sql", "rescued"):
@@ -130,6 +137,9 @@ class _Unattended:
         self.calls += 1 + max(len(draft.extra.get("consensus", {}).get("candidates", [])) - 1, 0)  # the first is the draft
         self.sql = str(draft.content["sql"])
         self.examples = [e["id"] for e in draft.extra.get("examples", [])]
+        consensus = draft.extra.get("consensus") or {}
+        self.candidates = [{"source": c["source"], "sql": c.get("sql"), "chosen": c["source"] == consensus.get("chosen")}
+                           for c in consensus.get("candidates", [])]
         d = DraftState(str(uuid.uuid4()), draft.kind, draft.content, draft.needs_approval)
         st.drafts.append(d)
         return d
@@ -141,10 +151,11 @@ class _Unattended:
         return None
 
 
-def ask_agent(workflow: Workflow, question: str, llm: LLM, recall: Recall, max_drafts: int
+def ask_agent(workflow: Workflow, question: str, llm: LLM, recall: Recall, max_drafts: int,
+              candidates: list[dict[str, Any]] | None = None
               ) -> tuple[str | None, list[tuple[Any, ...]] | None, int, str | None, list[str]]:
     """Drive the SQL agent through the runner's step driver with every draft approved:
-    (sql, rows, model calls, error, example ids)."""
+    (sql, rows, model calls, error, example ids); the candidates it weighed go into ``candidates``."""
     hooks = _Unattended()
     ctx = StepContext(run_id=str(uuid.uuid4()), question=question, workflow=workflow, step="sql", purpose="",
                       outputs={}, emit=hooks.emit, llm_factory=lambda: llm, once=lambda _k, action: action(),
@@ -159,6 +170,8 @@ def ask_agent(workflow: Workflow, question: str, llm: LLM, recall: Recall, max_d
         return hooks.sql, None, hooks.calls + 1, err.message, hooks.examples
     finally:  # the step's database connection, as the runner closes it
         ctx.close()
+        if candidates is not None:
+            candidates.extend(hooks.candidates)
     return hooks.sql, [tuple(r) for r in out["rows"]], hooks.calls, None, hooks.examples
 
 
@@ -193,8 +206,24 @@ def verdict(item: Item, golds: list[tuple[str, list[tuple[Any, ...]]]], gold_err
 def judge(bench: Benchmark, item: Item, llm: LLM, recall: Recall, max_drafts: int) -> Outcome:
     start = time.perf_counter()
     golds, gold_error = _golds(bench.databases[item.database], item, bench.engine)
-    sql, rows, calls, error, examples = ask_agent(_workflow(bench, item), item.question, llm, recall, max_drafts)
-    return verdict(item, golds, gold_error, sql, rows, calls, round(time.perf_counter() - start, 2), error, examples)
+    weighed: list[dict[str, Any]] = []
+    sql, rows, calls, error, examples = ask_agent(_workflow(bench, item), item.question, llm, recall, max_drafts,
+                                                  weighed)
+    outcome = verdict(item, golds, gold_error, sql, rows, calls, round(time.perf_counter() - start, 2), error,
+                      examples)
+    outcome.candidates = [{**c, "correct": _right(bench, item, golds, c.get("sql"))} for c in weighed]
+    return outcome
+
+
+def _right(bench: Benchmark, item: Item, golds: list[tuple[str, list[tuple[Any, ...]]]], sql: str | None) -> bool:
+    """Whether ``sql`` returns a gold result (scored as the prediction is)."""
+    if not sql or not golds:
+        return False
+    try:
+        rows = baseline.run(bench.databases[item.database], sql, ROW_LIMIT, engine=bench.engine)
+    except baseline.ENGINE_ERRORS:
+        return False
+    return any(rows_match(gold_rows, rows, ordered=is_ordered(g)) for g, gold_rows in golds)
 
 
 def judge_baseline(bench: Benchmark, item: Item, llm: LLM) -> Outcome:
@@ -279,4 +308,8 @@ def summarize(bench: Benchmark, outcomes: list[Outcome], model: str, fewshot: st
                    round(statistics.fmean([o.attempts for o in evaluated]), 2) if evaluated else 0.0, report,
                    gave_up=count["gave_up"], engine_errors=count["engine_error"], wrong=count["wrong"],
                    gold_empty=sum(o.gold_empty for o in evaluated),
-                   seconds_p95=secs[min(len(secs) - 1, math.ceil(0.95 * len(secs)) - 1)])
+                   seconds_p95=secs[min(len(secs) - 1, math.ceil(0.95 * len(secs)) - 1)],
+                   right_not_chosen=sum(o.verdict != "correct" and any(c.get("correct") for c in o.candidates)
+                                        for o in evaluated),
+                   any_candidate_right=sum(o.verdict == "correct" or any(c.get("correct") for c in o.candidates)
+                                           for o in evaluated))

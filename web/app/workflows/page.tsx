@@ -6,6 +6,7 @@ import { useAuth } from '@/components/auth';
 import { described, Field, groupErrors } from '@/components/fields';
 import { ErrorBox, Loading, when } from '@/components/ui';
 import { ArchiveWorkflow } from '@/components/workflows/ArchiveWorkflow';
+import { useLoadOnFocus } from '@/lib/refresh';
 import { ConnectionCheck, TestOutcome, type TestState } from '@/components/workflows/ConnectionCheck';
 import { Versions } from '@/components/workflows/Versions';
 import { McpServers, rowsOf, serversOf, type McpRow } from '@/components/workflows/McpServers';
@@ -154,9 +155,10 @@ function WorkflowForm({ editing, collections, onSaved, onCancel }: { editing: Wo
   const summary = useRef<HTMLDivElement>(null);
   const [agents, setAgents] = useState<AgentInfo[]>([]);
   const [savedConnections, setSavedConnections] = useState<Connection[]>([]);
-  useEffect(() => {
+  const loadSaved = useCallback(() => {
     api.connections().then(setSavedConnections, () => setSavedConnections([]));
   }, []);
+  useLoadOnFocus(loadSaved);
   useEffect(() => {
     apiMore.agents().then((r) => setAgents(r.agents.filter((a) => a.role === 'step' && a.name !== 'sql' && a.name !== 'rag')), () => setAgents([]));
   }, []);
@@ -353,7 +355,7 @@ function Connections() {
   const load = useCallback(() => {
     api.connections().then(setItems).catch(setError);
   }, []);
-  useEffect(load, [load]);
+  useLoadOnFocus(load);
 
   const test = async (c: Connection) => {
     setTests((t) => ({ ...t, [c.id]: 'testing' }));
