@@ -108,3 +108,28 @@ def test_an_unrepairable_draft_is_redrafted_with_the_reason(sqlite_store: Store,
     retried = [e.payload for e in service.events(run_id) if e.type == EventType.STEP_RETRIED]
     assert retried[0]["reason"] == "invalid_sql" and "colour" in retried[0]["error"]
     assert approve_all(service, worker, run_id) == "succeeded"
+
+
+@pytest.mark.parametrize(("sql", "expected"), [
+    ("SELECT f.vehicle_id FROM fault_events AS f JOIN dtc_codes AS d ON f.code = f.code WHERE d.system = 'cooling'",
+     "JOIN dtc_codes AS d ON f.code = f.code: the condition does not mention d, so every row is paired with every "
+     "row of dtc_codes; join it on a column of d (JOIN dtc_codes ON fault_events.code = dtc_codes.code)"),
+    ("SELECT v.vehicle_id FROM vehicles v JOIN fault_events f ON v.vehicle_id = v.vehicle_id",
+     "JOIN fault_events AS f ON v.vehicle_id = v.vehicle_id: the condition does not mention f, so every row is "
+     "paired with every row of fault_events; join it on a column of f "
+     "(JOIN fault_events ON fault_events.vehicle_id = vehicles.vehicle_id)"),
+])
+def test_a_join_whose_condition_ignores_the_joined_table_is_a_problem(fleet_tables: list, sql: str,  # type: ignore[type-arg]
+                                                                       expected: str) -> None:
+    assert schema_problems(sql, "duckdb", fleet_tables) == [expected]
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT f.vehicle_id FROM fault_events f JOIN dtc_codes d ON d.code = f.code",
+    "SELECT f.vehicle_id FROM fault_events f JOIN dtc_codes ON dtc_codes.code = f.code",
+    "SELECT f.vehicle_id FROM fault_events f JOIN dtc_codes d ON 1 = 1",  # a deliberate cross join
+    "SELECT f.vehicle_id FROM fault_events f JOIN dtc_codes d USING (code)",
+    "SELECT f.vehicle_id FROM fault_events f CROSS JOIN dtc_codes d",
+])
+def test_joins_that_name_the_joined_table_or_mean_a_cross_join_pass(fleet_tables: list, sql: str) -> None:  # type: ignore[type-arg]
+    assert schema_problems(sql, "duckdb", fleet_tables) == []

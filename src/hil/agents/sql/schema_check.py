@@ -60,11 +60,12 @@ def column_hint(column: str, used: list[str], tables: list[Table]) -> str:
 
 
 def schema_problems(sql: str, dialect: str, tables: list[Table]) -> list[str]:
-    """Problems that would make ``sql`` fail on this schema; empty when it should run.
+    """Problems that would make ``sql`` fail on this schema, or pair every row with every row of
+    a table; empty when it should run as written.
 
-    Only what can be decided for sure is reported: unknown tables, and columns that resolve
-    in no table in scope and are not an output alias. Anything the checker cannot understand
-    passes, and the engine has the last word.
+    Only what can be decided for sure is reported: unknown tables, columns that resolve in no
+    table in scope and are not an output alias, and a JOIN whose condition names only other
+    tables. Anything the checker cannot understand passes, and the engine has the last word.
     """
     if not tables:
         return []
@@ -83,7 +84,7 @@ def schema_problems(sql: str, dialect: str, tables: list[Table]) -> list[str]:
             problems.append(f"table {name!r} does not exist" + (f"; did you mean {', '.join(close)}?" if close else ""))
     if problems:
         return problems
-    problems = _qualified_column_problems(tree, by_name, tables)
+    problems = _qualified_column_problems(tree, by_name, tables) or _unjoined_problems(tree, by_name)
     if problems:
         return problems
     schema: dict[str, object] = {t.name: {c.name: c.type or "text" for c in t.columns} for t in tables}
@@ -139,3 +140,30 @@ def runtime_hint(error: str, sql: str, dialect: str, tables: list[Table]) -> str
     except SqlglotError:
         used = []
     return column_hint(column, used, tables)
+
+
+def _unjoined_problems(tree: exp.Expr, by_name: dict[str, Table]) -> list[str]:
+    """``JOIN b ON a.x = a.y``: a condition that never names the joined table pairs each row with
+    every row of it (a small model writes this when it loses track of its aliases). A condition
+    without columns (``ON 1 = 1``, a deliberate cross join) or with unqualified ones passes."""
+    tables = {(t.alias or t.name).lower(): t for t in tree.find_all(exp.Table) if t.name}
+    problems = []
+    for join in tree.find_all(exp.Join):
+        on, joined = join.args.get("on"), join.this
+        if on is None or not isinstance(joined, exp.Table):
+            continue
+        columns = list(on.find_all(exp.Column))
+        if not columns or any(not c.table for c in columns):
+            continue
+        named = {joined.name.lower(), (joined.alias or joined.name).lower()}
+        if named & {c.table.lower() for c in columns}:
+            continue
+        alias = joined.alias or joined.name
+        problem = (f"JOIN {joined.name}{f' AS {joined.alias}' if joined.alias else ''} ON {on.sql()}: the "
+                   f"condition does not mention {alias}, so every row is paired with every row of {joined.name}")
+        others = [by_name[t.name.lower()] for a, t in tables.items() if a not in named and t.name.lower() in by_name]
+        target = by_name.get(joined.name.lower())
+        hints = [h for o in others if target is not None and (h := join_hint(o, target))]
+        problems.append(problem + (f"; join it on a column of {alias} ({hints[0]})" if hints
+                                   else f"; join it on a column of {alias}"))
+    return problems
