@@ -54,8 +54,12 @@ def test_edit_keeps_original_and_edited(store: Store, workspace: Path, script: S
     edited_sql = "SELECT vehicle_id FROM vehicles ORDER BY vehicle_id LIMIT 2"
     service.decide(sql.id, "edit", content={"sql": edited_sql, "connection": "fleet"}, content_hash_seen=sql.content_hash)
     assert approve_all(service, worker, run_id) == "succeeded"
-    decided = [e.payload for e in service.events(run_id) if e.type == EventType.APPROVAL_DECIDED][-1]
-    assert decided["original"]["sql"] == sql.content["sql"]
+    events = service.events(run_id)
+    decided = [e.payload for e in events if e.type == EventType.APPROVAL_DECIDED][-1]
+    requested = next(e.payload for e in events if e.type == EventType.APPROVAL_REQUESTED
+                     and e.payload["approval_id"] == decided["approval_id"])
+    assert requested["content"]["sql"] == sql.content["sql"]  # what was proposed, stored once in the log
+    assert decided["content_hash"] == requested["content_hash"] == sql.content_hash and "original" not in decided
     assert decided["edited"]["sql"] == edited_sql
     executed = [e.payload for e in service.events(run_id) if e.type == EventType.SQL_EXECUTED]
     assert executed[0]["sql"] == edited_sql and executed[0]["sample_rows"] == [["VH-1001"], ["VH-1002"]]

@@ -91,7 +91,8 @@ PAYLOADS: dict[str, EventDoc] = {
         "examples": "Approved examples a SQL draft was based on."}),
     EventType.APPROVAL_DECIDED: EventDoc("A human (or an expiry rule) decided.", {
         "approval_id": "The approval.", "draft_id": "The draft.", "kind": "Its kind.",
-        "decision": "approve, edit, reject or respond.", "original": "What was proposed.",
+        "decision": "approve, edit, reject or respond.",
+        "content_hash": "Hash of what was proposed (the content of approval.requested with the same approval_id).",
         "edited": "What was approved instead, for an edit.", "edited_hash": "Hash of the edited content.",
         "message": "The reviewer's message.", "user": "Who decided.", "role": "Their role.",
         "rule": "The policy rule that allowed the decision."}),

@@ -109,7 +109,7 @@ class RunControl(TenantScoped):
             at = self.runs.record_decision(conn, approval_id, status=DECISION_STATUS[decision], decision=decision,
                                            edited=edited, message=message, user=user, role=role)
             payload: dict[str, Any] = {"approval_id": approval_id, "draft_id": current.draft_id, "kind": current.kind,
-                                       "decision": decision, "original": current.content, "edited": edited,
+                                       "decision": decision, "content_hash": current.content_hash, "edited": edited,
                                        "message": message, "user": user, "role": role}
             if edited is not None:
                 payload["edited_hash"] = content_hash(edited)

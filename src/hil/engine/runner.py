@@ -34,7 +34,7 @@ from hil.store.audit_repo import AuditRepo
 from hil.store.auth_repo import AuthRepo
 from hil.store.db import Store
 from hil.store.example_repo import ExampleRepo
-from hil.store.policy_repo import PolicyRepo
+from hil.store.policy_repo import PolicyRepo, StoredPolicy
 from hil.store.run_repo import NewEvent, Run, RunRepo
 from hil.store.scoped import ALL_TENANTS
 from hil.store.secret_repo import SecretRepo
@@ -121,17 +121,24 @@ class StepRunner:
         return once
 
     # -- the run --
+    def read(self, conn: sa.Connection, run: Run) -> tuple[RunState, StoredPolicy]:
+        """What driving a run starts from: its state folded from the log (not deltas or results)
+        and its tenant's policy; the worker reads it in the transaction that leases the run."""
+        return (fold(run.id, self.repo.events(run.id, conn=conn, types=FOLDED_EVENTS)),
+                PolicyRepo(self.store, run.tenant_id).current(conn))
+
     def execute(self, run_id: str, recovered: bool = False, cancelled: threading.Event | None = None,
-                run: Run | None = None) -> None:
-        """Drive the run (``run``: its row as the lease returned it); ``cancelled`` is set by the
-        lease keeper when the run is cancelled or taken over, so a long query can be stopped
-        instead of running to its timeout."""
+                run: Run | None = None, loaded: tuple[RunState, StoredPolicy] | None = None) -> None:
+        """Drive the run (``run``: its row as the lease returned it, ``loaded``: what :meth:`read`
+        read with it); ``cancelled`` is set by the lease keeper when the run is cancelled or taken
+        over, so a long query can be stopped instead of running to its timeout."""
         cancelled = cancelled or threading.Event()
         run = run or self.repo.get(run_id)
         stored = self.workflows.get(run.workflow_id, run.workflow_version)  # parsed once per process
-        with self.store.read() as conn:  # the run's state and the tenant's policy, in one read
-            state = fold(run_id, self.repo.events(run_id, conn=conn, types=FOLDED_EVENTS))  # not deltas or results
-            tenant_policy = PolicyRepo(self.store, run.tenant_id).current(conn)
+        if loaded is None:
+            with self.store.read() as conn:
+                loaded = self.read(conn, run)
+        state, tenant_policy = loaded
         self._tenants[run_id] = run.tenant_id
         examples, knowledge = ExampleRepo(self.store, run.tenant_id), Retriever(self.store, run.tenant_id)
         try:

@@ -60,14 +60,14 @@ class Worker:
         if now - self._expired_at >= EXPIRY_CHECK_SECONDS:  # as often as an idle worker looks for work
             self._expired_at = now
             self.control.expire_approvals()
-        claimed = self.repo.claim(self.worker_id, self.lease_seconds, run_id)
+        claimed = self.repo.claim_and_read(self.worker_id, self.lease_seconds, run_id, self.runner.read)
         if claimed is None:
             return False
-        run, recovered = claimed
+        run, recovered, loaded = claimed
         cancelled = self._hold(run.id)
         try:
             with run_context(run.id):
-                self.runner.execute(run.id, recovered=recovered, cancelled=cancelled, run=run)
+                self.runner.execute(run.id, recovered=recovered, cancelled=cancelled, run=run, loaded=loaded)
         finally:
             with self._held_lock:
                 self._held.pop(run.id, None)

@@ -43,6 +43,7 @@ class Store:
             raise ConfigError(f"HIL_SQLITE_SYNC is {self.sync!r}", hint=f"use one of {', '.join(SYNC_MODES)}")
         self._write_lock = threading.RLock()
         self._writer: sa.Connection | None = None  # SQLite: the writer's connection, kept between writes
+        self._writer_sync: str | None = None  # the writer connection's synchronous level (None: not known)
         self._changed = threading.Condition()
         self._generation = 0
         self.engine = self._create_engine(url)
@@ -90,18 +91,16 @@ class Store:
             if conn is None:
                 conn = self.engine.connect()
                 conn.execution_options(hil_write=True)
-            relaxed = not durable and self.is_sqlite and self.sync == "milestones"
-            driver = conn.connection.driver_connection
+                self._writer_sync = None  # a pooled connection may have been left either way: set it
             ok = False
             try:
-                if relaxed:
-                    driver.execute("PRAGMA synchronous=NORMAL")  # type: ignore[union-attr]
-                try:
-                    with conn.begin():
-                        yield conn
-                finally:
-                    if relaxed:
-                        driver.execute("PRAGMA synchronous=FULL")  # type: ignore[union-attr]
+                if self.is_sqlite:
+                    level = "NORMAL" if self.sync == "off" or (not durable and self.sync == "milestones") else "FULL"
+                    if level != self._writer_sync:  # set only when it changes: progress commits come in runs
+                        conn.connection.driver_connection.execute(f"PRAGMA synchronous={level}")  # type: ignore[union-attr]
+                        self._writer_sync = level
+                with conn.begin():
+                    yield conn
                 ok = True
             finally:
                 if self.is_sqlite and ok:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -18,6 +19,7 @@ from hil.store.scoped import TenantScoped
 from hil.store.tables import approvals, idempotency_keys, run_events, runs
 
 RUNNABLE = sql.RUNNABLE
+T = TypeVar("T")
 ACTIVE_STATUSES = ("queued", "running", "awaiting_approval")
 TERMINAL_STATUSES = ("succeeded", "failed", "cancelled", "expired")
 
@@ -191,6 +193,13 @@ class RunRepo(TenantScoped):
         """Lease one runnable run: queued, or running with an expired lease (its worker died).
 
         Returns the run and whether it is a recovery of an expired lease."""
+        claimed = self.claim_and_read(worker_id, lease_seconds, run_id, lambda _conn, _run: None)
+        return None if claimed is None else claimed[:2]
+
+    def claim_and_read(self, worker_id: str, lease_seconds: float, run_id: str | None,
+                       read: Callable[[sa.Connection, Run], T]) -> tuple[Run, bool, T] | None:
+        """:meth:`claim`, and ``read`` what the worker needs of the leased run in the same
+        transaction (its log and policy: one round trip, not two)."""
         now = time.time()
         one = run_id is not None
         params = {"now": now, "run": run_id}
@@ -208,9 +217,9 @@ class RunRepo(TenantScoped):
                 row = conn.execute(q.stmt.with_for_update(skip_locked=True), params).first()
             if row is None:
                 return None
-            leased = sql.P_LEASE.on(conn, {"run": row.id, "owner": worker_id, "expires": now + lease_seconds,
-                                           "now": now}).one()
-            return _run(leased), row.status == "running"
+            leased = _run(sql.P_LEASE.on(conn, {"run": row.id, "owner": worker_id, "expires": now + lease_seconds,
+                                                "now": now}).one())
+            return leased, row.status == "running", read(conn, leased)
 
     def renew(self, run_id: str, worker_id: str, lease_seconds: float) -> bool:
         with self.store.write(durable=False) as conn:
