@@ -238,7 +238,8 @@ def test_the_report_scores_every_candidate_the_agent_weighed(tmp_path: Path, geo
     monkeypatch.setenv("HIL_SQL_CANDIDATES", "3")
     alaska, texas = ("SELECT area FROM state WHERE state_name = 'alaska'",
                      "SELECT area FROM state WHERE state_name = 'texas'")
-    answers = iter([alaska, texas, alaska])  # the draft, the schema-only draft, the second sample
+    nowhere = "SELECT area FROM state WHERE state_name = 'atlantis'"  # no rows: the plain try is not taken
+    answers = iter([nowhere, alaska, texas, alaska])  # plain, the draft, the schema-only draft, the second sample
     script.responses["sql"] = lambda _prompt: {"sql": next(answers)}
     bench = benchmarks.load(geoquery, "dev")
     bench.items = [i for i in bench.items if i.question == "how big is texas"]
@@ -246,5 +247,5 @@ def test_the_report_scores_every_candidate_the_agent_weighed(tmp_path: Path, geo
     outcome = json.loads((tmp_path / "r.jsonl").read_text().splitlines()[1])
     assert outcome["verdict"] == "wrong" and outcome["predicted"] == alaska  # two drafts agreed on the wrong state
     assert [(c["source"], c["chosen"], c["correct"]) for c in outcome["candidates"]] == [
-        ("draft", True, False), ("schema only", False, True), ("second sample", False, False)]
+        ("plain", False, False), ("draft", True, False), ("schema only", False, True), ("second sample", False, False)]
     assert (summary.correct, summary.right_not_chosen, summary.any_candidate_right) == (0, 1, 1)

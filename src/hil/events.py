@@ -107,8 +107,9 @@ PAYLOADS: dict[str, EventDoc] = {
     EventType.STEP_FAILED: EventDoc("A step failed.", {"code": "Error code.", "error": "What went wrong."}),
     EventType.STEP_RETRIED: EventDoc("A step tries again: its draft failed to run, or a check found a problem.", {
         "reason": "execution_error, invalid_sql, repaired, rescued (another candidate fitted after the draft's "
-        "tries failed), ungrounded_answer, ...", "error": "What failed.",
-        "source": "Which candidate prompt a rescue try used (schema only, second sample).",
+        "tries failed), plain_not_taken (the plain prompt's draft did not pass every check; the full agent "
+        "drafts), ungrounded_answer, ...", "error": "What failed.",
+        "source": "Which candidate prompt a try used (plain, schema only, second sample).",
         "draft_id": "The draft that failed.", "sql": "The SQL that failed.", "attempt": "Which try comes next.",
         "problems": "What the answer check found.", "unverified_identifiers": "Ids not found in the evidence.",
         "repaired": "The SQL after a deterministic repair (reason repaired).",

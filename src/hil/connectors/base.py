@@ -111,6 +111,16 @@ def render_schema(tables: list[Table]) -> str:
     return "\n".join(out)
 
 
+def render_plain(tables: list[Table]) -> str:
+    """CREATE TABLE statements with names, types and keys only: no comments, samples or row counts."""
+    out = []
+    for t in tables:
+        cols = [f"  {c.name} {c.type}" + (" PRIMARY KEY" if c.primary_key else "")
+                + (f" REFERENCES {c.references}" if c.references else "") for c in t.columns]
+        out.append(f"CREATE TABLE {t.name} (\n" + ",\n".join(cols) + "\n);")
+    return "\n\n".join(out)
+
+
 def _one_line(text: str, limit: int = 160) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
@@ -131,6 +141,11 @@ class Connector(ABC):
     def fingerprint(self) -> str:
         """A cheap signature (a few ms, one query) of what :meth:`tables` describes: it changes when
         the schema changes, so whatever is cached from ``tables()`` can be keyed on it."""
+
+    def create_statements(self) -> list[tuple[str, str]]:
+        """(table, its CREATE TABLE statement as the database stores it), in the database's order;
+        empty where the engine keeps no such text (the caller renders one from :meth:`tables`)."""
+        return []
 
     @abstractmethod
     def _execute(self, sql: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]], bool]: ...

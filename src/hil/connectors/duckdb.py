@@ -101,6 +101,12 @@ class DuckDBConnector(Connector):
             out.append(Table(name, cols, int(count[0]) if count else None, comments.get(name)))
         return out
 
+    def create_statements(self) -> list[tuple[str, str]]:
+        with self._lock:
+            rows = self.conn.execute("SELECT table_name, sql FROM duckdb_tables() WHERE schema_name = 'main' "
+                                     "ORDER BY table_name").fetchall()
+        return [(str(name), str(sql).strip()) for name, sql in rows]
+
     def _execute(self, sql: str, limit: int) -> tuple[list[str], list[tuple[Any, ...]], bool]:
         with self._lock:
             timer = threading.Timer(self.timeout_s, self.conn.interrupt)

@@ -81,6 +81,12 @@ class SQLiteConnector(Connector):
             out.append(Table(n, cols, int(count)))
         return out
 
+    def create_statements(self) -> list[tuple[str, str]]:
+        with self._lock:
+            rows = self.conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL "
+                                     "AND name NOT LIKE 'sqlite_%' ORDER BY rowid").fetchall()
+        return [(str(name), str(sql).strip() + ";") for name, sql in rows]
+
     @staticmethod
     def _primary_key(table_info: list[tuple[Any, ...]]) -> str:
         return next((r[1] for r in table_info if r[5]), "rowid")  # column 5 of table_info: pk position

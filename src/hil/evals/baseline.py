@@ -11,11 +11,9 @@ from typing import Any
 
 import duckdb
 
-from hil.agents.sql.drafting import extract_sql
+from hil.agents.sql.drafting import extract_sql, plain_prompt, plain_system
 from hil.models.llm import LLM
 
-SYSTEM = "You are a {name} expert. Answer with one {name} query in a ```sql code block and nothing else."
-NAMES = {"sqlite": "SQLite", "duckdb": "DuckDB"}
 ENGINE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, sqlite3.Warning, duckdb.Error)
 
 
@@ -35,9 +33,8 @@ def create_tables(database: Path, engine: str = "sqlite") -> str:
 
 
 def draft(llm: LLM, database: Path, question: str, engine: str = "sqlite") -> str | None:
-    prompt = f"{create_tables(database, engine)}\n\n-- Using valid {NAMES[engine]}, answer the following question " \
-             f"for the tables provided above.\n-- {question}"
-    return extract_sql(llm.text("sql_baseline", SYSTEM.format(name=NAMES[engine]), prompt))
+    prompt = plain_prompt(engine, create_tables(database, engine), question)
+    return extract_sql(llm.text("sql_baseline", plain_system(engine), prompt))
 
 
 def run(database: Path, sql: str, limit: int, timeout: float = 30.0, engine: str = "sqlite") -> list[tuple[Any, ...]]:

@@ -128,18 +128,23 @@ class _Unattended:
         self.sql: str | None = None
         self.examples: list[str] = []
         self.candidates: list[dict[str, Any]] = []
+        self.passed_over: list[dict[str, Any]] = []  # the plain prompt's draft, when it was not taken
 
     def emit(self, type: str, payload: dict[str, Any]) -> None:
-        if type == EventType.STEP_RETRIED and payload.get("reason") in ("invalid_sql", "rescued"):
+        if type == EventType.STEP_RETRIED and payload.get("reason") in ("invalid_sql", "rescued", "plain_not_taken"):
             self.calls += 1
+        if type == EventType.STEP_RETRIED and payload.get("reason") == "plain_not_taken":
+            self.passed_over.append({"source": "plain", "sql": payload.get("sql") or None, "chosen": False,
+                                     "why_not": payload.get("error")})
 
     def record(self, st: StepState, draft: Draft, attempt: int) -> DraftState:
         self.calls += 1 + max(len(draft.extra.get("consensus", {}).get("candidates", [])) - 1, 0)  # the first is the draft
         self.sql = str(draft.content["sql"])
         self.examples = [e["id"] for e in draft.extra.get("examples", [])]
         consensus = draft.extra.get("consensus") or {}
-        self.candidates = [{"source": c["source"], "sql": c.get("sql"), "chosen": c["source"] == consensus.get("chosen")}
-                           for c in consensus.get("candidates", [])]
+        self.candidates = self.passed_over + [
+            {"source": c["source"], "sql": c.get("sql"), "chosen": c["source"] == consensus.get("chosen")}
+            for c in consensus.get("candidates", [])]
         d = DraftState(str(uuid.uuid4()), draft.kind, draft.content, draft.needs_approval)
         st.drafts.append(d)
         return d

@@ -10,9 +10,15 @@ from hil import pii, settings
 from hil.agents.base import Agent, Draft, Feedback, Redraft, StepContext
 from hil.agents.sql import candidates, fewshot
 from hil.agents.sql.candidates import Candidate
-from hil.agents.sql.drafting import Brief, extract_sql, prompt, system
+from hil.agents.sql.drafting import Brief, extract_sql, plain_prompt, plain_system, prompt, system
 from hil.agents.sql.evidence import rows_behind
-from hil.agents.sql.knowledge import introspect, knowledge, release_step_connection, step_connection
+from hil.agents.sql.knowledge import (
+    introspect,
+    knowledge,
+    plain_schema,
+    release_step_connection,
+    step_connection,
+)
 from hil.agents.sql.linking import select_tables, value_mentions
 from hil.agents.sql.question_fit import (
     drop_unasked_date_filters,
@@ -24,7 +30,7 @@ from hil.agents.sql.repair import repair
 from hil.agents.sql.result_check import align_literals, empty_result_hint, expects_rows, shape_problem
 from hil.agents.sql.schema_check import runtime_hint, schema_problems
 from hil.connectors import connect
-from hil.connectors.base import Connector, Table, render_schema
+from hil.connectors.base import Connector, Table, render_plain, render_schema
 from hil.connectors.guard import check_read_only, check_write, is_write
 from hil.connectors.writes import estimate_impact, execute_write
 from hil.errors import InvalidDecision, QueryFailed, QueryRefused
@@ -55,14 +61,22 @@ class SqlAgent(Agent):
         # Compared as "how big is <state_name>": the shape of the question, not its values.
         shots = ctx.recall(cfg.name, values.mask(ctx.question), settings.get_int("HIL_FEWSHOT_K"))
         brief = self._brief(ctx, cfg, tables, shots, feedback)
+        extra: dict[str, Any] = {"dialect": dialect, "feedback": feedback.message if feedback else None,
+                                 "examples": [shot.to_dict() for shot in shots]}
+        if feedback is None and not shots and not ctx.workflow.instructions and ctx.reads_unattended \
+                and cfg.read_only and settings.get_int("HIL_SQL_PLAIN_FIRST"):
+            plain = self._plain_first(ctx, conn, tables)
+            if plain is not None:
+                sql, adjustments, consensus = plain
+                return Draft("sql_read", EventType.SQL_DRAFTED, {"sql": sql, "connection": cfg.name}, sql,
+                             needs_approval=ctx.workflow.approval.sql_read,
+                             extra={**extra, "adjustments": adjustments, "consensus": consensus})
         rescued = False
         try:
             write, checked, unresolved = self._generate(ctx, cfg, tables, brief, feedback)
         except QueryRefused:  # no try fitted and nobody is in the loop: another prompt may still fit
             checked = self._rescue(ctx, conn, tables, brief)
             write, unresolved, rescued = False, None, True
-        extra: dict[str, Any] = {"dialect": dialect, "feedback": feedback.message if feedback else None,
-                                 "examples": [shot.to_dict() for shot in shots]}
         if unresolved is not None:  # for the approver: the best draft, what is wrong, the proposed repair
             extra["unresolved"] = unresolved
         if write:  # always behind a human: the exact statement and what it would touch
@@ -101,8 +115,9 @@ class SqlAgent(Agent):
                      writable=not cfg.read_only, examples=shots, purpose=ctx.purpose, mentions=mentions,
                      feedback=told)
 
-    def _ask(self, ctx: StepContext, dialect: str, text: str, temperature: float | None = None) -> str:
-        answer = ctx.llm.text("sql", system(dialect), text, temperature=temperature)
+    def _ask(self, ctx: StepContext, dialect: str, text: str, temperature: float | None = None,
+             system_prompt: str | None = None) -> str:
+        answer = ctx.llm.text("sql", system_prompt or system(dialect), text, temperature=temperature)
         sql = extract_sql(answer)
         if sql is None:
             raise QueryRefused(f"the answer holds no SQL query: {answer[:200]!r}")
@@ -171,6 +186,46 @@ class SqlAgent(Agent):
             return False, worst_first[0]["sql"], {"problems": worst_first[0]["error"],
                                                   "proposed_repair": worst_first[0]["fixes"], "message": message}
         raise QueryRefused(message)
+
+    def _plain_first(self, ctx: StepContext, conn: Connector, tables: list[Table]
+                     ) -> tuple[str, list[str], dict[str, Any]] | None:
+        """The plain prompt's draft (the schema's own CREATE TABLEs and the question), when it needs nothing.
+
+        On a database the agent knows only by its schema, a code model writes its best SQL from the
+        form it was trained on; the agent's extra evidence (sampled values, foreign-key notes, value
+        mentions, the rows rule) also invites joins and filters the question did not ask for. So that
+        draft is taken when it passes every check untouched (the guard, no repair needed, the schema
+        check), runs, returns rows when the question expects some and has the question's shape: then
+        (sql, adjustments, the record of the choice). Otherwise the full agent drafts (None), and
+        the plain try is a ``step.retried`` event saying why it was not taken."""
+        dialect = conn.dialect
+        budget = settings.get_int("HIL_SCHEMA_BUDGET")
+        sql = ""
+        try:
+            # the whole schema, as the database states it, when it fits; else the tables linked to the question
+            shown = tables if len(render_plain(tables)) <= budget else select_tables(ctx.question, tables, budget)
+            schema = plain_schema(conn, shown)
+            sql = self._ask(ctx, dialect, plain_prompt(dialect, schema, ctx.question), system_prompt=plain_system(dialect))
+            checked = check_read_only(sql, dialect)
+            repaired, fixes = repair(checked, dialect, tables)
+            problems = ([f"needs repair: {'; '.join(fixes)}"] if fixes else []) + schema_problems(repaired, dialect,
+                                                                                                  tables)
+            if problems:
+                raise QueryRefused("; ".join(problems))
+            polished, adjustments = self._polish(conn, tables, repaired, ctx.question)
+            result = conn.execute_read(polished, limit=ctx.workflow.row_limit, cancel=ctx.cancelled)
+            if not result.rows and expects_rows(ctx.question):
+                raise QueryRefused(EMPTY)
+            if problem := shape_problem(ctx.question, result.columns, result.rows):
+                raise QueryRefused(f"{WRONG_SHAPE}: {problem}")
+        except (QueryRefused, QueryFailed) as err:
+            ctx.emit(EventType.STEP_RETRIED, {"reason": "plain_not_taken", "source": "plain", "sql": sql,
+                                              "error": err.message})
+            return None
+        consensus = {"chosen": "plain", "support": 1.0, "agreeing": 1,
+                     "candidates": [{"source": "plain", "sql": polished, "result_rows": len(result.rows)}]}
+        ctx.emit(EventType.SQL_CANDIDATES, consensus)
+        return polished, adjustments, consensus
 
     def _candidate(self, ctx: StepContext, conn: Connector, tables: list[Table], brief: Brief, source: str,
                    temperature: float | None = None) -> Candidate:

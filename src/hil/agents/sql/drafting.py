@@ -31,6 +31,10 @@ DATE_HINTS = {
 SYSTEM = ("You are a {name} expert. You write one query that answers the question from the tables given, "
           "using only tables and columns that exist there and, for text columns, the exact values shown in "
           "the schema comments. Answer with one {name} query in a ```sql code block and nothing else.")
+# The plain prompt: the database's own CREATE TABLE statements and the question, the form code models
+# are trained on for text-to-SQL. On a database the agent knows nothing else about, it is the strongest
+# first try (see SqlAgent._plain_first); the evaluation's bare-model yardstick asks exactly this.
+PLAIN_SYSTEM = "You are a {name} expert. Answer with one {name} query in a ```sql code block and nothing else."
 ROWS_RULE = ("Return only the columns the question asks for. Use LIMIT N only when it asks for the top N, and "
              "LIMIT 1 when it asks for the single largest, smallest, most or least; otherwise return every "
              "matching row.")
@@ -89,6 +93,15 @@ def prompt(b: Brief) -> str:
         parts.append(b.feedback)
     parts.append(f"-- {ROWS_RULE}")
     return "\n\n".join(parts)
+
+
+def plain_system(dialect: str) -> str:
+    return PLAIN_SYSTEM.format(name=NAMES[dialect])
+
+
+def plain_prompt(dialect: str, create_tables: str, question: str) -> str:
+    return f"{create_tables}\n\n-- Using valid {NAMES[dialect]}, answer the following question for the tables " \
+           f"provided above.\n-- {question}"
 
 
 def extract_sql(text: str) -> str | None:

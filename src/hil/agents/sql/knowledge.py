@@ -15,7 +15,7 @@ from hil import settings
 from hil.agents.base import StepContext
 from hil.agents.sql.values import ValueIndex
 from hil.connectors import connect
-from hil.connectors.base import Connector, Table
+from hil.connectors.base import Connector, Table, render_plain
 from hil.lru import LRU
 from hil.workflows import SqlConnection
 
@@ -49,6 +49,14 @@ def knowledge(conn: Connector) -> tuple[list[Table], ValueIndex]:
     values = ValueIndex.build(conn, tables)
     _cache.put(database, (fingerprint, tables, values))
     return tables, values
+
+
+def plain_schema(conn: Connector, shown: list[Table]) -> str:
+    """The CREATE TABLE statements of ``shown`` as the database stores them (in its order), rendered
+    plainly from the introspected tables where the engine keeps no such text."""
+    names = {t.name.lower() for t in shown}
+    stored = [ddl for name, ddl in conn.create_statements() if name.lower() in names]
+    return "\n\n".join(stored) if len(stored) == len(names) else render_plain(shown)
 
 
 def introspect(source: Connector | SqlConnection) -> list[Table]:
