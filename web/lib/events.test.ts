@@ -171,6 +171,13 @@ describe('the run reducer', () => {
     expect(s.error).toEqual({ message: 'the approval expired', code: 'expired' });
   });
 
+  it('says a plain draft was passed over rather than that the step retried', () => {
+    let s = applyEvent(initialState(), ev(1, 'step.retried', { reason: 'plain_not_taken', source: 'plain', error: 'the query returned no rows' }, 'sql'));
+    s = applyEvent(s, ev(2, 'step.retried', { reason: 'invalid_sql', error: 'no such column: colour' }, 'sql'));
+    expect(s.timeline.map((t) => [t.label, t.detail])).toEqual([
+      ['sql: plain draft not taken', 'the query returned no rows'], ['sql retried', 'no such column: colour']]);
+  });
+
   it('ignores another run\'s events', () => {
     const s = applyEvents(initialState(), RUN.slice(0, 3));
     expect(applyEvent(s, { ...ev(4, 'run.finished'), run_id: 'someone-else' })).toBe(s);

@@ -271,6 +271,9 @@ function describe(e: Envelope): { label: string; detail: string; known: boolean 
     case 'step.failed':
       return { label: `${who} failed`, detail: short(str(p.error ?? p.message)), known: true };
     case 'step.retried':
+      if (p.reason === 'plain_not_taken') {  // the plain prompt's draft needed something: the full agent drafts
+        return { label: `${who}: plain draft not taken`, detail: short(str(p.error)), known: true };
+      }
       return { label: `${who} retried`, detail: short(str(p.error ?? p.reason)), known: true };
     case 'sql.executed':
       return { label: `SQL ran: ${str(p.row_count, '?')} rows`, detail: short(str(p.sql)), known: true };
