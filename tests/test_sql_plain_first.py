@@ -12,6 +12,7 @@ import pytest
 
 from hil.agents.sql.drafting import plain_system
 from hil.agents.sql.knowledge import plain_schema
+from hil.agents.sql.result_check import thing_answered_with_a_number
 from hil.connectors import connect
 from hil.connectors.base import Column, Table, render_plain
 from hil.events import EventType
@@ -83,6 +84,43 @@ def test_a_plain_draft_that_needs_anything_hands_over_to_the_full_agent(
     chosen = _events(service, run_id, EventType.SQL_CANDIDATES)[-1]
     assert chosen["chosen"] != "plain" and service.get(run_id).status == "succeeded"
     assert _events(service, run_id, EventType.SQL_EXECUTED)[0]["sql"] == TOP3
+
+
+def test_a_plain_draft_answering_which_thing_with_a_number_is_not_taken(
+        store: Store, workspace: Path, script: Script) -> None:
+    calls: list[str] = []
+    newest = "SELECT vehicle_id FROM vehicles ORDER BY model_year DESC, vehicle_id LIMIT 1"
+
+    def sql(prompt: str) -> dict[str, str]:
+        calls.append(prompt)
+        return {"sql": "SELECT max(model_year) FROM vehicles" if len(calls) == 1 else newest}
+
+    script.responses["sql"] = sql
+    service, worker, run_id = setup_run(store, workspace, "Which is the newest vehicle?", approval__plan=False,
+                                        approval__sql_read=False)
+    worker.run_once(run_id)
+    passed_over = _events(service, run_id, EventType.STEP_RETRIED)[0]
+    assert passed_over["reason"] == "plain_not_taken"
+    assert "asks which vehicle, but the query returned only numbers" in str(passed_over["error"])
+    assert _events(service, run_id, EventType.SQL_EXECUTED)[0]["sql"] == newest
+
+
+@pytest.mark.parametrize(("question", "rows", "flagged"), [
+    ("what is the smallest city in arkansas", [[3]], True),
+    ("Which is the longest river?", [[1200.5]], True),
+    ("what is the smallest city in arkansas", [["little rock"]], False),  # the thing itself
+    ("what is the smallest city in arkansas", [], False),  # nothing to judge
+    ("what is the length of the longest river", [[1200]], False),  # asks for the length OF it
+    ("What is the youngest student's age?", [[18]], False),  # the thing's attribute
+    ("What is the oldest student age?", [[18]], False),  # a column of the table follows the noun
+    ("Which students have the most pets?", [[3]], False),  # 'pets' is no table
+    ("How many rivers are there?", [[5]], False),
+])
+def test_a_question_for_the_most_something_thing_wants_the_thing(question: str, rows: list[list[object]],
+                                                                  flagged: bool) -> None:
+    tables = [Table("city", [Column("population", "int")]), Table("river", [Column("length", "int")]),
+              Table("student", [Column("age", "int")])]
+    assert (thing_answered_with_a_number(question, ["x"], rows, tables) is not None) is flagged
 
 
 @pytest.mark.parametrize("setup", ["example", "instructions", "approved reads", "turned off"])

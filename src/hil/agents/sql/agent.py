@@ -27,7 +27,13 @@ from hil.agents.sql.question_fit import (
     label_groups,
 )
 from hil.agents.sql.repair import repair
-from hil.agents.sql.result_check import align_literals, empty_result_hint, expects_rows, shape_problem
+from hil.agents.sql.result_check import (
+    align_literals,
+    empty_result_hint,
+    expects_rows,
+    shape_problem,
+    thing_answered_with_a_number,
+)
 from hil.agents.sql.schema_check import runtime_hint, schema_problems
 from hil.connectors import connect
 from hil.connectors.base import Connector, Table, render_plain, render_schema
@@ -216,7 +222,8 @@ class SqlAgent(Agent):
             result = conn.execute_read(polished, limit=ctx.workflow.row_limit, cancel=ctx.cancelled)
             if not result.rows and expects_rows(ctx.question):
                 raise QueryRefused(EMPTY)
-            if problem := shape_problem(ctx.question, result.columns, result.rows):
+            if problem := (shape_problem(ctx.question, result.columns, result.rows)
+                           or thing_answered_with_a_number(ctx.question, result.columns, result.rows, tables)):
                 raise QueryRefused(f"{WRONG_SHAPE}: {problem}")
         except (QueryRefused, QueryFailed) as err:
             ctx.emit(EventType.STEP_RETRIED, {"reason": "plain_not_taken", "source": "plain", "sql": sql,

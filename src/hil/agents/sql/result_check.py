@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 
 _EXPECTS_EMPTY = re.compile(r"\b(any|is there|are there|whether|if any|ever|exist|exists)\b", re.I)
 _COUNT_QUESTION = re.compile(r"\b(how many|number of|count of|total number)\b", re.I)
+# "what is the longest river ...", "which city is the smallest ...": a superlative before a noun, with no
+# "of" or possessive between the question word and it ("what is the length OF the longest river" asks
+# for a number) and none after the noun ("the youngest student's age").
+_SUPERLATIVE_THING = re.compile(r"\b(?:what|which)\b(?:(?!\bof\b|'s\b)[^?])*?\b(?:most|least|\w+est)\s+([a-z_]+)\b"
+                                r"(?!'s|\s+of\b)(?:\s+([a-z_]+))?", re.I)
 _PER_GROUP = re.compile(r"\b(each|every|per|by|for all|respectively|breakdown|group)\b", re.I)
 
 
@@ -156,4 +161,21 @@ def shape_problem(question: str, columns: list[str], rows: list[list[Any]]) -> s
     if _COUNT_QUESTION.search(question) and not _PER_GROUP.search(question) and len(rows) > 1:
         return (f"the question asks for a single count, but the query returned {len(rows)} rows "
                 f"({', '.join(columns)}); use COUNT(...) to return one number")
+    return None
+
+
+def thing_answered_with_a_number(question: str, columns: list[str], rows: list[list[Any]],
+                                 tables: list[Table]) -> str | None:
+    """Feedback when the question asks which thing is the most something ("what is the smallest city")
+    and the result holds only numbers (``SELECT MIN(population)``): the thing's value, not the thing."""
+    m = _SUPERLATIVE_THING.search(question)
+    if not m or not rows:
+        return None
+    noun, after = m.group(1).lower(), (m.group(2) or "").lower()
+    table = next((t for t in tables if t.name.lower() in {noun, f"{noun}s", f"{noun}es", noun.removesuffix("s")}), None)
+    if table is None or any(after and after in c.name.lower() for c in table.columns):
+        return None  # not a table, or one of its columns follows: "the oldest student age" asks for the age
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in rows[0]):
+        return (f"the question asks which {noun}, but the query returned only numbers ({', '.join(columns)}); "
+                f"return the {noun} itself")
     return None
