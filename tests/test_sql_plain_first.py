@@ -123,7 +123,7 @@ def test_a_question_for_the_most_something_thing_wants_the_thing(question: str, 
     assert (thing_answered_with_a_number(question, ["x"], rows, tables) is not None) is flagged
 
 
-@pytest.mark.parametrize("setup", ["example", "instructions", "approved reads", "turned off"])
+@pytest.mark.parametrize("setup", ["example", "instructions", "approved reads", "turned off", "one candidate"])
 def test_the_plain_prompt_is_not_tried_when_the_agent_knows_more_or_a_human_approves(
         store: Store, workspace: Path, script: Script, monkeypatch: pytest.MonkeyPatch, setup: str) -> None:
     overrides: dict[str, object] = {}
@@ -133,8 +133,10 @@ def test_the_plain_prompt_is_not_tried_when_the_agent_knows_more_or_a_human_appr
         overrides["instructions"] = "A vehicle's id is its fleet number."
     elif setup == "approved reads":
         overrides["approval__sql_read"] = True
-    else:
+    elif setup == "turned off":
         monkeypatch.setenv("HIL_SQL_PLAIN_FIRST", "0")
+    else:
+        monkeypatch.setenv("HIL_SQL_CANDIDATES", "1")
     service, run_id = _run(store, workspace, script, [TOP3], **overrides)
     assert not any(p.startswith(plain_system("duckdb")) for p in script.prompts("sql"))
     assert all(c["chosen"] != "plain" for c in _events(service, run_id, EventType.SQL_CANDIDATES))

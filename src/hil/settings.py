@@ -42,7 +42,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HIL_SQL_PLAIN_FIRST", "1", "With reads unattended and nothing known of the database but its schema (no "
             "approved examples, no workflow instructions), try the plain prompt first: the database's own CREATE "
             "TABLE statements and the question. Its draft is taken when it passes every check untouched and "
-            "returns rows; otherwise the full agent drafts. 0 turns it off."),
+            "returns rows; otherwise the full agent drafts. 0 turns it off, as does HIL_SQL_CANDIDATES=1."),
     Setting("HIL_SCHEMA_CACHE", "32", "Databases whose schema and value index a process keeps in memory (and MCP "
             "servers whose tool lists it keeps), least recently used first out; one that falls out is read again "
             "on its next use."),

@@ -70,7 +70,8 @@ class SqlAgent(Agent):
         extra: dict[str, Any] = {"dialect": dialect, "feedback": feedback.message if feedback else None,
                                  "examples": [shot.to_dict() for shot in shots]}
         if feedback is None and not shots and not ctx.workflow.instructions and ctx.reads_unattended \
-                and cfg.read_only and settings.get_int("HIL_SQL_PLAIN_FIRST"):
+                and cfg.read_only and settings.get_int("HIL_SQL_PLAIN_FIRST") \
+                and settings.get_int("HIL_SQL_CANDIDATES") > 1:  # the plain draft is one of the candidates
             plain = self._plain_first(ctx, conn, tables)
             if plain is not None:
                 sql, adjustments, consensus = plain
