@@ -12,6 +12,7 @@ import pytest
 
 from hil.agents.sql.drafting import plain_system
 from hil.agents.sql.knowledge import plain_schema
+from hil.agents.sql.question_fit import ungrouped_per_group
 from hil.agents.sql.result_check import thing_answered_with_a_number
 from hil.connectors import connect
 from hil.connectors.base import Column, Table, render_plain
@@ -121,6 +122,21 @@ def test_a_question_for_the_most_something_thing_wants_the_thing(question: str, 
     tables = [Table("city", [Column("population", "int")]), Table("river", [Column("length", "int")]),
               Table("student", [Column("age", "int")])]
     assert (thing_answered_with_a_number(question, ["x"], rows, tables) is not None) is flagged
+
+
+@pytest.mark.parametrize(("question", "sql", "flagged"), [
+    ("For each product name, show its average price.", "SELECT avg(price) FROM products", True),
+    ("What is the average price per depot?", "SELECT max(price), min(price) FROM products", True),
+    ("For each product name, show its average price.", "SELECT name, avg(price) FROM products GROUP BY name", False),
+    ("What is the average price of all products?", "SELECT avg(price) FROM products", False),  # no group asked for
+    ("What are the minimum and maximum price for every product?", "SELECT min(price), max(price) FROM products",
+     False),  # "every" often means all of them together
+    ("List each product's name.", "SELECT name FROM products", False),  # nothing aggregated
+    ("Names of each product priced above average", "SELECT name FROM products WHERE price > "
+     "(SELECT avg(price) FROM products)", False),  # the aggregate is in a subquery
+])
+def test_a_question_per_group_wants_a_group_by(question: str, sql: str, flagged: bool) -> None:
+    assert (ungrouped_per_group(question, sql, "sqlite") is not None) is flagged
 
 
 @pytest.mark.parametrize("setup", ["example", "instructions", "approved reads", "turned off", "one candidate"])

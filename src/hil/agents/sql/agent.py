@@ -25,6 +25,7 @@ from hil.agents.sql.question_fit import (
     drop_unasked_limit,
     filters_from_context,
     label_groups,
+    ungrouped_per_group,
 )
 from hil.agents.sql.repair import repair
 from hil.agents.sql.result_check import (
@@ -217,6 +218,8 @@ class SqlAgent(Agent):
             repaired, fixes = repair(checked, dialect, tables)
             problems = ([f"needs repair: {'; '.join(fixes)}"] if fixes else []) + schema_problems(repaired, dialect,
                                                                                                   tables)
+            if not problems and (ungrouped := ungrouped_per_group(ctx.question, repaired, dialect)):
+                problems = [ungrouped]
             if problems:
                 raise QueryRefused("; ".join(problems))
             polished, adjustments = self._polish(conn, tables, repaired, ctx.question)

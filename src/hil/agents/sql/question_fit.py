@@ -37,6 +37,7 @@ _SUPERLATIVE = re.compile(
     r"shortest|oldest|youngest|newest|latest|earliest|maximum|minimum|max|min|\w{3,}est)\b", re.I)
 _NOT_SUPERLATIVE = frozenset({"interest", "interested", "request", "forest", "contest", "harvest", "suggest",
                               "guest", "west", "rest", "test", "manifest", "protest", "invest", "honest"})
+_EACH = re.compile(r"\b(for each|each|per)\b", re.I)  # not "every": "for every company" often means over all
 _NOW = re.compile(r"\b(now|current_date|current_timestamp|localtimestamp|today|getdate|sysdate)\b", re.I)
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                  "nine": 9, "ten": 10, "twenty": 20, "a dozen": 12, "dozen": 12}
@@ -125,6 +126,22 @@ def label_groups(sql: str, dialect: str) -> tuple[str, str | None]:
         return sql, None
     tree.set("expressions", [k.copy() for k in keys] + list(tree.expressions))
     return tree.sql(dialect=dialect), f"selected {', '.join(k.sql(dialect=dialect) for k in keys)}: the rows are per group"
+
+
+def ungrouped_per_group(question: str, sql: str, dialect: str) -> str | None:
+    """Feedback when the question asks for a value per group ("for each product", "per depot") and the
+    query aggregates with no GROUP BY: one number where the question wants one per group."""
+    if not _EACH.search(question):
+        return None
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except SqlglotError:
+        return None
+    if not isinstance(tree, exp.Select) or tree.args.get("group"):
+        return None
+    if any(e.find(exp.AggFunc) for e in tree.expressions):
+        return "the question asks for a value per group, but the query aggregates everything into one row (no GROUP BY)"
+    return None
 
 
 def _words(text: str) -> set[str]:
