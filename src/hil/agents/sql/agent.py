@@ -8,36 +8,30 @@ from typing import Any
 
 from hil import pii, settings
 from hil.agents.base import Agent, Draft, Feedback, Redraft, StepContext
-from hil.agents.sql import candidates, fewshot
+from hil.agents.sql import candidates, fewshot, plain_first
 from hil.agents.sql.candidates import Candidate
-from hil.agents.sql.drafting import Brief, extract_sql, plain_prompt, plain_system, prompt, system
+from hil.agents.sql.drafting import Brief, extract_sql, prompt, system
 from hil.agents.sql.evidence import rows_behind
-from hil.agents.sql.knowledge import (
-    introspect,
-    knowledge,
-    plain_schema,
-    release_step_connection,
-    step_connection,
-)
+from hil.agents.sql.knowledge import introspect, knowledge, release_step_connection, step_connection
 from hil.agents.sql.linking import select_tables, value_mentions
 from hil.agents.sql.question_fit import (
     drop_unasked_date_filters,
     drop_unasked_limit,
     filters_from_context,
     label_groups,
-    ungrouped_per_group,
 )
 from hil.agents.sql.repair import repair
 from hil.agents.sql.result_check import (
+    EMPTY,
+    WRONG_SHAPE,
     align_literals,
     empty_result_hint,
     expects_rows,
     shape_problem,
-    thing_answered_with_a_number,
 )
 from hil.agents.sql.schema_check import runtime_hint, schema_problems
 from hil.connectors import connect
-from hil.connectors.base import Connector, Table, render_plain, render_schema
+from hil.connectors.base import Connector, Table, render_schema
 from hil.connectors.guard import check_read_only, check_write, is_write
 from hil.connectors.writes import estimate_impact, execute_write
 from hil.errors import InvalidDecision, QueryFailed, QueryRefused
@@ -46,8 +40,6 @@ from hil.examples import ScoredExample
 from hil.workflows import SqlConnection, Workflow
 
 SAMPLE_ROWS = 20
-EMPTY = "the query returned no rows"
-WRONG_SHAPE = "the result does not fit the question"
 SAMPLE_TEMPERATURE = 0.7
 
 
@@ -70,10 +62,10 @@ class SqlAgent(Agent):
         brief = self._brief(ctx, cfg, tables, shots, feedback)
         extra: dict[str, Any] = {"dialect": dialect, "feedback": feedback.message if feedback else None,
                                  "examples": [shot.to_dict() for shot in shots]}
-        if feedback is None and not shots and not ctx.workflow.instructions and ctx.reads_unattended \
-                and cfg.read_only and settings.get_int("HIL_SQL_PLAIN_FIRST") \
-                and settings.get_int("HIL_SQL_CANDIDATES") > 1:  # the plain draft is one of the candidates
-            plain = self._plain_first(ctx, conn, tables)
+        if feedback is None and plain_first.applies(ctx, cfg, bool(shots)):
+            plain = plain_first.draft(ctx, conn, tables,
+                                      ask=lambda sys_prompt, text: self._ask(ctx, dialect, text, system_prompt=sys_prompt),
+                                      polish=lambda sql: self._polish(conn, tables, sql, ctx.question))
             if plain is not None:
                 sql, adjustments, consensus = plain
                 return Draft("sql_read", EventType.SQL_DRAFTED, {"sql": sql, "connection": cfg.name}, sql,
@@ -194,49 +186,6 @@ class SqlAgent(Agent):
             return False, worst_first[0]["sql"], {"problems": worst_first[0]["error"],
                                                   "proposed_repair": worst_first[0]["fixes"], "message": message}
         raise QueryRefused(message)
-
-    def _plain_first(self, ctx: StepContext, conn: Connector, tables: list[Table]
-                     ) -> tuple[str, list[str], dict[str, Any]] | None:
-        """The plain prompt's draft (the schema's own CREATE TABLEs and the question), when it needs nothing.
-
-        On a database the agent knows only by its schema, a code model writes its best SQL from the
-        form it was trained on; the agent's extra evidence (sampled values, foreign-key notes, value
-        mentions, the rows rule) also invites joins and filters the question did not ask for. So that
-        draft is taken when it passes every check untouched (the guard, no repair needed, the schema
-        check), runs, returns rows when the question expects some and has the question's shape: then
-        (sql, adjustments, the record of the choice). Otherwise the full agent drafts (None), and
-        the plain try is a ``step.retried`` event saying why it was not taken."""
-        dialect = conn.dialect
-        budget = settings.get_int("HIL_SCHEMA_BUDGET")
-        sql = ""
-        try:
-            # the whole schema, as the database states it, when it fits; else the tables linked to the question
-            shown = tables if len(render_plain(tables)) <= budget else select_tables(ctx.question, tables, budget)
-            schema = plain_schema(conn, shown)
-            sql = self._ask(ctx, dialect, plain_prompt(dialect, schema, ctx.question), system_prompt=plain_system(dialect))
-            checked = check_read_only(sql, dialect)
-            repaired, fixes = repair(checked, dialect, tables)
-            problems = ([f"needs repair: {'; '.join(fixes)}"] if fixes else []) + schema_problems(repaired, dialect,
-                                                                                                  tables)
-            if not problems and (ungrouped := ungrouped_per_group(ctx.question, repaired, dialect)):
-                problems = [ungrouped]
-            if problems:
-                raise QueryRefused("; ".join(problems))
-            polished, adjustments = self._polish(conn, tables, repaired, ctx.question)
-            result = conn.execute_read(polished, limit=ctx.workflow.row_limit, cancel=ctx.cancelled)
-            if not result.rows and expects_rows(ctx.question):
-                raise QueryRefused(EMPTY)
-            if problem := (shape_problem(ctx.question, result.columns, result.rows)
-                           or thing_answered_with_a_number(ctx.question, result.columns, result.rows, tables)):
-                raise QueryRefused(f"{WRONG_SHAPE}: {problem}")
-        except (QueryRefused, QueryFailed) as err:
-            ctx.emit(EventType.STEP_RETRIED, {"reason": "plain_not_taken", "source": "plain", "sql": sql,
-                                              "error": err.message})
-            return None
-        consensus = {"chosen": "plain", "support": 1.0, "agreeing": 1,
-                     "candidates": [{"source": "plain", "sql": polished, "result_rows": len(result.rows)}]}
-        ctx.emit(EventType.SQL_CANDIDATES, consensus)
-        return polished, adjustments, consensus
 
     def _candidate(self, ctx: StepContext, conn: Connector, tables: list[Table], brief: Brief, source: str,
                    temperature: float | None = None) -> Candidate:

@@ -21,6 +21,8 @@ from hil.connectors.base import Connector, Table
 
 log = logging.getLogger(__name__)
 
+EMPTY = "the query returned no rows"
+WRONG_SHAPE = "the result does not fit the question"
 _EXPECTS_EMPTY = re.compile(r"\b(any|is there|are there|whether|if any|ever|exist|exists)\b", re.I)
 _COUNT_QUESTION = re.compile(r"\b(how many|number of|count of|total number)\b", re.I)
 # "what is the longest river ...", "which city is the smallest ...": a superlative before a noun, with no
