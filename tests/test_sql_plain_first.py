@@ -69,6 +69,7 @@ def test_a_clean_plain_draft_is_taken_with_one_model_call(store: Store, workspac
 
 @pytest.mark.parametrize(("plain", "why"), [
     (NONE, "the query returned no rows"),
+    ("SELECT avg(model_year) FROM vehicles WHERE vehicle_id = 'VH-none'", "the query returned no rows"),  # NULL
     ("SELECT Vehicle_Idd FROM vehicles ORDER BY 1 LIMIT 3", "needs repair"),  # repairable, so not untouched
     ("SELECT colour FROM vehicles", "colour"),  # a column the schema does not have
     ("SELECT * FROM nowhere", "nowhere"),

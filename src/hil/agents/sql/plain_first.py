@@ -39,7 +39,7 @@ def draft(ctx: StepContext, conn: Connector, tables: list[Table], ask: Callable[
           polish: Callable[[str], tuple[str, list[str]]]) -> tuple[str, list[str], dict[str, Any]] | None:
     """(sql, adjustments, the record of the choice) when the plain draft passes every check untouched
     (the guard, no repair needed, the schema check, one row per group when asked), runs, returns rows
-    when the question expects some and has the question's shape; else None, with a ``step.retried``
+    (not only NULLs) when the question expects some and has the question's shape; else None, with a ``step.retried``
     event saying why it was not taken. ``ask(system, prompt)`` is the model call, ``polish`` the
     agent's value alignment and tidying."""
     dialect = conn.dialect
@@ -60,7 +60,8 @@ def draft(ctx: StepContext, conn: Connector, tables: list[Table], ask: Callable[
             raise QueryRefused("; ".join(problems))
         polished, adjustments = polish(repaired)
         result = conn.execute_read(polished, limit=ctx.workflow.row_limit, cancel=ctx.cancelled)
-        if not result.rows and expects_rows(ctx.question):
+        # an aggregate over no matching rows is one row of NULLs: no answer either
+        if expects_rows(ctx.question) and all(v is None for row in result.rows for v in row):
             raise QueryRefused(EMPTY)
         if problem := (shape_problem(ctx.question, result.columns, result.rows)
                        or thing_answered_with_a_number(ctx.question, result.columns, result.rows, tables)):
