@@ -95,11 +95,13 @@ def main() -> None:
         for round_, q, m in rows:
             print(f"{round_ + 1:>5} {m['plan_s']:>7.1f} {m['sql_s']:>7.1f} {m['first_token_after_approval_s']:>11.1f} "
                   f"{m['total_s']:>8.1f} {m['prefilled']:>9} {m['cached']:>7}  {q[:50]}")
-        print("\nper call (last round): purpose, prompt tokens prefilled / taken from the cache, generated, ms")
-        last_calls: list[CallStats] = rows[-1][2]["calls"]  # type: ignore[assignment]
-        for c in last_calls:
-            print(f"  {c.purpose:<12} {c.prompt_tokens:>6} / {c.cached_tokens:<6} {c.generated_tokens:>5} "
-                  f"prefill {c.prefill_ms:>8.0f}  generate {c.generate_ms:>8.0f}")
+        print("\nper call: purpose, prompt tokens prefilled / taken from the cache, generated, ms")
+        for round_, q, m in rows:
+            print(f"round {round_ + 1}: {q[:70]}")
+            calls: list[CallStats] = m["calls"]  # type: ignore[assignment]
+            for c in calls:
+                print(f"  {c.purpose:<12} {c.prompt_tokens:>6} / {c.cached_tokens:<6} {c.generated_tokens:>5} "
+                      f"prefill {c.prefill_ms:>8.0f}  generate {c.generate_ms:>8.0f}")
         store.dispose()
 
 

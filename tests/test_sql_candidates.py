@@ -87,9 +87,12 @@ def test_agreeing_empty_results_lose_to_one_with_rows(store: Store, workspace: P
     assert [c["result_rows"] for c in chosen["candidates"]] == [0, 3, 0]  # type: ignore[index,union-attr]
 
 
+UNFIT = "SELECT vehicle_id FROM vehicles ORDER BY mileage LIMIT 3"  # no such column: the model corrects it
+
+
 def test_a_human_approving_reads_gets_alternatives_and_nothing_runs_first(store: Store, workspace: Path,
                                                                          script: Script) -> None:
-    service, run_id = _run(store, workspace, script, [TOP3, BOTTOM3])
+    service, run_id = _run(store, workspace, script, [UNFIT, TOP3, BOTTOM3])
     types = [e.type for e in service.events(run_id)]
     assert EventType.SQL_CANDIDATES not in types and EventType.SQL_EXECUTED not in types
     drafted = _payload(service, run_id, EventType.SQL_DRAFTED)
@@ -98,8 +101,17 @@ def test_a_human_approving_reads_gets_alternatives_and_nothing_runs_first(store:
     assert service.get(run_id).status == "awaiting_approval"
 
 
+def test_a_draft_that_fits_at_once_goes_to_the_approver_without_another_model_call(
+        store: Store, workspace: Path, script: Script) -> None:
+    service, run_id = _run(store, workspace, script, [TOP3, BOTTOM3])
+    drafted = _payload(service, run_id, EventType.SQL_DRAFTED)
+    assert drafted["content"]["sql"] == TOP3 and "alternatives" not in drafted  # type: ignore[index]
+    assert len(script.prompts("sql")) == 1
+    assert service.get(run_id).status == "awaiting_approval"
+
+
 def test_the_same_query_written_differently_is_no_alternative(store: Store, workspace: Path, script: Script) -> None:
-    service, run_id = _run(store, workspace, script, [TOP3, TOP3.lower().replace(" ", "  ")])
+    service, run_id = _run(store, workspace, script, [UNFIT, TOP3, TOP3.lower().replace(" ", "  ")])
     assert "alternatives" not in _payload(service, run_id, EventType.SQL_DRAFTED)
 
 

@@ -75,6 +75,12 @@ def test_a_filter_from_the_notes_that_the_question_does_not_name_is_flagged() ->
     assert len(found) == 1 and "dtc_codes.system = 'cooling'" in found[0]
     assert filters_from_context(sql, "duckdb", tables, "How many brake services for cooling faults?", notes) == []
     assert filters_from_context(sql, "duckdb", tables, "How many brake services were there?", "") == []
+    # the notes define a term the question uses: the filter is what the question asks
+    defined = "SELECT count(*) FROM maintenance_events m JOIN dtc_codes d ON d.code = m.code WHERE d.system = 'cooling'"
+    assert filters_from_context(defined, "duckdb", tables, "Which vehicles had the most overheating-related fault "
+                                "codes?", f"Vehicles are identified by vehicle_id. {notes}") == []
+    # ... and only that term: "faults" alone is not "overheating-related faults"
+    assert len(filters_from_context(defined, "duckdb", tables, "Which vehicles had the most faults?", notes)) == 1
 
 
 @pytest.mark.parametrize(("sql", "labelled"), [
@@ -87,3 +93,16 @@ def test_a_filter_from_the_notes_that_the_question_does_not_name_is_flagged() ->
 def test_per_group_aggregates_are_labelled_with_their_group(sql: str, labelled: str | None) -> None:
     out, note = label_groups(sql, "duckdb")
     assert (out, note is None) == ((labelled, False) if labelled else (sql, True))
+
+
+def test_ties_are_broken_by_the_groups_on_duckdb_only() -> None:
+    from hil.agents.sql.question_fit import break_ties
+
+    top = "SELECT f.vehicle_id, count(*) AS n FROM fault_events f GROUP BY f.vehicle_id ORDER BY n DESC LIMIT 5"
+    sql, note = break_ties(top, "duckdb")
+    assert sql.endswith("ORDER BY n DESC, f.vehicle_id LIMIT 5") and note is not None and "f.vehicle_id" in note
+    assert break_ties(top, "sqlite") == (top, None)  # one plan, one order
+    by_key = "SELECT depot, count(*) AS n FROM vehicles GROUP BY depot ORDER BY depot"
+    assert break_ties(by_key, "duckdb") == (by_key, None)  # already ordered by the group
+    assert break_ties("SELECT depot FROM vehicles ORDER BY depot", "duckdb")[1] is None  # no groups
+    assert break_ties("SELECT depot, count(*) FROM vehicles GROUP BY 1 ORDER BY 2", "duckdb")[1] is None

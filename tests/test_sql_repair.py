@@ -43,7 +43,7 @@ def test_identifier_spelling_goes_to_the_nearest_column_in_scope(db: sqlite3.Con
     sql = "SELECT item_type, avg(price) FROM Items GROUP BY item_type"
     assert schema_problems(sql, "sqlite", TABLES)  # the check rejects it ...
     out, notes = fixed(sql)  # ... and the repair makes it run
-    assert notes == ["item_type -> ItemType", "item_type -> ItemType"]
+    assert notes == ["item_type -> ItemType"]  # fixed in SELECT and GROUP BY, said once
     assert sorted(db.execute(out).fetchall()) == [("ink", 4.0), ("pen", 2.5)]
 
 
@@ -56,6 +56,18 @@ def test_a_column_read_from_the_wrong_table_of_a_join_moves_to_the_one_that_has_
     out, notes = fixed("SELECT o.ItemType FROM Orders AS o JOIN Items AS i ON o.ItemId = i.ItemId WHERE o.city = 'Boston'")
     assert notes == ["o.ItemType -> i.ItemType"]
     assert db.execute(out).fetchall() == [("pen",)]
+
+
+def test_a_column_two_joined_tables_have_is_read_from_the_first(db: sqlite3.Connection) -> None:
+    sql = "SELECT ItemId, count(*) FROM Items JOIN Orders ON Items.ItemId = Orders.ItemId GROUP BY ItemId"
+    with pytest.raises(sqlite3.OperationalError, match="ambiguous"):
+        db.execute(sql)
+    out, notes = fixed(sql)
+    assert notes == ["ItemId -> Items.ItemId (it is in Items, Orders)"]
+    assert sorted(db.execute(out).fetchall()) == [(1, 1), (2, 1)]
+    # USING makes it one column: nothing to fix
+    using = "SELECT ItemId FROM Items JOIN Orders USING (ItemId)"
+    assert repair(using, "sqlite", TABLES) == (using, [])
 
 
 def test_a_missing_join_is_added_along_the_foreign_key(db: sqlite3.Connection) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from hil.agents import calc, derive, numbers
+from hil.agents import calc, condense, derive, numbers
 from hil.agents.base import Agent, StepContext
 from hil.events import EventType
 
@@ -101,15 +101,17 @@ class ReasonerAgent(Agent):
             for group in sql.get("evidence") or []:
                 if group.get("rows"):
                     label = ", ".join(f"{k} = {v}" for k, v in group["group"].items()) or "all rows"
+                    columns, rows = condense.rows_behind(sql.get("sql") or "", group["columns"], group["rows"])
                     parts.append(f"<data source=\"SQL rows behind {label}\" rows=\"sample\">\n"
-                                 f"{table_text(group['columns'], group['rows'])}\n</data>")
+                                 f"{table_text(columns, rows)}\n</data>")
         rag = ctx.outputs.get("rag")
         if rag:
-            for s in rag["snippets"]:
+            shown = condense.relevant_passages([s["text"] for s in rag["snippets"]], rag.get("query") or ctx.question)
+            for s, condensed in zip(rag["snippets"], shown, strict=True):
                 text = s["text"][:MAX_SNIPPET_CHARS]
                 page = f" page=\"{s['page']}\"" if s.get("page") else ""
                 parts.append(f"<data source=\"[{s['ref']}]\" title=\"{s['title']}\" section=\"{s['heading']}\"{page}>\n"
-                             f"{derive.unfenced(text)}\n</data>")
+                             f"{derive.unfenced(condensed)}\n</data>")
                 sources.append({**{k: s.get(k) for k in CITATION_FIELDS},
                                 "text": text})
         others = other_outputs(ctx.outputs)

@@ -15,6 +15,7 @@ from hil.agents.sql.evidence import rows_behind
 from hil.agents.sql.knowledge import introspect, knowledge, release_step_connection, step_connection
 from hil.agents.sql.linking import select_tables, value_mentions
 from hil.agents.sql.question_fit import (
+    break_ties,
     drop_unasked_date_filters,
     drop_unasked_limit,
     filters_from_context,
@@ -71,9 +72,9 @@ class SqlAgent(Agent):
                 return Draft("sql_read", EventType.SQL_DRAFTED, {"sql": sql, "connection": cfg.name}, sql,
                              needs_approval=ctx.workflow.approval.sql_read,
                              extra={**extra, "adjustments": adjustments, "consensus": consensus})
-        rescued = False
+        rescued, first_try = False, False
         try:
-            write, checked, unresolved = self._generate(ctx, cfg, tables, brief, feedback)
+            write, checked, unresolved, first_try = self._generate(ctx, cfg, tables, brief, feedback)
         except QueryRefused:  # no try fitted and nobody is in the loop: another prompt may still fit
             checked = self._rescue(ctx, conn, tables, brief)
             write, unresolved, rescued = False, None, True
@@ -84,7 +85,11 @@ class SqlAgent(Agent):
             return Draft("sql_write", EventType.SQL_DRAFTED, content, content["impact"]["summary"],
                          needs_approval=True, extra=extra)
         checked, adjustments = self._polish(conn, tables, checked, ctx.question)
-        if feedback is None and unresolved is None and not rescued and settings.get_int("HIL_SQL_CANDIDATES") > 1:
+        # A human approving reads gets alternatives only to a draft the model had to correct: one that
+        # fitted at once is shown as it is, without another model call before the approver sees it.
+        wanted = ctx.reads_unattended or not first_try
+        if feedback is None and unresolved is None and not rescued and wanted \
+                and settings.get_int("HIL_SQL_CANDIDATES") > 1:
             checked, chosen = self._select(ctx, conn, cfg, tables, brief, checked)
             extra.update(chosen)
         content = {"sql": checked, "connection": cfg.name}
@@ -142,8 +147,9 @@ class SqlAgent(Agent):
         return write, checked, fixes, problems
 
     def _generate(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table], brief: Brief,
-                  feedback: Feedback | None) -> tuple[bool, str, dict[str, Any] | None]:
-        """A draft that parses, passes the guard and fits the schema: (is it a write, the SQL, None).
+                  feedback: Feedback | None) -> tuple[bool, str, dict[str, Any] | None, bool]:
+        """A draft that parses, passes the guard and fits the schema: (is it a write, the SQL, None,
+        whether the first try fitted untouched).
 
         What the schema makes certain is repaired without a model call (:mod:`repair`). Each
         invalid try is a ``step.retried`` event and the next try is told why and what the fix
@@ -165,7 +171,7 @@ class SqlAgent(Agent):
                     if fixes:
                         ctx.emit(EventType.STEP_RETRIED, {"reason": "repaired", "sql": sql, "repaired": checked,
                                                           "fixes": fixes, "attempt": attempt + 1})
-                    return write, checked, None
+                    return write, checked, None, attempt == 0 and not fixes
                 error = "; ".join(problems)
                 attempts.append({"sql": checked, "error": error, "fixes": fixes, "problems": len(problems),
                                  "placeholder": bool(fewshot.placeholders(checked))})
@@ -178,13 +184,13 @@ class SqlAgent(Agent):
             text += f"\n\nThis SQL cannot run: {sql}\nReason: {error}{fix}\nWrite a corrected read-only query."
         best = best_candidate(step_connection(ctx, cfg), attempts) if attempts else None
         if best is not None:
-            return False, best["sql"], None
+            return False, best["sql"], None, False
         message = (f"the model produced no valid read-only SQL in {self.MAX_SELF_FIXES + 1} tries: "
                    f"{attempts[-1]['error'] if attempts else error}")
         if attempts and ctx.workflow.approval.sql_read:  # a human can fix in seconds what the model could not
             worst_first = sorted(attempts, key=lambda a: a["problems"])
             return False, worst_first[0]["sql"], {"problems": worst_first[0]["error"],
-                                                  "proposed_repair": worst_first[0]["fixes"], "message": message}
+                                                  "proposed_repair": worst_first[0]["fixes"], "message": message}, False
         raise QueryRefused(message)
 
     def _candidate(self, ctx: StepContext, conn: Connector, tables: list[Table], brief: Brief, source: str,
@@ -247,7 +253,8 @@ class SqlAgent(Agent):
         sql, dropped = drop_unasked_limit(sql, conn.dialect, question)
         sql, undated = drop_unasked_date_filters(sql, conn.dialect, question)
         sql, labelled = label_groups(sql, conn.dialect)
-        return sql, adjustments + [note for note in (dropped, undated, labelled) if note]
+        sql, tied = break_ties(sql, conn.dialect)
+        return sql, adjustments + [note for note in (dropped, undated, labelled, tied) if note]
 
     @staticmethod
     def _write_content(conn: Connector, sql: str) -> dict[str, Any]:

@@ -128,6 +128,27 @@ def label_groups(sql: str, dialect: str) -> tuple[str, str | None]:
     return tree.sql(dialect=dialect), f"selected {', '.join(k.sql(dialect=dialect) for k in keys)}: the rows are per group"
 
 
+def break_ties(sql: str, dialect: str) -> tuple[str, str | None]:
+    """DuckDB reads in parallel, so rows that tie on the ORDER BY come back in any order, and under a
+    LIMIT which of them make the cut changes from run to run. The grouping columns, appended to the
+    ORDER BY, make the answer the same every time. SQLite and PostgreSQL run one plan in one order."""
+    if dialect != "duckdb":
+        return sql, None
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except SqlglotError:
+        return sql, None
+    group, order = tree.args.get("group"), tree.args.get("order")
+    if not isinstance(tree, exp.Select) or group is None or order is None:
+        return sql, None
+    ordered = {o.this.sql(dialect=dialect).lower() for o in order.expressions}
+    keys = [g for g in group.expressions if isinstance(g, exp.Column) and g.sql(dialect=dialect).lower() not in ordered]
+    if not keys or any(isinstance(g, exp.Literal) for g in group.expressions):
+        return sql, None
+    order.set("expressions", list(order.expressions) + [exp.Ordered(this=k.copy()) for k in keys])
+    return tree.sql(dialect=dialect), f"ties ordered by {', '.join(k.sql(dialect=dialect) for k in keys)}: the same rows every time"
+
+
 def ungrouped_per_group(question: str, sql: str, dialect: str) -> str | None:
     """Feedback when the question asks for a value per group ("for each product", "per depot") and the
     query aggregates with no GROUP BY: one number where the question wants one per group."""
@@ -148,16 +169,35 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9]+", text.lower().replace("_", " ")) if len(w) >= 3}
 
 
+_DEFINES = re.compile(r"\b(?:are|is|means?|refers? to|counts? as)\b", re.I)
+
+
+def _terms_defined_by(context: str, value: str) -> list[set[str]]:
+    """The terms the notes define with this value: in a note sentence that names the value after
+    "are", "is" or "means", the words before it ("Overheating-related faults are those with
+    system = 'cooling'" defines overheating-related faults)."""
+    terms = []
+    for sentence in re.split(r"(?<=[.;])\s+", context):
+        at = sentence.lower().find(value.lower())
+        verb = _DEFINES.search(sentence)
+        if at >= 0 and verb is not None and verb.start() < at and (term := _words(sentence[:verb.start()])):
+            terms.append(term)
+    return terms
+
+
 def filters_from_context(sql: str, dialect: str, tables: list[Table], question: str, context: str) -> list[str]:
     """Text filters whose value the workflow's notes (or examples) name but the question does not:
-    the notes are context for every question, not a template for this one."""
+    the notes are context for every question, not a template for this one. A filter the notes
+    define a term of the question by (the question says "overheating-related", the notes say what
+    that is) is asked for."""
     asked = _words(question)
+    stems = {w[:5] for w in asked}
     noted = _words(context)
     found = []
     for table, column, value in literal_filters(sql, dialect, tables):
         words = _words(value)
-        stems = {w[:5] for w in asked}
-        if words and words & noted and not any(w in asked or w[:5] in stems for w in words):
+        defines_a_term_asked = any(all(w[:5] in stems for w in term) for term in _terms_defined_by(context, value))
+        if words and words & noted and not defines_a_term_asked and not any(w in asked or w[:5] in stems for w in words):
             found.append(f"{table}.{column} = '{value}' is not asked for by the question (it comes from the notes); "
                          "filter only on what the question names")
     return found

@@ -78,6 +78,12 @@ def _scope(select: exp.Select, by_name: dict[str, Table]) -> dict[str, Table]:
     return found
 
 
+def _joined_using(select: exp.Select, name: str) -> bool:
+    """``JOIN t USING (depot)`` makes ``depot`` one column."""
+    return any(name.lower() in {u.name.lower() for u in j.args.get("using") or []}
+               for j in select.args.get("joins") or [])
+
+
 def _all_scope(tree: exp.Expr, by_name: dict[str, Table]) -> dict[str, Table]:
     found: dict[str, Table] = {}
     for t in tree.find_all(exp.Table):
@@ -194,7 +200,7 @@ def repair(sql: str, dialect: str, tables: list[Table]) -> tuple[str, list[str]]
                 notes.append(note)
     if len(notes) == fixed:
         return sql, notes
-    return tree.sql(dialect=dialect), notes
+    return tree.sql(dialect=dialect), list(dict.fromkeys(notes))  # a column fixed in SELECT and GROUP BY: one note
 
 
 def _fix_column(select: exp.Select, col: exp.Column, scope: dict[str, Table], everywhere: dict[str, Table],
@@ -215,6 +221,14 @@ def _fix_column(select: exp.Select, col: exp.Column, scope: dict[str, Table], ev
             col.set("this", exp.to_identifier(real))
             return f"{name} -> {real}"
         return None
+    owners = [a for a, t in scope.items() if _has(t, name)]
+    if len(owners) > 1 and name.lower() not in aliases and not _joined_using(select, name):
+        # every engine refuses a column two joined tables have; the first table in FROM is the
+        # query's subject, and the note tells the approver which one was taken
+        spelt = {(t.alias or t.name).lower(): t.alias or t.name for t in select.find_all(exp.Table)}
+        first, all_of = spelt.get(owners[0], owners[0]), [spelt.get(o, o) for o in owners]
+        col.set("table", exp.to_identifier(first))
+        return f"{name} -> {first}.{name} (it is in {', '.join(all_of)})"
     if name.lower() in aliases or any(_has(t, name) for t in everywhere.values()):
         return None  # resolves here, or in an enclosing query (a correlated subquery)
     in_scope = list(dict.fromkeys(c.name for t in scope.values() for c in t.columns))

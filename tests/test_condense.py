@@ -1,0 +1,72 @@
+"""What of the evidence the Responder's prompt carries: the rows behind an aggregate cut to the
+columns the query names, a passage cut to the sentences that match the question."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hil.agents import condense
+from hil.store import Store
+from tests.conftest import Script
+from tests.helpers import approve_all, setup_run
+
+MANUAL = ("### Overheating-related codes\n\n"
+          "The six cooling codes count as overheating-related codes. Reports and fleet queries use the same "
+          "grouping. For all six, the technician follows the diagnostic sequence in Maintenance Manual Section 4.5: "
+          "coolant level first, then the radiator cap. Sensor codes are handled the same way, because a sensor "
+          "fault can hide real overheating.")
+REPORT = ("Overheating-related faults rose at Central. Central now accounts for 27.5 % of the cooling faults. "
+          "Three vans logged 49 overheating-related faults.")
+POLICY = "When a vehicle has several open codes, the most severe one sets the response. Overheating-related codes go together."
+
+
+def test_rows_behind_keep_the_named_columns_once_and_a_few_distinct_rows() -> None:
+    sql = ("SELECT v.vehicle_id, count(*) AS n FROM vehicles v JOIN fault_events f ON f.vehicle_id = v.vehicle_id "
+           "WHERE f.code LIKE 'P01%' GROUP BY v.vehicle_id")
+    columns = ["vehicle_id", "make", "odometer_km", "fault_id", "vehicle_id", "code"]
+    rows = [["VH-1", "Ford", 100, i, "VH-1", f"P01{i % 2}"] for i in range(6)]
+    shown_columns, shown = condense.rows_behind(sql, columns, rows)
+    assert shown_columns == ["vehicle_id", "code"]
+    assert shown == [["VH-1", "P010"], ["VH-1", "P011"]]  # distinct: six rows say two things
+    many = [["VH-1", "Ford", 100, i, "VH-1", f"P0{i}"] for i in range(9)]
+    assert len(condense.rows_behind(sql, columns, many)[1]) == condense.ROWS_PER_GROUP
+    # a query that names none of the columns shows them all
+    assert condense.named_columns("SELECT count(*) FROM t", ["a", "b"]) == [0, 1]
+
+
+def test_a_passage_keeps_the_sentences_that_answer_the_question() -> None:
+    question = "Which vehicles had the most overheating-related faults, and what does the maintenance manual say?"
+    report, manual, policy = condense.relevant_passages([REPORT, MANUAL, POLICY], question, limit=200)
+    # "overheating-related" is in every passage and weighs little; "maintenance manual" is the asked-for part
+    assert "Maintenance Manual Section 4.5" in manual
+    assert "Reports and fleet queries" not in manual and "###" not in manual
+    assert len(manual) <= 200 and len(report) <= 200
+    assert "Overheating-related" in policy
+
+
+def test_a_passage_that_shares_no_word_with_the_question_keeps_its_first_sentence() -> None:
+    [kept] = condense.relevant_passages(["Alpha beta gamma. Delta epsilon zeta."], "how many trucks")
+    assert kept == "Alpha beta gamma."
+    assert condense.relevant_passages([""], "anything") == [""]
+    # one sentence longer than the limit is cut at a word, and says so
+    [cut] = condense.relevant_passages(["word " * 200], "word", limit=50)
+    assert cut.endswith(" ...") and len(cut) <= 54
+
+
+def test_the_brief_is_condensed_but_the_events_keep_everything(store: Store, workspace: Path, script: Script) -> None:
+    service, worker, run_id = setup_run(store, workspace)
+    assert approve_all(service, worker, run_id) == "succeeded"
+    events = service.events(run_id)
+    brief = service.view(run_id).state.steps["reasoner"].output["brief"]  # type: ignore[index]
+    [behind] = [e.payload for e in events if e.type == "sql.rows_behind_aggregate"]
+    group = behind["groups"][0]
+    assert len(group["columns"]) > 4  # the event has every column of the joined tables
+    block = brief.split(f"SQL rows behind vehicle_id = {group['group']['vehicle_id']}")[1].split("</data>")[0]
+    header = block.splitlines()[1]
+    assert "vehicle_id" in header and "odometer_km" not in header  # the brief has the named ones
+    [retrieved] = [e.payload for e in events if e.type == "retrieval.results"]
+    for snippet in retrieved["snippets"]:  # each passage's brief text is sentences of it, headings apart
+        body = brief.split(f"<data source=\"[{snippet['ref']}]\"")[1].split(">\n", 1)[1].split("\n</data>")[0]
+        assert body and not body.startswith("#")
+        flat = " ".join(snippet["text"].split())
+        assert all(sentence in flat for sentence in body.removesuffix(" ...").split(". "))
