@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -102,6 +103,8 @@ def main() -> None:
             for c in calls:
                 print(f"  {c.purpose:<12} {c.prompt_tokens:>6} / {c.cached_tokens:<6} {c.generated_tokens:>5} "
                       f"prefill {c.prefill_ms:>8.0f}  generate {c.generate_ms:>8.0f}")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"\npeak RSS: {peak:,.0f} MiB")
         store.dispose()
 
 

@@ -99,6 +99,34 @@ def test_sql_a_human_approved_is_remembered_and_shown_next_time(store: Store, wo
     assert "Question: Which vehicles overheat most?" in prompt and "approved" in prompt
 
 
+def test_the_same_question_asked_again_reuses_the_vouched_query_without_a_model_call(
+        store: Store, workspace: Path, script: Script) -> None:
+    service, worker, run_id = setup_run(store, workspace)
+    assert approve_all(service, worker, run_id) == "succeeded"
+    [learned] = _examples(store)
+    calls = len(script.prompts("sql"))
+    again = service.create_run("fleet", "which vehicles  overheat most")  # case, spacing and "?" aside
+    assert approve_all(service, worker, again) == "succeeded"
+    drafted = next(e.payload for e in service.events(again) if e.type == EventType.SQL_DRAFTED)
+    assert drafted["reused"] is True and drafted["content"]["sql"] == learned.sql
+    assert len(script.prompts("sql")) == calls  # no model call drafted it
+    # another question, however close, is drafted by the model
+    other = service.create_run("fleet", "Which vehicles overheat least?")
+    assert approve_all(service, worker, other) == "succeeded"
+    assert "reused" not in next(e.payload for e in service.events(other) if e.type == EventType.SQL_DRAFTED)
+    assert len(script.prompts("sql")) > calls
+
+
+def test_a_remembered_query_that_no_longer_fits_the_schema_is_not_reused(store: Store, workspace: Path,
+                                                                        script: Script) -> None:
+    ExampleRepo(store, "default").add("fleet", "Which vehicles overheat most?",
+                                      "SELECT vehicle_id FROM fault_events ORDER BY overheat_score DESC", "import")
+    service, worker, run_id = setup_run(store, workspace)
+    assert approve_all(service, worker, run_id) == "succeeded"
+    drafted = next(e.payload for e in service.events(run_id) if e.type == EventType.SQL_DRAFTED)
+    assert "reused" not in drafted and script.prompts("sql")
+
+
 def test_auto_approved_sql_is_not_remembered_until_marked_correct(store: Store, workspace: Path,
                                                                   script: Script) -> None:
     service, worker, run_id = setup_run(store, workspace, approval__plan=False, approval__sql_read=False)

@@ -121,8 +121,10 @@ PAYLOADS: dict[str, EventDoc] = {
         **_DRAFT, "dialect": "SQL dialect.", "feedback": "What the draft was told to fix, if anything.",
         "examples": "Approved examples it was based on.", "adjustments": "Value alignments and other fixes "
         "applied to the model's SQL.", "consensus": "How candidates agreed (unattended reads).",
-        "alternatives": "Other valid drafts that differ from this one (reads a human approves), each with its "
-        "source and SQL.",
+        "alternatives": "Other valid drafts that differ from this one (reads a human approves, to a draft the "
+        "model had to correct), each with its source and SQL.",
+        "reused": "True when the query is a remembered example's for this very question, drafted without a "
+        "model call.",
         "unresolved": "When no try fitted the schema: what is wrong with this best draft and the repair proposed, "
         "for the approver to edit."}),
     EventType.SQL_CANDIDATES: EventDoc("Several candidate queries and the result most of them agreed on.", {

@@ -65,6 +65,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HIL_SECRET_KEY_PREVIOUS", "", "Keys (comma-separated) secrets may still be sealed with after a rotation; "
             "empty means $HIL_HOME/secret.key.previous."),
     Setting("HIL_MODELS_DIR", "", "Where local models are assembled; empty means $HIL_HOME/models."),
+    Setting("HIL_MODEL_SLOTS", "3", "Prompt caches the embedded model keeps side by side: the planner's, the SQL "
+            "agent's and the Responder's prompts each keep their own prefix, so one kind of call does not evict "
+            "another's. 1 keeps only the last prompt (plus the host-memory cache)."),
     Setting("HIL_MODEL_CACHE_MIB", "1024", "Host memory (MiB) the embedded model keeps earlier prompts' caches in, so "
             "a prompt that starts like an earlier one (same schema, same persona) prefills only what differs; 0 "
             "keeps only the last prompt's."),

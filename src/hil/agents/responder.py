@@ -63,11 +63,13 @@ class ResponderAgent(Agent):
                   + (ctx.workflow.instructions or ""))
         computed = ("Quote the computed values exactly as shown in <data source=\"calculations\"> for any share, "
                     "total, average, difference or change. ") if calculations else ""
-        prompt = (f"Evidence:\n{brief}\n\nQuestion: {ctx.question}\n\n"
-                  "Write the answer in plain sentences, at most 120 words. The SQL result already answers the "
+        # the rules first and the same for every question, so the runtime's prompt cache holds them
+        # with the system prompt; the evidence and the question, which change, come last
+        prompt = ("Write the answer in plain sentences, at most 120 words. The SQL result already answers the "
                   "data part of the question: name its items (ids, names) with their values exactly as shown. "
-                  f"{computed}After each sentence that uses a document passage, write the passage's number in "
-                  "brackets, e.g. \"The policy sets a limit of ten days [2].\"")
+                  "After each sentence that uses a document passage, write the passage's number in brackets, "
+                  f"e.g. \"The policy sets a limit of ten days [2].\" {computed}\n\n"
+                  f"Evidence:\n{brief}\n\nQuestion: {ctx.question}")
         documents = "\n".join(s.get("text", "") for s in sources)
         evidence = self._evidence(ctx, sql, calculations, sources, reasoned.get("others") or [])
         text = self._write(ctx, system, prompt, revision=0)

@@ -53,8 +53,18 @@ class LocalRuntime:
 
         params = xllamacpp.CommonParams()
         params.model.path = str(path)
-        params.n_ctx = n_ctx
-        params.n_parallel = 1
+        # One slot per kind of prompt (the plan, the SQL drafts, the answer): llama.cpp gives a call
+        # the slot whose cached prompt shares the most with it, so the SQL agent's calls do not evict
+        # the Responder's system prompt. Idle slots keep their cache (cache_idle_slots off); calls are
+        # serialised, so nothing runs in parallel. Each slot has its own n_ctx of KV memory (about
+        # 28 KB a token for this model). With one KV buffer shared by the slots (kv_unified), a plain
+        # question after two unrelated calls got drafts naming tables its prompt does not have;
+        # with a buffer per slot, the same drafts as in a fresh process.
+        slots = max(1, settings.get_int("HIL_MODEL_SLOTS"))
+        params.n_parallel = slots
+        params.kv_unified = False
+        params.cache_idle_slots = False
+        params.n_ctx = n_ctx * slots
         params.cache_prompt = True  # reuse the slot's cached prefix (llama.cpp's default, stated)
         params.cache_ram_mib = settings.get_int("HIL_MODEL_CACHE_MIB")  # earlier prompts, kept in host memory
         threads = settings.get_int("HIL_MODEL_THREADS") or (os.cpu_count() or 2)

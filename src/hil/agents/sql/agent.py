@@ -63,6 +63,9 @@ class SqlAgent(Agent):
         brief = self._brief(ctx, cfg, tables, shots, feedback)
         extra: dict[str, Any] = {"dialect": dialect, "feedback": feedback.message if feedback else None,
                                  "examples": [shot.to_dict() for shot in shots]}
+        if feedback is None and (reused := self._reuse(ctx, cfg, tables, shots)) is not None:
+            return Draft("sql_read", EventType.SQL_DRAFTED, {"sql": reused, "connection": cfg.name}, reused,
+                         needs_approval=ctx.workflow.approval.sql_read, extra={**extra, "reused": True})
         if feedback is None and plain_first.applies(ctx, cfg, bool(shots)):
             plain = plain_first.draft(ctx, conn, tables,
                                       ask=lambda sys_prompt, text: self._ask(ctx, dialect, text, system_prompt=sys_prompt),
@@ -96,6 +99,19 @@ class SqlAgent(Agent):
         return Draft("sql_read", EventType.SQL_DRAFTED, content, checked,
                      needs_approval=ctx.workflow.approval.sql_read,
                      extra={**extra, "adjustments": adjustments})
+
+    def _reuse(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table], shots: list[ScoredExample]
+               ) -> str | None:
+        """The query a person vouched for when this very question was asked before, as it was, when
+        it still fits the schema: asked again, the question costs no model call."""
+        same = fewshot.same_question(ctx.question, shots)
+        if same is None:
+            return None
+        try:
+            write, checked, fixes, problems = self._vet(ctx, cfg, tables, same.example.sql, strict=False)
+        except QueryRefused:
+            return None
+        return None if write or fixes or problems else checked
 
     @staticmethod
     def _brief(ctx: StepContext, cfg: SqlConnection, tables: list[Table], shots: list[ScoredExample],

@@ -120,6 +120,13 @@ def rank(question: str, examples: Iterable[Example], k: int, min_score: float = 
     return chosen
 
 
+def same_question(question: str, shots: list[ScoredExample]) -> ScoredExample | None:
+    """A remembered example for this very question (case, spacing and end punctuation aside)."""
+    def norm(text: str) -> str:
+        return " ".join(text.lower().split()).rstrip("?.! ")
+    return next((s for s in shots if norm(s.example.question) == norm(question)), None)
+
+
 def template(e: Example) -> tuple[str, str]:
     """The example as a template: each value that both its question and its SQL name becomes a
     placeholder named after its column (``how big is <state_name>``), so that a model reuses the
