@@ -70,6 +70,12 @@ def test_a_column_two_joined_tables_have_is_read_from_the_first(db: sqlite3.Conn
     assert repair(using, "sqlite", TABLES) == (using, [])
 
 
+def test_a_column_read_from_a_table_that_lacks_it_joins_the_one_that_has_it(db: sqlite3.Connection) -> None:
+    out, notes = fixed("SELECT o.OrderId FROM Orders AS o WHERE o.ItemType = 'ink' AND o.Price > 1")
+    assert notes == ["ItemType: joined Items on o.ItemId = Items.ItemId", "o.Price -> Items.Price"]  # joined once
+    assert out.count("JOIN") == 1 and db.execute(out).fetchall() == [(11,)]
+
+
 def test_a_missing_join_is_added_along_the_foreign_key(db: sqlite3.Connection) -> None:
     out, notes = fixed("SELECT OrderId FROM Orders WHERE ItemType = 'ink'")
     assert notes == ["ItemType: joined Items on Orders.ItemId = Items.ItemId"]

@@ -98,7 +98,7 @@ def test_consensus_drafts_run_on_the_step_connection(store: Store, workspace: Pa
     monkeypatch.setenv("HIL_SQL_CANDIDATES", "3")
     opened = count_connections(monkeypatch, "duckdb")
     examples = ExampleRepo(store, "default")
-    examples.add("fleet", "Which vehicles overheat most?", "SELECT vehicle_id FROM fault_events LIMIT 1", "import")
+    examples.add("fleet", "Which vehicles overheat least?", "SELECT vehicle_id FROM fault_events LIMIT 1", "import")
     drafts = iter(["SELECT vehicle_id FROM vehicles ORDER BY vehicle_id LIMIT 2",
                    "SELECT vehicle_id FROM vehicles ORDER BY vehicle_id DESC LIMIT 2"])
     script.responses["sql"] = lambda _prompt: {"sql": next(drafts, "SELECT vehicle_id FROM vehicles ORDER BY vehicle_id LIMIT 2")}

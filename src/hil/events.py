@@ -122,7 +122,7 @@ PAYLOADS: dict[str, EventDoc] = {
         "examples": "Approved examples it was based on.", "adjustments": "Value alignments and other fixes "
         "applied to the model's SQL.", "consensus": "How candidates agreed (unattended reads).",
         "alternatives": "Other valid drafts that differ from this one (reads a human approves, to a draft the "
-        "model had to correct), each with its source and SQL.",
+        "model had to redo), each with its source and SQL.",
         "reused": "True when the query is a remembered example's for this very question, drafted without a "
         "model call.",
         "unresolved": "When no try fitted the schema: what is wrong with this best draft and the repair proposed, "

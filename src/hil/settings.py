@@ -38,7 +38,7 @@ SETTINGS: tuple[Setting, ...] = (
             "to the question first."),
     Setting("HIL_SQL_CANDIDATES", "3", "Drafts a read query is chosen from: with reads unattended, the result most "
             "of them return wins; with reads approved, the differing ones are offered as alternatives to a draft the "
-            "model had to correct. 1 makes one "
+            "model had to redo. 1 makes one "
             "draft only (fastest)."),
     Setting("HIL_SQL_PLAIN_FIRST", "1", "With reads unattended and nothing known of the database but its schema (no "
             "approved examples, no workflow instructions), try the plain prompt first: the database's own CREATE "

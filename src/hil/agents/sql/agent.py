@@ -88,8 +88,9 @@ class SqlAgent(Agent):
             return Draft("sql_write", EventType.SQL_DRAFTED, content, content["impact"]["summary"],
                          needs_approval=True, extra=extra)
         checked, adjustments = self._polish(conn, tables, checked, ctx.question)
-        # A human approving reads gets alternatives only to a draft the model had to correct: one that
-        # fitted at once is shown as it is, without another model call before the approver sees it.
+        # A human approving reads gets alternatives only to a draft the model had to redo: one that
+        # fitted at once (after repairs the schema makes certain, which the approver sees as
+        # adjustments) is shown as it is, without another model call before the approver sees it.
         wanted = ctx.reads_unattended or not first_try
         if feedback is None and unresolved is None and not rescued and wanted \
                 and settings.get_int("HIL_SQL_CANDIDATES") > 1:
@@ -165,7 +166,7 @@ class SqlAgent(Agent):
     def _generate(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table], brief: Brief,
                   feedback: Feedback | None) -> tuple[bool, str, dict[str, Any] | None, bool]:
         """A draft that parses, passes the guard and fits the schema: (is it a write, the SQL, None,
-        whether the first try fitted untouched).
+        whether the model's first try fitted, deterministic repairs aside).
 
         What the schema makes certain is repaired without a model call (:mod:`repair`). Each
         invalid try is a ``step.retried`` event and the next try is told why and what the fix
@@ -187,7 +188,7 @@ class SqlAgent(Agent):
                     if fixes:
                         ctx.emit(EventType.STEP_RETRIED, {"reason": "repaired", "sql": sql, "repaired": checked,
                                                           "fixes": fixes, "attempt": attempt + 1})
-                    return write, checked, None, attempt == 0 and not fixes
+                    return write, checked, None, attempt == 0
                 error = "; ".join(problems)
                 attempts.append({"sql": checked, "error": error, "fixes": fixes, "problems": len(problems),
                                  "placeholder": bool(fewshot.placeholders(checked))})

@@ -78,6 +78,11 @@ def _scope(select: exp.Select, by_name: dict[str, Table]) -> dict[str, Table]:
     return found
 
 
+def _spelt(select: exp.Select, key: str) -> str:
+    """A scope key (lower-cased alias or table name) as the query spells it."""
+    return next((t.alias or t.name for t in select.find_all(exp.Table) if (t.alias or t.name).lower() == key), key)
+
+
 def _joined_using(select: exp.Select, name: str) -> bool:
     """``JOIN t USING (depot)`` makes ``depot`` one column."""
     return any(name.lower() in {u.name.lower() for u in j.args.get("using") or []}
@@ -212,30 +217,38 @@ def _fix_column(select: exp.Select, col: exp.Column, scope: dict[str, Table], ev
             return None
         owners = [a for a, t in scope.items() if _has(t, name)]
         if len(owners) == 1:  # read from the wrong table of the join
-            note = f"{col.table}.{name} -> {owners[0]}.{name}"
-            col.set("table", exp.to_identifier(owners[0]))
+            note = f"{col.table}.{name} -> {_spelt(select, owners[0])}.{name}"
+            col.set("table", exp.to_identifier(_spelt(select, owners[0])))
             return note
         columns = [c.name for c in table.columns]
         real = _nearest(name, columns) or _prefixed(name, columns)
         if real:
             col.set("this", exp.to_identifier(real))
             return f"{name} -> {real}"
-        return None
+        if owners:
+            return None
+        return _join_home(select, col, scope, tables)  # f.system where only dtc_codes has system
     owners = [a for a, t in scope.items() if _has(t, name)]
     if len(owners) > 1 and name.lower() not in aliases and not _joined_using(select, name):
         # every engine refuses a column two joined tables have; the first table in FROM is the
         # query's subject, and the note tells the approver which one was taken
-        spelt = {(t.alias or t.name).lower(): t.alias or t.name for t in select.find_all(exp.Table)}
-        first, all_of = spelt.get(owners[0], owners[0]), [spelt.get(o, o) for o in owners]
+        first = _spelt(select, owners[0])
         col.set("table", exp.to_identifier(first))
-        return f"{name} -> {first}.{name} (it is in {', '.join(all_of)})"
-    if name.lower() in aliases or any(_has(t, name) for t in everywhere.values()):
-        return None  # resolves here, or in an enclosing query (a correlated subquery)
+        return f"{name} -> {first}.{name} (it is in {', '.join(_spelt(select, o) for o in owners)})"
+    if owners or name.lower() in aliases or any(_has(t, name) for t in everywhere.values()):
+        return None  # resolves here (maybe through a join made above), or in an enclosing query
     in_scope = list(dict.fromkeys(c.name for t in scope.values() for c in t.columns))
     real = _nearest(name, in_scope) or _prefixed(name, in_scope)
     if real:
         col.set("this", exp.to_identifier(real))
         return f"{name} -> {real}"
+    return _join_home(select, col, scope, tables)
+
+
+def _join_home(select: exp.Select, col: exp.Column, scope: dict[str, Table], tables: list[Table]) -> str | None:
+    """The one table outside the query that has the column, joined along a foreign key, and the
+    column read from it."""
+    name = col.name
     homes = [t for t in tables if _has(t, name) and t not in scope.values()]
     if len(homes) != 1:
         return None
@@ -254,4 +267,5 @@ def _fix_column(select: exp.Select, col: exp.Column, scope: dict[str, Table], ev
     select.join(exp.Table(this=exp.to_identifier(new)), on=exp.EQ(
         this=exp.column(own_col, table=alias), expression=exp.column(their_col, table=new)), copy=False)
     col.set("table", exp.to_identifier(new))
+    scope[new.lower()] = joined  # the next column of that table reads it from the join made here
     return f"{name}: joined {new} on {alias}.{own_col} = {new}.{their_col}"
