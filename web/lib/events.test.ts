@@ -210,6 +210,15 @@ describe('the run reducer: what the approval cards and results show', () => {
     ]);
   });
 
+  it('says when a draft is the query approved for the same question before', () => {
+    const s = applyEvents(initialState(), [
+      ev(1, 'run.created', { question: 'per depot?' }),
+      draft(2, 'd1', 'SELECT depot FROM v', { reused: true }),
+      draft(3, 'd2', 'SELECT depot FROM v', { reused: 'yes' }),
+    ]);
+    expect(s.drafts.map((d) => d.reused)).toEqual([true, false]);
+  });
+
   it('keeps a draft\'s value alignments, examples, expiry and what ran', () => {
     const s = applyEvents(initialState(), events);
     const [d] = s.drafts;

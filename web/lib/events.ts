@@ -53,6 +53,8 @@ export interface DraftView {
   unresolved?: { problems: string; proposedRepair: string[] } | null;
   // other valid drafts that differ from this one (reads a human approves), to start an edit from
   alternatives?: { source: string; sql: string }[];
+  // the query approved when this very question was asked before, reused without a model call
+  reused?: boolean;
 }
 
 export interface StepView {
@@ -414,6 +416,7 @@ function fold(s: RunViewState, e: Envelope): RunViewState {
         alternatives: arr(p.alternatives)
           .map((a) => ({ source: str(obj(a).source), sql: str(obj(a).sql) }))
           .filter((a) => a.sql),
+        reused: p.reused === true,
         needsApproval: Boolean(p.needs_approval),
         approvalId: null,
         contentHash: null,

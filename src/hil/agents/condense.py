@@ -17,7 +17,15 @@ SNIPPET_CHARS = 360
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9*\"'(\[])")
 _WORD = re.compile(r"[a-z0-9]+")
 # words that say nothing about which sentence answers the question
-_STOP = frozenset(["the", "and", "for", "with", "from", "that", "this", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "does", "did", "do", "say", "says", "said", "had", "has", "have", "was", "were", "are", "is", "be", "been", "being", "there", "their", "they", "them", "its", "into", "onto", "about", "many", "much", "most", "more", "less", "least", "last", "first", "any", "all", "each", "per", "than", "then", "also", "only", "very", "can", "could", "should", "would", "will", "shall", "may", "might", "must", "not", "nor", "our", "your", "you", "his", "her", "she", "him", "out", "over", "under", "between", "after", "before", "during", "since", "until", "while", "show", "list", "give", "tell", "find", "name", 'names".'])
+_STOP = frozenset({
+    "the", "and", "for", "with", "from", "that", "this", "what", "which", "who", "whom", "whose", "when",
+    "where", "why", "how", "does", "did", "say", "says", "said", "had", "has", "have", "was", "were", "are",
+    "been", "being", "there", "their", "they", "them", "its", "into", "onto", "about", "many", "much",
+    "most", "more", "less", "least", "last", "first", "any", "all", "each", "per", "than", "then", "also",
+    "only", "very", "can", "could", "should", "would", "will", "shall", "may", "might", "must", "not", "nor",
+    "our", "your", "you", "his", "her", "she", "him", "out", "over", "under", "between", "after", "before",
+    "during", "since", "until", "while", "show", "list", "give", "tell", "find", "name", "names",
+})
 
 
 def _stems(text: str) -> set[str]:

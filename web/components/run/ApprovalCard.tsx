@@ -258,6 +258,9 @@ export function ApprovalCard({
       {draft.kind === 'clarification' ? <p>{String(shown.question ?? shown.text ?? JSON.stringify(shown))}</p> : null}
       {!['plan', 'clarification'].includes(draft.kind) && !isSql ? <pre className="sql">{JSON.stringify(shown, null, 2)}</pre> : null}
 
+      {isSql && draft.reused ? (
+        <p className="muted small">The query approved when this question was asked before, reused as it was.</p>
+      ) : null}
       {isSql ? (
         draft.examples.length ? (
           <details className="examples">
