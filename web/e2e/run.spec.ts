@@ -94,8 +94,13 @@ beforeAll(async () => {
     method: 'POST',
     body: JSON.stringify({ name: 'fleet', steps: ['sql'], connections: connection(true), model: { model: read }, approval: { expire_after_seconds: 3600 } }),
   });
-  // two SQL drafts in turn: the draft, then the schema-only candidate the approver gets as an alternative
-  const alts = script('alts', { plan: { steps: [{ agent: 'sql', purpose: 'km per depot' }] }, sql: [{ sql: DRAFTED }, { sql: ALTERNATIVE }], answer: 'Done.' });
+  // SQL drafts in turn: one naming a table that does not exist, the redraft, then the schema-only
+  // candidate the approver gets as an alternative (offered because the model had to redraft)
+  const alts = script('alts', {
+    plan: { steps: [{ agent: 'sql', purpose: 'km per depot' }] },
+    sql: [{ sql: 'SELECT depot FROM fleet_cars' }, { sql: DRAFTED }, { sql: ALTERNATIVE }],
+    answer: 'Done.',
+  });
   await json('/workflows', {
     method: 'POST',
     body: JSON.stringify({ name: 'alts', steps: ['sql'], connections: connection(true), model: { model: alts }, approval: { plan: false } }),
@@ -451,6 +456,20 @@ describe('approvals across runs', () => {
     const ran = page.locator('section.approval[data-kind="sql_read"][data-status="ran"]');
     await ran.waitFor();
     expect(await ran.locator('[data-trail="ran"] pre').textContent()).toBe(ALTERNATIVE);
+  });
+
+  it('asked again, offers the query approved the first time, drafted without the model', async () => {
+    // the first run's approved query is remembered once that run has finished
+    const finished = async () => (await json<{ runs: unknown[] }>('/runs?workflow=alts&status=succeeded')).runs.length;
+    for (let i = 0; i < 100 && (await finished()) === 0; i++) await new Promise((ok) => setTimeout(ok, 200));
+    const run = await json<{ id: string }>('/runs', { method: 'POST', body: JSON.stringify({ workflow: 'alts', question: 'how many km per depot' }) });
+    await page.goto(`${server.base}/runs/?id=${run.id}`);
+    const card = page.locator('section.approval[data-kind="sql_read"][data-status="proposed"]');
+    await card.waitFor();
+    expect(await card.locator('[data-trail="proposed"] pre').textContent()).toBe(ALTERNATIVE);
+    await card.getByText('The query approved when this question was asked before, reused as it was.').waitFor();
+    expect(await card.locator('details.alternatives').count()).toBe(0);
+    await shot(page, 'run-13-reused');
   });
 
   it('has no console errors', () => {
