@@ -217,8 +217,9 @@ def _fix_column(select: exp.Select, col: exp.Column, scope: dict[str, Table], ev
             return None
         owners = [a for a, t in scope.items() if _has(t, name)]
         if len(owners) == 1:  # read from the wrong table of the join
-            note = f"{col.table}.{name} -> {_spelt(select, owners[0])}.{name}"
-            col.set("table", exp.to_identifier(_spelt(select, owners[0])))
+            right = _spelt(select, owners[0])
+            note = f"{col.table}.{name} -> {right}.{name}"
+            col.set("table", exp.to_identifier(right))
             return note
         columns = [c.name for c in table.columns]
         real = _nearest(name, columns) or _prefixed(name, columns)
