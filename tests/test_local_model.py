@@ -92,6 +92,25 @@ def test_a_call_of_another_kind_in_between_does_not_evict_a_prompts_prefix() -> 
     assert again.cached_tokens >= 100, (first, again)  # the persona, not prefilled again
 
 
+def test_a_prompt_read_ahead_is_not_read_again_by_its_call() -> None:
+    """What the runner does while a person reviews: the model reads the answer's rules and
+    passages; the call after the decision reads only the rows and the question."""
+    from hil.models.local import runtime
+
+    llm = resolve("local:qwen2.5-coder-1.5b", max_tokens=4)
+    rt = runtime("qwen2.5-coder-1.5b")
+    system = "You are a fleet analyst. Answer only from the evidence.  "  # the call strips it: so must the read
+    passages = "Evidence:\n" + "\n".join(f"[{i}] Manual section {i}: check the coolant level, then the radiator cap "
+                                          f"and hose {i}." for i in range(1, 30)) + "\n\n"
+    assert llm.read_ahead("answer", system, passages)
+    llm.text("answer", system, passages + "Rows: VH-1042 | 7\n\nQuestion: which vehicle and what to check?")
+    ahead, call = list(rt.calls)[-2:]
+    assert ahead.purpose == "answer, ahead" and ahead.prompt_tokens + ahead.cached_tokens > 400
+    # all of it but the chat template's end of turn, which the read had after the passages
+    assert call.cached_tokens >= ahead.prompt_tokens + ahead.cached_tokens - 8, (ahead, call)
+    assert call.prompt_tokens < 40, (ahead, call)  # the rows and the question only
+
+
 def test_call_stats_are_read_from_the_runtime_timings() -> None:
     stats = CallStats.of("sql", {"cache_n": 324, "prompt_n": 10, "prompt_ms": 87.4, "predicted_n": 5,
                                  "predicted_ms": 550.8})

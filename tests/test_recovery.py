@@ -64,7 +64,7 @@ def test_parked_run_survives_kill_9_and_completes_without_repeating_steps(store:
     view = service.view(run_id)
     assert view.run.status == "succeeded"
     started = [e.step for e in view.events if e.type == EventType.STEP_STARTED]
-    assert started == ["planner", "sql", "rag", "reasoner", "responder"]
+    assert started == ["planner", "rag", "sql", "reasoner", "responder"]  # retrieval runs first
     assert sum(e.type == EventType.PLAN_DRAFTED for e in view.events) == 1
     assert sum(e.type == EventType.SQL_DRAFTED for e in view.events) == 1
     assert [e.seq for e in view.events] == list(range(1, len(view.events) + 1))

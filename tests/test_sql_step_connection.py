@@ -311,3 +311,26 @@ def test_a_postgres_link_lost_mid_step_is_replaced(postgres: PostgresServer) -> 
         second.execute_read("SELECT 1 AS ok")
     assert not second.alive() and step_connection(ctx, cfg) is not second
     ctx.close()
+
+
+def test_two_connections_to_one_duckdb_file_in_one_process_both_work(tmp_path: Path) -> None:
+    """Two runs (or a run and a read ahead) on one DuckDB file at once: DuckDB keeps one database
+    per file in a process and refuses its locked configuration a second time, so the second
+    connection shares the first's database; it stays read-only and locked, and outlives the first."""
+    path = tmp_path / "two.duckdb"
+    with duckdb.connect(str(path)) as db:
+        db.execute("CREATE TABLE t (a INTEGER)")
+        db.execute("INSERT INTO t VALUES (1), (2)")
+    cfg = SqlConnection(name="two", engine="duckdb", path=str(path))
+    first, second = connect(cfg), connect(cfg)
+    assert first.execute_read("SELECT count(*) AS n FROM t").rows == [[2]]
+    first.close()
+    assert second.execute_read("SELECT sum(a) AS s FROM t").rows == [[3]]
+    with pytest.raises(duckdb.Error, match="configuration"):
+        second.conn.execute("SET enable_external_access = true")  # type: ignore[attr-defined]
+    with pytest.raises(duckdb.Error):
+        second.conn.execute("INSERT INTO t VALUES (3)")  # type: ignore[attr-defined]
+    second.close()
+    third = connect(cfg)  # the file was closed with its last connection and opens again
+    assert third.execute_read("SELECT count(*) AS n FROM t").rows == [[2]]
+    third.close()

@@ -71,6 +71,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HIL_MODEL_CACHE_MIB", "1024", "Host memory (MiB) the embedded model keeps earlier prompts' caches in, so "
             "a prompt that starts like an earlier one (same schema, same persona) prefills only what differs; 0 "
             "keeps only the last prompt's."),
+    Setting("HIL_MODEL_READ_AHEAD", "1", "While a run waits for a person, the embedded model reads the start of the "
+            "next step's prompt (the SQL agent's at the plan, the Responder's rules and passages at the query), so "
+            "after the decision it reads only the rest; 0 turns it off. Other models are not affected."),
     Setting("HIL_MODEL_THREADS", "0", "CPU threads for the local model; 0 means all cores."),
     Setting("HIL_TENANT", "default", "The tenant (its name) CLI commands work in; `hil --tenant NAME` says it for "
             "one command."),

@@ -44,6 +44,9 @@ class Draft:
     summary: str
     needs_approval: bool
     extra: dict[str, Any] = field(default_factory=dict)  # shown in the event, not approved
+    # the content a person approved for the same request before, reused: what follows it is likely
+    # what followed it then, already in the model's prompt cache, so nothing is read ahead
+    repeats_approved: bool = False
 
 
 @dataclass
@@ -61,6 +64,16 @@ class Redraft(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A model call's prompt as far as it is known: its purpose ("sql", "answer"), the system prompt
+    and the start of the user prompt."""
+
+    purpose: str
+    system: str
+    text: str
 
 
 @dataclass
@@ -136,8 +149,21 @@ class Agent(ABC):
     settings_model: ClassVar[type[BaseModel] | None] = None
     # Gates for the agent's own actions (``plugin:NAME/KIND``), used where no tenant or workflow gate matches.
     gates: ClassVar[tuple[dict[str, Any], ...]] = ()
+    # Needs nothing from the other steps and no approval (retrieval): a plan runs it before them, so
+    # what it finds is known while a person reviews a later step, and the model can read it then.
+    runs_first: ClassVar[bool] = False
 
     def draft(self, ctx: StepContext, feedback: Feedback | None) -> Draft | None:
+        return None
+
+    def read_ahead(self, ctx: StepContext) -> Prompt | None:
+        """The start of this step's first model prompt, as far as it is known before the step runs.
+
+        While a person reviews an earlier step, the runner has the model read it (its prompt cache
+        keeps it), so the call itself reads only the rest. ``ctx`` is the step's context as it would
+        start now: the purpose is the plan's (maybe not yet approved), ``outputs`` holds what earlier
+        steps returned. None when the step makes no model call or nothing new is known. It must not
+        emit events or change anything."""
         return None
 
     def validate_edit(self, workflow: Workflow, kind: str, content: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-ROWS_PER_GROUP = 3
+ROWS_PER_GROUP = 2  # a sample: the query's own rows carry the figures
 SNIPPET_CHARS = 360
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9*\"'(\[])")
 _WORD = re.compile(r"[a-z0-9]+")

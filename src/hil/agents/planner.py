@@ -33,14 +33,16 @@ def plan_model(steps: list[str]) -> type[BaseModel]:
 
 
 def normalise(workflow: Workflow, raw: dict[str, Any]) -> dict[str, Any]:
-    """Validate a plan against the workflow: known steps, each once, in the workflow's order."""
+    """Validate a plan against the workflow: known steps, each once, in the workflow's order, except
+    that steps which need nothing from the others (retrieval) come first."""
     plan = Plan.model_validate(raw)
     seen: dict[str, str] = {}
     for s in plan.steps:
         if s.agent not in workflow.steps:
             raise ValueError(f"step {s.agent!r} is not one of this workflow's steps ({', '.join(workflow.steps)})")
         seen.setdefault(s.agent, s.purpose.strip())
-    ordered = [{"agent": a, "purpose": seen[a]} for a in workflow.steps if a in seen]
+    names = sorted((a for a in workflow.steps if a in seen), key=lambda a: not agent_class(a).runs_first)
+    ordered = [{"agent": a, "purpose": seen[a]} for a in names]
     return {"steps": ordered}
 
 

@@ -12,6 +12,7 @@ from hil.events import EventType
 class RagAgent(Agent):
     name = "rag"
     description = "Searches the documents (manuals, policies, reports) and returns cited passages."
+    runs_first = True  # it reads only the question and its purpose
 
     def execute(self, ctx: StepContext, content: dict[str, Any] | None) -> dict[str, Any]:
         query = f"{ctx.question} {ctx.purpose}".strip()

@@ -85,50 +85,61 @@ def other_outputs(outputs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
+def passage_blocks(ctx: StepContext) -> list[tuple[str, dict[str, Any]]]:
+    """The retrieved passages as the brief shows them, each with what its citation carries: the
+    sentences that match the question, fenced, numbered as retrieval numbered them."""
+    rag = ctx.outputs.get("rag")
+    if not rag:
+        return []
+    shown = condense.relevant_passages([s["text"] for s in rag["snippets"]], rag.get("query") or ctx.question)
+    blocks = []
+    for s, condensed in zip(rag["snippets"], shown, strict=True):
+        page = f" page=\"{s['page']}\"" if s.get("page") else ""
+        blocks.append((f"<data source=\"[{s['ref']}]\" title=\"{s['title']}\" section=\"{s['heading']}\"{page}>\n"
+                       f"{derive.unfenced(condensed)}\n</data>",
+                       {**{k: s.get(k) for k in CITATION_FIELDS}, "text": s["text"][:MAX_SNIPPET_CHARS]}))
+    return blocks
+
+
 class ReasonerAgent(Agent):
     name = "reasoner"
     role = "reasoner"
     description = "Combines the evidence of all steps."
 
     def execute(self, ctx: StepContext, content: dict[str, Any] | None) -> dict[str, Any]:
-        parts: list[str] = []
-        sources: list[dict[str, Any]] = []
+        # The documents come first: they are known before the query runs (retrieval needs no
+        # approval), so the model can read them while a person reviews the query (read ahead).
+        passages = passage_blocks(ctx)
+        parts = [block for block, _source in passages]
+        sources = [source for _block, source in passages]
         sql = ctx.outputs.get("sql")
+        data: list[str] = []
         if sql:
             more = " (more rows exist)" if sql.get("truncated") else ""
-            parts.append(f"<data source=\"SQL\" rows=\"{sql['row_count']}\"{more}>\n"
-                         f"{table_text(sql['columns'], sql['rows'])}\n</data>")
+            data.append(f"<data source=\"SQL\" rows=\"{sql['row_count']}\"{more}>\n"
+                        f"{table_text(sql['columns'], sql['rows'])}\n</data>")
             for group in sql.get("evidence") or []:
                 if group.get("rows"):
                     label = ", ".join(f"{k} = {v}" for k, v in group["group"].items()) or "all rows"
                     columns, rows = condense.rows_behind(sql.get("sql") or "", group["columns"], group["rows"])
-                    parts.append(f"<data source=\"SQL rows behind {label}\" rows=\"sample\">\n"
-                                 f"{table_text(columns, rows)}\n</data>")
-        rag = ctx.outputs.get("rag")
-        if rag:
-            shown = condense.relevant_passages([s["text"] for s in rag["snippets"]], rag.get("query") or ctx.question)
-            for s, condensed in zip(rag["snippets"], shown, strict=True):
-                text = s["text"][:MAX_SNIPPET_CHARS]
-                page = f" page=\"{s['page']}\"" if s.get("page") else ""
-                parts.append(f"<data source=\"[{s['ref']}]\" title=\"{s['title']}\" section=\"{s['heading']}\"{page}>\n"
-                             f"{derive.unfenced(condensed)}\n</data>")
-                sources.append({**{k: s.get(k) for k in CITATION_FIELDS},
-                                "text": text})
+                    data.append(f"<data source=\"SQL rows behind {label}\" rows=\"sample\">\n"
+                                f"{table_text(columns, rows)}\n</data>")
         others = other_outputs(ctx.outputs)
         for other in others:  # tools and plug-ins: their text and, when they give one, their table
             block = derive.unfenced(other["text"])
             if other["table"]:
                 table = other["table"]
                 block += "\n" + derive.unfenced(table_text(table["columns"], table["rows"]))
-            parts.append(f"<data source=\"{other['step']}\">\n{block}\n</data>")
+            data.append(f"<data source=\"{other['step']}\">\n{block}\n</data>")
         calculations, problem = self._calculate(ctx, sql, sources)
         if calculations:
             lines = [f"{c['name']} = {c['display']} ({c['description']})"
                      for c in calculations if "error" not in c]
-            if lines:
-                parts.insert(1 if sql else 0, "<data source=\"calculations\" note=\"computed exactly from the "
-                             "query result: quote these values, never compute your own\">\n" + "\n".join(lines)
-                             + "\n</data>")
+            if lines:  # next to the result they are computed from
+                data.insert(1 if sql else 0, "<data source=\"calculations\" note=\"computed exactly from the "
+                            "query result: quote these values, never compute your own\">\n" + "\n".join(lines)
+                            + "\n</data>")
+        parts += data
         brief = "\n\n".join(parts) if parts else "(no evidence was gathered)"
         ctx.emit(EventType.REASONING, {"evidence_items": len(parts), "sql_rows": sql["row_count"] if sql else 0,
                                        "snippets": len(sources),

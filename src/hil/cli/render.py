@@ -53,7 +53,10 @@ def event_line(e: Event) -> str | None:
         titles = ", ".join(dict.fromkeys(s["title"] for s in p.get("snippets", [])))
         return f"retrieved {len(p.get('snippets', []))} passages from {escape(titles) or 'no documents'}"
     if t == EventType.STEP_RETRIED:
-        return f"[yellow]retrying[/] {escape(e.step or '')}: {v('error')}"
+        if p.get("reason") == "repaired":  # fixed without a model call: not a retry a person waits for
+            return f"repaired the {escape(e.step or '')} draft: {escape('; '.join(map(str, p.get('fixes') or [])))}"
+        why = p.get("error") or "; ".join(map(str, p.get("problems") or [])) or p.get("reason") or ""
+        return f"[yellow]retrying[/] {escape(e.step or '')}: {escape(str(why))}"
     if t == EventType.STEP_FAILED:
         return f"[red]{escape(e.step or '')} failed[/]: {v('error')}"
     if t == EventType.RUN_FAILED:

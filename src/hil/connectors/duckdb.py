@@ -35,6 +35,39 @@ SELECT md5(coalesce(string_agg(x, '|' ORDER BY x), '')) FROM (
 _ESTIMATE = re.compile(r"~([\d,]+) rows?", re.IGNORECASE)
 
 
+# A process has one DuckDB database per file, and its configuration, once locked, cannot be given
+# again: a second connect() to an open file fails. So each file is opened once (read-only, external
+# access off, configuration locked) and every connector gets a cursor of it (a connection of its
+# own to the same database); the file is closed with its last connector.
+_files: dict[str, tuple[duckdb.DuckDBPyConnection, int]] = {}
+_files_lock = threading.Lock()
+
+
+def _attach(path: Path) -> duckdb.DuckDBPyConnection:
+    key = str(path.resolve())
+    with _files_lock:
+        base, users = _files.get(key, (None, 0))
+        if base is None:
+            base = duckdb.connect(key, read_only=True,
+                                  config={"enable_external_access": False, "autoload_known_extensions": False,
+                                          "autoinstall_known_extensions": False})
+            base.execute("SET lock_configuration = true")
+        _files[key] = (base, users + 1)
+        return base.cursor()
+
+
+def _detach(path: Path, conn: duckdb.DuckDBPyConnection) -> None:
+    conn.close()
+    key = str(path.resolve())
+    with _files_lock:
+        base, users = _files[key]
+        if users > 1:
+            _files[key] = (base, users - 1)
+        else:
+            del _files[key]
+            base.close()
+
+
 class DuckDBConnector(Connector):
     dialect = "duckdb"
 
@@ -45,10 +78,7 @@ class DuckDBConnector(Connector):
             raise ConnectionFailed(f"connection {cfg.name!r}: DuckDB file not found: {path}",
                                    subject=f"connection {cfg.name!r}", details={"cause": "file_not_found"})
         try:
-            self.conn = duckdb.connect(str(path), read_only=True,
-                                       config={"enable_external_access": False, "autoload_known_extensions": False,
-                                               "autoinstall_known_extensions": False})
-            self.conn.execute("SET lock_configuration = true")
+            self.conn = _attach(path)
         except duckdb.Error as err:
             raise ConnectionFailed(f"connection {cfg.name!r}: cannot open {path}: {err}",
                                    subject=f"connection {cfg.name!r}", details={"cause": "cannot_open"}) from None
@@ -135,4 +165,4 @@ class DuckDBConnector(Connector):
         self.conn.interrupt()
 
     def close(self) -> None:
-        self.conn.close()
+        _detach(self.path, self.conn)

@@ -22,6 +22,7 @@ from hil.engine.driver import drive_step
 from hil.engine.gating import gate_draft, policy_for
 from hil.engine.learning import approved_pairs
 from hil.engine.projections import thread_turn
+from hil.engine.read_ahead import FINAL_STEPS, ReadAhead, upcoming
 from hil.engine.state import FOLDED_EVENTS, DraftState, RunState, StepState, fold
 from hil.errors import HilError, IdempotencyConflict
 from hil.events import EventType
@@ -40,7 +41,6 @@ from hil.store.scoped import ALL_TENANTS
 from hil.store.secret_repo import SecretRepo
 from hil.store.workflow_repo import StoredWorkflow, WorkflowRepo
 
-FINAL_STEPS = ("reasoner", "responder")
 AUDITED_EVENTS = (EventType.SQL_EXECUTED, EventType.SQL_WRITE_EXECUTED, EventType.TOOL_CALLED)
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class StepRunner:
         # run id -> events written with the run's next write (a step's end goes with the next step's start)
         self._pending: dict[str, list[NewEvent]] = {}
         self._tenants: dict[str, str] = {}  # run id -> its tenant, while it is driven
+        self.reading = ReadAhead()  # the model reads the next prompt while a person decides
 
     # -- event helpers (every append checks that this worker still owns the run) --
     def _emit(self, run_id: str, type: str, payload: dict[str, Any], step: str | None = None,
@@ -163,6 +164,16 @@ class StepRunner:
                 return llm_cache[0]
 
             outputs: dict[str, dict[str, Any]] = {}
+
+            def context(name: str, purpose: str, notes: dict[str, Any], live: bool = True) -> StepContext:
+                # a context that is not live (to read ahead) emits nothing and runs no action
+                return StepContext(run_id=run_id, question=run.question, workflow=definition, step=name,
+                                   purpose=purpose, outputs=dict(outputs) if not live else outputs, history=history,
+                                   llm_factory=llm, emit=self._emitter(run_id, name) if live else _silent,
+                                   once=self._once(run_id, name) if live else _no_action,
+                                   recall=recall_from(examples.entries), retrieve=knowledge.retrieve, notes=notes,
+                                   cancelled=cancelled, reads_unattended=reads_unattended)
+
             index = 0
             while True:
                 names = ["planner"] + [s["agent"] for s in state.plan()] + list(FINAL_STEPS)
@@ -172,13 +183,7 @@ class StepRunner:
                 purpose = next((s["purpose"] for s in state.plan() if s["agent"] == name), "")
                 st = state.step(name)
                 if not st.finished:
-                    ctx = StepContext(run_id=run_id, question=run.question, workflow=definition, step=name,
-                                      purpose=purpose, outputs=outputs, history=history, llm_factory=llm,
-                                      emit=self._emitter(run_id, name),
-                                      once=self._once(run_id, name), recall=recall_from(examples.entries),
-                                      retrieve=knowledge.retrieve,
-                                      notes={"failures": [d.failed_with for d in st.drafts if d.failed_with]},
-                                      cancelled=cancelled, reads_unattended=reads_unattended)
+                    ctx = context(name, purpose, {"failures": [d.failed_with for d in st.drafts if d.failed_with]})
                     if not st.started:  # written with the previous step's end, before this one runs
                         self._emit(run_id, EventType.STEP_STARTED, {"index": index, "purpose": purpose},
                                    step=name, agent=name)
@@ -194,6 +199,8 @@ class StepRunner:
             self._finish(run, state, outputs.get("responder", {}))
         except Parked:
             log.info("run %s waits for a human", run_id)
+            if st.drafts and st.drafts[-1].read_ahead:
+                self._read_ahead(run_id, state, name, lambda step, purpose: context(step, purpose, {}, live=False))
         except LeaseLost:
             log.info("run %s was cancelled, expired or taken over; this worker lets go", run_id)
         except HilError as err:
@@ -207,6 +214,25 @@ class StepRunner:
             self._pending.pop(run_id, None)
             self._tenants.pop(run_id, None)
 
+    def _read_ahead(self, run_id: str, state: RunState, parked_at: str,
+                    context: Callable[[str, str], StepContext]) -> None:
+        """While a person decides, the model reads the next model step's prompt (:mod:`read_ahead`)."""
+        if not settings.get_int("HIL_MODEL_READ_AHEAD"):
+            return
+
+        def read() -> None:
+            for step, purpose in upcoming(state, parked_at):
+                ctx = context(step, purpose)
+                try:
+                    prompt = registry.get(step).read_ahead(ctx)
+                finally:  # the step's database connection is not kept while the model reads
+                    ctx.close()
+                if prompt is not None:
+                    ctx.llm.read_ahead(prompt.purpose, prompt.system, prompt.text)
+                    return
+
+        self.reading.start(read, f"read-ahead-{run_id[:8]}")
+
     def _drive_step(self, run_id: str, stored: StoredWorkflow, agent: Agent, st: StepState,
                     ctx: StepContext) -> dict[str, Any]:
         return drive_step(agent, st, ctx, _RunHooks(self, run_id, stored), settings.get_int("HIL_MAX_DRAFTS"))
@@ -218,7 +244,7 @@ class StepRunner:
     def _record_draft(self, run_id: str, st: StepState, draft: Draft, attempt: int) -> DraftState:
         request, verdict = gate_draft(self._policies[run_id], st.name, draft)  # the policy decides, not the agent
         d = DraftState(str(uuid.uuid4()), draft.kind, draft.content, verdict.needs_approval,
-                       basis=list(draft.extra.get("examples") or []))
+                       basis=list(draft.extra.get("examples") or []), read_ahead=not draft.repeats_approved)
         self._defer(run_id, draft.event_type, {"draft_id": d.draft_id, "kind": draft.kind, "content": draft.content,
                                                "summary": draft.summary, "needs_approval": verdict.needs_approval,
                                                "attempt": attempt, **draft.extra}, step=st.name, agent=st.name)
@@ -301,6 +327,14 @@ class _RunHooks:
 
     def retried(self, st: StepState, d: DraftState, message: str) -> None:
         self.runner._retried(self.run_id, st, d, message)
+
+
+def _silent(_type: str, _payload: dict[str, Any]) -> None:
+    """Reading ahead emits nothing."""
+
+
+def _no_action(key: str, _action: Callable[[], Any]) -> Any:
+    raise RuntimeError(f"reading ahead must not run an action ({key})")
 
 
 def _audited(payload: dict[str, Any]) -> dict[str, Any]:

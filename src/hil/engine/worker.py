@@ -129,3 +129,4 @@ class Worker:
         self.store.notify()
         for t in self._threads:
             t.join(timeout=10)
+        self.runner.reading.wait(timeout=30)

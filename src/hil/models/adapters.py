@@ -103,6 +103,19 @@ def local_model(name: str, purpose: Callable[[], str] = lambda: "") -> FunctionM
     return FunctionModel(call, stream_function=stream, model_name=f"local:{name}", profile=PROFILE)
 
 
+def local_reader(name: str) -> Callable[[str, str, str], None]:
+    """Prefill a prompt's start into the embedded model's cache: the same chat messages a call sends,
+    one token generated and dropped. The runtime gives it the slot whose cached prompt shares the
+    most with it, the one the later call of the same kind gets."""
+    rt = runtime(name)
+
+    def read(purpose: str, system: str, prompt: str) -> None:
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+        rt.chat({"messages": messages, "max_tokens": 1, "temperature": 0.0}, None, f"{purpose}, ahead")
+
+    return read
+
+
 # A script answers one request: it gets the purpose of the call ("plan", "sql", "answer", ...),
 # the chat messages and the JSON schema of the expected output (None for free text).
 Script = Callable[[str, list[dict[str, str]], dict[str, Any] | None], str | dict[str, Any]]

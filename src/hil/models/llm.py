@@ -27,6 +27,8 @@ from hil.errors import ModelOutputError, ModelUnavailable
 pydantic_ai.BANNER_ENABLED = False
 
 T = TypeVar("T", bound=BaseModel)
+# (purpose, system prompt, start of the user prompt): has the model read a prompt ahead of its call
+Reader = Callable[[str, str, str], None]
 _purpose: contextvars.ContextVar[str] = contextvars.ContextVar("hil_model_purpose", default="")
 
 
@@ -36,9 +38,10 @@ def current_purpose() -> str:
 
 class LLM:
     def __init__(self, spec: str, model: Model, *, native_output: bool = True,
-                 temperature: float = 0.0, max_tokens: int = 600):
+                 temperature: float = 0.0, max_tokens: int = 600, reader: Reader | None = None):
         self.spec = spec
         self.model = model
+        self.reader = reader
         self.native_output = native_output
         self.model_settings: ModelSettings = {"temperature": temperature, "max_tokens": max_tokens}
 
@@ -65,6 +68,15 @@ class LLM:
 
         result = self._run(agent, purpose, prompt, max_tokens, handler, temperature=temperature)
         return str(result.output)
+
+    def read_ahead(self, purpose: str, system: str, prompt: str) -> bool:
+        """Have the model read the start of a prompt now, so the call that later sends the whole of it
+        prefills only the rest. Only a model that keeps a prompt cache the caller can fill does this
+        (the embedded one); for the others it does nothing and says False."""
+        if self.reader is None:
+            return False
+        self.reader(purpose, system.strip(), prompt)  # as a call sends it: pydantic-ai strips instructions
+        return True
 
     def _run(self, agent: Agent[None, Any], purpose: str, prompt: str, max_tokens: int | None,
              handler: Any = None, temperature: float | None = None) -> Any:
@@ -104,14 +116,15 @@ def resolve(spec: str | None = None, *, temperature: float = 0.0, max_tokens: in
     kw: dict[str, Any] = {"temperature": temperature, "max_tokens": max_tokens}
     try:
         if provider == "local":
-            from hil.models.adapters import local_model
+            from hil.models.adapters import local_model, local_reader
 
-            return LLM(spec, local_model(name, current_purpose), **kw)
+            return LLM(spec, local_model(name, current_purpose), reader=local_reader(name), **kw)
         if provider == "scripted":
             from hil.models import scripted
             from hil.models.adapters import scripted_model
 
-            return LLM(spec, scripted_model(scripted.get(name), current_purpose), **kw)
+            return LLM(spec, scripted_model(scripted.get(name), current_purpose),
+                       reader=lambda *prompt: scripted.note_read_ahead(name, *prompt), **kw)
         if provider in ("openai", "ollama"):
             from pydantic_ai.models.openai import OpenAIChatModel
             from pydantic_ai.providers.openai import OpenAIProvider

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from hil.models.adapters import Script
 
 _scripts: dict[str, Script] = {}
 _lock = threading.Lock()
+# name -> the prompts read ahead with that script's model, (purpose, system, prompt), latest last
+_read_ahead: dict[str, deque[tuple[str, str, str]]] = {}
 
 
 def register(name: str, script: Script) -> None:
@@ -28,6 +31,19 @@ def register(name: str, script: Script) -> None:
 def unregister(name: str) -> None:
     with _lock:
         _scripts.pop(name, None)
+        _read_ahead.pop(name, None)
+
+
+def note_read_ahead(name: str, purpose: str, system: str, prompt: str) -> None:
+    """A scripted model reads nothing ahead; it keeps what it was given, for tests to compare with the call."""
+    with _lock:
+        _read_ahead.setdefault(name, deque(maxlen=100)).append((purpose, system, prompt))
+
+
+def read_ahead(name: str) -> list[tuple[str, str, str]]:
+    """The prompts read ahead with ``scripted:NAME`` in this process, oldest first."""
+    with _lock:
+        return list(_read_ahead.get(name, ()))
 
 
 MAX_SCRIPT_BYTES = 1024 * 1024

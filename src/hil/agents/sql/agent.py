@@ -7,7 +7,7 @@ import hashlib
 from typing import Any
 
 from hil import pii, settings
-from hil.agents.base import Agent, Draft, Feedback, Redraft, StepContext
+from hil.agents.base import Agent, Draft, Feedback, Prompt, Redraft, StepContext
 from hil.agents.sql import candidates, fewshot, plain_first
 from hil.agents.sql.candidates import Candidate
 from hil.agents.sql.drafting import Brief, extract_sql, prompt, system
@@ -65,7 +65,8 @@ class SqlAgent(Agent):
                                  "examples": [shot.to_dict() for shot in shots]}
         if feedback is None and (reused := self._reuse(ctx, cfg, tables, shots)) is not None:
             return Draft("sql_read", EventType.SQL_DRAFTED, {"sql": reused, "connection": cfg.name}, reused,
-                         needs_approval=ctx.workflow.approval.sql_read, extra={**extra, "reused": True})
+                         needs_approval=ctx.workflow.approval.sql_read, extra={**extra, "reused": True},
+                         repeats_approved=True)
         if feedback is None and plain_first.applies(ctx, cfg, bool(shots)):
             plain = plain_first.draft(ctx, conn, tables,
                                       ask=lambda sys_prompt, text: self._ask(ctx, dialect, text, system_prompt=sys_prompt),
@@ -100,6 +101,19 @@ class SqlAgent(Agent):
         return Draft("sql_read", EventType.SQL_DRAFTED, content, checked,
                      needs_approval=ctx.workflow.approval.sql_read,
                      extra={**extra, "adjustments": adjustments})
+
+    def read_ahead(self, ctx: StepContext) -> Prompt | None:
+        """The prompt of the first draft, as :meth:`draft` would send it; None when the question was
+        asked before and its approved query will be reused (no model call)."""
+        cfg = ctx.workflow.connection()
+        conn = step_connection(ctx, cfg)
+        tables, values = knowledge(conn)
+        shots = ctx.recall(cfg.name, values.mask(ctx.question), settings.get_int("HIL_FEWSHOT_K"))
+        if self._reuse(ctx, cfg, tables, shots) is not None:
+            return None
+        if plain_first.applies(ctx, cfg, bool(shots)):
+            return Prompt("sql", *plain_first.first_prompt(ctx, conn, tables))
+        return Prompt("sql", system(dialect_of(cfg)), prompt(self._brief(ctx, cfg, tables, shots, None)))
 
     def _reuse(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table], shots: list[ScoredExample]
                ) -> str | None:

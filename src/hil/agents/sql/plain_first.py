@@ -35,6 +35,14 @@ def applies(ctx: StepContext, cfg: SqlConnection, has_examples: bool) -> bool:
             and bool(settings.get_int("HIL_SQL_PLAIN_FIRST")) and settings.get_int("HIL_SQL_CANDIDATES") > 1)
 
 
+def first_prompt(ctx: StepContext, conn: Connector, tables: list[Table]) -> tuple[str, str]:
+    """(system, prompt) of the plain draft: the whole schema, as the database states it, when it
+    fits; else the tables linked to the question."""
+    budget = settings.get_int("HIL_SCHEMA_BUDGET")
+    shown = tables if len(render_plain(tables)) <= budget else select_tables(ctx.question, tables, budget)
+    return plain_system(conn.dialect), plain_prompt(conn.dialect, plain_schema(conn, shown), ctx.question)
+
+
 def draft(ctx: StepContext, conn: Connector, tables: list[Table], ask: Callable[[str, str], str],
           polish: Callable[[str], tuple[str, list[str]]]) -> tuple[str, list[str], dict[str, Any]] | None:
     """(sql, adjustments, the record of the choice) when the plain draft passes every check untouched
@@ -43,13 +51,9 @@ def draft(ctx: StepContext, conn: Connector, tables: list[Table], ask: Callable[
     event saying why it was not taken. ``ask(system, prompt)`` is the model call, ``polish`` the
     agent's value alignment and tidying."""
     dialect = conn.dialect
-    budget = settings.get_int("HIL_SCHEMA_BUDGET")
     sql = ""
     try:
-        # the whole schema, as the database states it, when it fits; else the tables linked to the question
-        shown = tables if len(render_plain(tables)) <= budget else select_tables(ctx.question, tables, budget)
-        schema = plain_schema(conn, shown)
-        sql = ask(plain_system(dialect), plain_prompt(dialect, schema, ctx.question))
+        sql = ask(*first_prompt(ctx, conn, tables))
         checked = check_read_only(sql, dialect)
         repaired, fixes = repair(checked, dialect, tables)
         problems = ([f"needs repair: {'; '.join(fixes)}"] if fixes else []) + schema_problems(repaired, dialect,
