@@ -219,9 +219,14 @@ class StepRunner:
         """While a person decides, the model reads the next model step's prompt (:mod:`read_ahead`)."""
         if not settings.get_int("HIL_MODEL_READ_AHEAD"):
             return
+        # only agents that have a prompt to give: no thread is started where none would read
+        steps = [(step, purpose) for step, purpose in upcoming(state, parked_at)
+                 if type(registry.get(step)).read_ahead is not Agent.read_ahead]
+        if not steps:
+            return
 
         def read() -> None:
-            for step, purpose in upcoming(state, parked_at):
+            for step, purpose in steps:
                 ctx = context(step, purpose)
                 try:
                     prompt = registry.get(step).read_ahead(ctx)
