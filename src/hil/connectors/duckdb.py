@@ -43,8 +43,8 @@ _files: dict[str, tuple[duckdb.DuckDBPyConnection, int]] = {}
 _files_lock = threading.Lock()
 
 
-def _attach(path: Path) -> duckdb.DuckDBPyConnection:
-    key = str(path.resolve())
+def _attach(key: str) -> duckdb.DuckDBPyConnection:
+    """A connection of its own to the file ``key`` (its resolved path)."""
     with _files_lock:
         base, users = _files.get(key, (None, 0))
         if base is None:
@@ -56,9 +56,8 @@ def _attach(path: Path) -> duckdb.DuckDBPyConnection:
         return base.cursor()
 
 
-def _detach(path: Path, conn: duckdb.DuckDBPyConnection) -> None:
+def _detach(key: str, conn: duckdb.DuckDBPyConnection) -> None:
     conn.close()
-    key = str(path.resolve())
     with _files_lock:
         base, users = _files[key]
         if users > 1:
@@ -78,7 +77,8 @@ class DuckDBConnector(Connector):
             raise ConnectionFailed(f"connection {cfg.name!r}: DuckDB file not found: {path}",
                                    subject=f"connection {cfg.name!r}", details={"cause": "file_not_found"})
         try:
-            self.conn = _attach(path)
+            self._file = str(path.resolve())  # the key it was opened under, closed under the same
+            self.conn = _attach(self._file)
         except duckdb.Error as err:
             raise ConnectionFailed(f"connection {cfg.name!r}: cannot open {path}: {err}",
                                    subject=f"connection {cfg.name!r}", details={"cause": "cannot_open"}) from None
@@ -165,4 +165,4 @@ class DuckDBConnector(Connector):
         self.conn.interrupt()
 
     def close(self) -> None:
-        _detach(self.path, self.conn)
+        _detach(self._file, self.conn)

@@ -53,13 +53,19 @@ class SqlAgent(Agent):
     description = "Queries the database with read-only SQL (counts, rankings, lists, aggregates)."
     MAX_SELF_FIXES = 2
 
-    def draft(self, ctx: StepContext, feedback: Feedback | None) -> Draft:
+    @staticmethod
+    def _setting_out(ctx: StepContext) -> tuple[SqlConnection, Connector, list[Table], list[ScoredExample]]:
+        """What every draft starts from: the connection, its tables and the recalled examples."""
         cfg = ctx.workflow.connection()
-        dialect = dialect_of(cfg)
         conn = step_connection(ctx, cfg)  # the one connection of this step, until the runner closes it
         tables, values = knowledge(conn)
         # Compared as "how big is <state_name>": the shape of the question, not its values.
         shots = ctx.recall(cfg.name, values.mask(ctx.question), settings.get_int("HIL_FEWSHOT_K"))
+        return cfg, conn, tables, shots
+
+    def draft(self, ctx: StepContext, feedback: Feedback | None) -> Draft:
+        cfg, conn, tables, shots = self._setting_out(ctx)
+        dialect = dialect_of(cfg)
         brief = self._brief(ctx, cfg, tables, shots, feedback)
         extra: dict[str, Any] = {"dialect": dialect, "feedback": feedback.message if feedback else None,
                                  "examples": [shot.to_dict() for shot in shots]}
@@ -105,10 +111,7 @@ class SqlAgent(Agent):
     def read_ahead(self, ctx: StepContext) -> Prompt | None:
         """The prompt of the first draft, as :meth:`draft` would send it; None when the question was
         asked before and its approved query will be reused (no model call)."""
-        cfg = ctx.workflow.connection()
-        conn = step_connection(ctx, cfg)
-        tables, values = knowledge(conn)
-        shots = ctx.recall(cfg.name, values.mask(ctx.question), settings.get_int("HIL_FEWSHOT_K"))
+        cfg, conn, tables, shots = self._setting_out(ctx)
         if self._reuse(ctx, cfg, tables, shots) is not None:
             return None
         if plain_first.applies(ctx, cfg, bool(shots)):
