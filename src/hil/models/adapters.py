@@ -23,7 +23,6 @@ from pydantic_ai.messages import (
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.profiles import ModelProfile
 
-from hil.models.llm import Reader
 from hil.models.local import runtime
 
 PROFILE = ModelProfile(supports_json_schema_output=True, supports_json_object_output=True,
@@ -104,7 +103,7 @@ def local_model(name: str, purpose: Callable[[], str] = lambda: "") -> FunctionM
     return FunctionModel(call, stream_function=stream, model_name=f"local:{name}", profile=PROFILE)
 
 
-def local_reader(name: str) -> Reader:
+def local_reader(name: str) -> Callable[[str, str, str], None]:
     """Prefill a prompt's start into the embedded model's cache: the same chat messages a call sends,
     one token generated and dropped. The runtime gives it the slot whose cached prompt shares the
     most with it, the one the later call of the same kind gets."""
