@@ -149,3 +149,60 @@ def test_the_best_rejected_draft_that_runs_is_kept_rather_than_nothing(tmp_path:
         assert best_candidate(conn, [fails, template]) is None
     finally:
         conn.close()
+
+
+FLEET = ("CREATE TABLE vehicles (vehicle_id TEXT PRIMARY KEY, depot TEXT);"
+         "CREATE TABLE trips (trip_id INTEGER PRIMARY KEY, vehicle_id TEXT REFERENCES vehicles(vehicle_id), depot TEXT);"
+         "CREATE TABLE faults (fault_id INTEGER PRIMARY KEY, vehicle_id TEXT REFERENCES vehicles(vehicle_id), code TEXT);"
+         "INSERT INTO vehicles VALUES ('VH-1', 'North'), ('VH-2', 'South');"
+         "INSERT INTO trips VALUES (1, 'VH-1', 'North'), (2, 'VH-1', 'North'), (3, 'VH-1', 'North'), (4, 'VH-2', 'South');"
+         "INSERT INTO faults VALUES (1, 'VH-1', 'P0217'), (2, 'VH-1', 'P0118'), (3, 'VH-2', 'P0217');")
+
+
+def _fleet(tmp_path: Path) -> tuple[sqlite3.Connection, list[Table]]:
+    from hil.connectors.sqlite import SQLiteConnector
+    from hil.workflows import SqlConnection
+
+    path = tmp_path / "fleet.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(FLEET)
+    conn.commit()
+    return conn, SQLiteConnector(SqlConnection(name="fleet", engine="sqlite", path=str(path))).tables()
+
+
+def test_a_join_that_only_passes_a_key_on_is_dropped_so_counts_are_not_multiplied(tmp_path: Path) -> None:
+    db, tables = _fleet(tmp_path)
+    sql = ("SELECT v.vehicle_id, COUNT(f.code) AS n FROM vehicles AS v JOIN trips AS t ON v.vehicle_id = t.vehicle_id "
+           "JOIN faults AS f ON t.vehicle_id = f.vehicle_id GROUP BY v.vehicle_id ORDER BY v.vehicle_id")
+    assert db.execute(sql).fetchall() == [("VH-1", 6), ("VH-2", 1)]  # each fault once per trip
+    out, notes = repair(sql, "sqlite", tables)
+    assert notes == ["dropped the join of trips t: it only passed vehicle_id on, which v.vehicle_id already gives, "
+                     "and would have counted each row once per matching row of trips"]
+    assert "trips" not in out
+    assert db.execute(out).fetchall() == [("VH-1", 2), ("VH-2", 1)]
+    assert schema_problems(out, "sqlite", tables) == []
+
+
+def test_a_join_that_gives_something_or_cannot_multiply_a_count_is_kept(tmp_path: Path) -> None:
+    _db, tables = _fleet(tmp_path)
+    kept = [
+        # a filter: nothing is joined through trips (how many vehicles made a trip, counted per trip)
+        "SELECT COUNT(*) FROM vehicles AS v JOIN trips AS t ON t.vehicle_id = v.vehicle_id",
+        # trips gives a column of its own
+        "SELECT t.depot, COUNT(*) FROM vehicles AS v JOIN trips AS t ON t.vehicle_id = v.vehicle_id "
+        "JOIN faults AS f ON f.vehicle_id = t.vehicle_id GROUP BY t.depot",
+        # counted once whatever the join repeats
+        "SELECT COUNT(DISTINCT f.fault_id) FROM vehicles AS v JOIN trips AS t ON t.vehicle_id = v.vehicle_id "
+        "JOIN faults AS f ON f.vehicle_id = t.vehicle_id",
+        # no aggregate: rows, not a count
+        "SELECT f.code FROM vehicles AS v JOIN trips AS t ON t.vehicle_id = v.vehicle_id "
+        "JOIN faults AS f ON f.vehicle_id = t.vehicle_id",
+        # an outer join keeps what it keeps
+        "SELECT COUNT(*) FROM vehicles AS v LEFT JOIN trips AS t ON t.vehicle_id = v.vehicle_id "
+        "JOIN faults AS f ON f.vehicle_id = t.vehicle_id",
+        # joined on its own primary key: one row at most, nothing multiplied
+        "SELECT COUNT(*) FROM faults AS f JOIN vehicles AS v ON v.vehicle_id = f.vehicle_id "
+        "JOIN trips AS t ON t.vehicle_id = v.vehicle_id",
+    ]
+    for sql in kept:
+        assert repair(sql, "sqlite", tables) == (sql, []), sql

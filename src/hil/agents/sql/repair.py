@@ -12,7 +12,9 @@ fix itself and says what it changed:
   its name with a prefix (``first_name`` for ``staff_first_name``);
 - ``alias.column`` moves to the joined table that has the column;
 - a column found only in a table outside the query gets that table joined along a foreign key;
-- (DuckDB, PostgreSQL) a selected column neither grouped nor aggregated is grouped by too.
+- (DuckDB, PostgreSQL) a selected column neither grouped nor aggregated is grouped by too;
+- a table joined only to pass a key on to the next join, multiplying what is counted, is
+  dropped (:mod:`hil.agents.sql.fanout`).
 
 Every repair is conservative: when more than one fix is possible, nothing is changed.
 """
@@ -26,6 +28,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from hil.agents.sql.fanout import drop_bridges
 from hil.connectors.base import Table
 
 _SPELLING = re.compile(r"[^a-z0-9]")
@@ -203,6 +206,7 @@ def repair(sql: str, dialect: str, tables: list[Table]) -> tuple[str, list[str]]
             note = _fix_column(select, col, scope, everywhere, aliases, tables)
             if note:
                 notes.append(note)
+    notes += drop_bridges(tree, by_name, dialect)
     if len(notes) == fixed:
         return sql, notes
     return tree.sql(dialect=dialect), list(dict.fromkeys(notes))  # a column fixed in SELECT and GROUP BY: one note
