@@ -125,6 +125,28 @@ def test_execution_error_redrafts_with_the_error(store: Store, workspace: Path, 
     assert service.view(run_id).state.steps["sql"].output["rows"] == [[180]]  # type: ignore[index]
 
 
+def test_a_redraft_does_not_repeat_any_query_that_failed_before(store: Store, workspace: Path, script: Script,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Greedy decoding, given much the same prompt, came back to the query that failed two drafts
+    before (and so on until the step gave up): a query any earlier draft tried is sampled again."""
+    monkeypatch.setenv("HIL_SQL_CANDIDATES", "1")
+    fails_a = "SELECT CAST(make AS INTEGER) AS n FROM vehicles"  # runs into a conversion error
+    fails_b = "SELECT CAST(model AS INTEGER) AS n FROM vehicles"
+    works = "SELECT count(*) AS n FROM vehicles"
+    answers = iter([fails_a, fails_b, fails_a, works])
+    script.responses["sql"] = lambda _prompt: {"sql": next(answers)}
+    service, worker, run_id = setup_run(store, workspace, approval__plan=False)
+    worker.run_once(run_id)
+    drafted = []
+    for _ in range(3):
+        approval = pending(service, run_id)
+        drafted.append(approval.content["sql"])
+        service.decide(approval.id, "approve", content_hash_seen=approval.content_hash)
+        worker.run_once(run_id)
+    assert drafted == [fails_a, fails_b, works]
+    assert service.get(run_id).status == "succeeded"
+
+
 def test_cancel_stops_a_parked_run(store: Store, workspace: Path, script: Script) -> None:
     service, worker, run_id = setup_run(store, workspace)
     worker.run_once(run_id)

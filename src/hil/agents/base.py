@@ -56,6 +56,7 @@ class Feedback:
     source: Literal["reviewer", "error", "clarification"]
     message: str
     previous: dict[str, Any] | None = None
+    tried: list[dict[str, Any]] = field(default_factory=list)  # every earlier draft turned down or failed, oldest first
 
 
 class Redraft(Exception):

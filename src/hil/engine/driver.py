@@ -33,13 +33,15 @@ class GaveUp(HilError):
         self.last = last
 
 
-def feedback_for(latest: DraftState | None) -> Feedback | None:
-    """What the next draft is told: the execution error, the clarification or the reviewer's message."""
+def feedback_for(latest: DraftState | None, drafts: list[DraftState] | None = None) -> Feedback | None:
+    """What the next draft is told: the execution error, the clarification or the reviewer's message,
+    and what every earlier draft of the step that was turned down or failed held."""
     if latest is None:
         return None
     source: Literal["reviewer", "error", "clarification"] = "error" if latest.failed_with else (
         "clarification" if latest.decision == "respond" else "reviewer")
-    return Feedback(source, latest.failed_with or latest.message or "", latest.approved_content)
+    tried = [d.approved_content for d in drafts or [latest] if d.needs_redraft]
+    return Feedback(source, latest.failed_with or latest.message or "", latest.approved_content, tried)
 
 
 def drive_step(agent: Agent, st: StepState, ctx: StepContext, hooks: StepHooks, max_drafts: int) -> dict[str, Any]:
@@ -49,7 +51,7 @@ def drive_step(agent: Agent, st: StepState, ctx: StepContext, hooks: StepHooks, 
         if latest is None or latest.needs_redraft:
             if len(st.drafts) >= max_drafts:
                 raise GaveUp(f"step {st.name!r} gave up after {len(st.drafts)} drafts", latest)
-            draft = agent.draft(ctx, feedback_for(latest))
+            draft = agent.draft(ctx, feedback_for(latest, st.drafts))
             if draft is None:
                 return agent.execute(ctx, None)
             latest = hooks.record(st, draft, len(st.drafts) + 1)

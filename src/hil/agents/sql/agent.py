@@ -192,7 +192,10 @@ class SqlAgent(Agent):
         dialect = dialect_of(cfg)
         text = prompt(brief)
         attempts: list[dict[str, Any]] = []
-        failed_before = {feedback.previous.get("sql")} if feedback and feedback.previous else set()
+        # greedy decoding given much the same prompt repeats a query that failed two drafts ago too
+        failed_before = {t.get("sql") for t in feedback.tried} if feedback else set()
+        if feedback and feedback.previous:
+            failed_before.add(feedback.previous.get("sql"))
         error = ""
         for attempt in range(self.MAX_SELF_FIXES + 1):
             sql = ""
