@@ -101,7 +101,7 @@ PAYLOADS: dict[str, EventDoc] = {
         "role": "Their role.", "approvers": "Everyone who approved so far.", "needed": "How many must.",
         "rule": "The policy rule."}),
     EventType.APPROVAL_EXPIRED: EventDoc("Nobody decided in time.", {"approval_id": "The approval."}),
-    EventType.STEP_STARTED: EventDoc("A step of the plan began.", {
+    EventType.STEP_STARTED: EventDoc("A step of the plan began. It is written with the step's first event, its approval or its end; a step still running after 50 ms has it written on its own (hil.engine.late_write).", {
         "index": "Its position (0 is the planner).", "purpose": "What the plan asked of it."}),
     EventType.STEP_FINISHED: EventDoc("A step finished.", {"output": "What it produced (rows, snippets, text)."}),
     EventType.STEP_FAILED: EventDoc("A step failed.", {"code": "Error code.", "error": "What went wrong."}),

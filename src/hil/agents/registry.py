@@ -47,6 +47,14 @@ def register(cls: type[Agent], origin: Origin | None = None) -> type[Agent]:
     return cls
 
 
+def unregister(name: str) -> None:
+    """Forget an agent registered in this process (a test's, an embedding application's)."""
+    with _lock:
+        if _origins.get(name, Origin("", "")).source == "registered":
+            _agents.pop(name, None)
+            _origins.pop(name, None)
+
+
 def _load(spec: str) -> type[Agent]:
     module, name = spec.split(":")
     cls = getattr(importlib.import_module(module), name)

@@ -20,6 +20,7 @@ from hil.agents.base import Agent, Draft, StepContext
 from hil.agents.sql.fewshot import recall_from
 from hil.engine.driver import drive_step
 from hil.engine.gating import gate_draft, policy_for
+from hil.engine.late_write import LateWrite
 from hil.engine.learning import approved_pairs
 from hil.engine.projections import thread_turn
 from hil.engine.read_ahead import FINAL_STEPS, ReadAhead, upcoming
@@ -63,8 +64,11 @@ class StepRunner:
         self.worker_id = worker_id
         self.llm_factory = llm_factory
         self._policies: dict[str, InForce] = {}  # run id -> the policy it is governed by, while it is driven
-        # run id -> events written with the run's next write (a step's end goes with the next step's start)
+        # run id -> events written with the run's next write (a step's end goes with the next step's
+        # start; a step's start with its first event, or by the timer when it is not instant)
         self._pending: dict[str, list[NewEvent]] = {}
+        self._pending_lock = threading.Lock()  # the timer writes from its own thread
+        self.late = LateWrite(self._flush)
         self._tenants: dict[str, str] = {}  # run id -> its tenant, while it is driven
         self.reading = ReadAhead()  # the model reads the next prompt while a person decides
 
@@ -78,7 +82,8 @@ class StepRunner:
     def _defer(self, run_id: str, type: str, payload: dict[str, Any], step: str | None = None,
                agent: str | None = None) -> None:
         """Write an event with the run's next write: used where the next write follows at once."""
-        self._pending.setdefault(run_id, []).append((type, payload, step, agent))
+        with self._pending_lock:
+            self._pending.setdefault(run_id, []).append((type, payload, step, agent))
 
     def _flush(self, run_id: str) -> None:
         if self._pending.get(run_id):
@@ -87,7 +92,9 @@ class StepRunner:
 
     def _append(self, conn: sa.Connection, run_id: str, *more: NewEvent) -> None:
         """Append what is deferred and ``more`` in the caller's transaction, while this worker owns the run."""
-        items = self._pending.pop(run_id, []) + list(more)
+        with self._pending_lock:
+            items = self._pending.pop(run_id, []) + list(more)
+        self.late.disarm(run_id)
         if not items:
             if not self.repo.owns(conn, run_id, self.worker_id):
                 raise LeaseLost(run_id)
@@ -184,9 +191,10 @@ class StepRunner:
                 st = state.step(name)
                 if not st.finished:
                     ctx = context(name, purpose, {"failures": [d.failed_with for d in st.drafts if d.failed_with]})
-                    if not st.started:  # written with the previous step's end, before this one runs
-                        self._emit(run_id, EventType.STEP_STARTED, {"index": index, "purpose": purpose},
-                                   step=name, agent=name)
+                    if not st.started:  # with the previous step's end, and this one's first write (late_write)
+                        self._defer(run_id, EventType.STEP_STARTED, {"index": index, "purpose": purpose},
+                                    step=name, agent=name)
+                        self.late.arm(run_id)
                         st.started = True
                     try:
                         output = self._drive_step(run_id, stored, registry.get(name), st, ctx)
@@ -211,7 +219,9 @@ class StepRunner:
             self._fail(run_id, state, "internal_error", f"{type(err).__name__}: {err}")
         finally:
             self._policies.pop(run_id, None)
-            self._pending.pop(run_id, None)
+            with self._pending_lock:
+                self._pending.pop(run_id, None)
+            self.late.disarm(run_id)
             self._tenants.pop(run_id, None)
 
     def _read_ahead(self, run_id: str, state: RunState, parked_at: str,
