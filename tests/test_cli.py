@@ -133,3 +133,25 @@ def test_admin_commands_work_in_the_tenant_named(workspace: Path) -> None:
     with TestClient(create_app(open_store(), workers=0, auth=True)) as client:
         listed = client.get("/api/v1/workflows", headers={"Authorization": f"Bearer {key}"}).json()
     assert [w["name"] for w in listed] == ["fleet"]
+
+
+def test_the_terminal_shows_the_checked_answer_when_it_differs_from_what_streamed(workspace: Path,
+                                                                                  tmp_path: Path) -> None:
+    from hil.agents.numbers import MARK
+
+    model = write_script_file(tmp_path / "s.json", {"plan": DEFAULT_RESPONSES["plan"],
+                                                    "sql": {"sql": "SELECT count(*) AS n FROM vehicles"},
+                                                    "answer": "There are 180 vehicles and 4321 drivers."})
+    assert hil("workflows", "apply", str(workspace)).returncode == 0
+    result = hil("ask", "--workflow", "fleet", "--model", model, "--yes", "How many vehicles?")
+    assert result.returncode == 0, result.stderr
+    streamed, checked = result.stdout.split("Answer, checked", 1)
+    assert "4321 drivers." in streamed and MARK not in streamed  # as the model wrote it
+    assert f"4321 {MARK} drivers." in checked  # the number nothing supports, marked
+
+    model = write_script_file(tmp_path / "t.json", {"plan": DEFAULT_RESPONSES["plan"],
+                                                    "sql": {"sql": "SELECT count(*) AS n FROM vehicles"},
+                                                    "answer": "There are 180 vehicles [1]."})
+    result = hil("ask", "--workflow", "fleet", "--model", model, "--yes", "How many vehicles?")
+    assert result.returncode == 0 and "There are 180 vehicles [1]." in result.stdout
+    assert "Answer, checked" not in result.stdout  # nothing changed: shown once

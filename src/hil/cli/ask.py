@@ -34,6 +34,7 @@ class EventTail:
         self.lock = threading.Lock()
         self.in_answer = False
         self.revision = 0
+        self.streamed = ""  # the answer's text as it streamed, to compare with the checked one
         self.thread = threading.Thread(target=self._loop, daemon=True)
 
     def start(self) -> EventTail:
@@ -52,15 +53,29 @@ class EventTail:
                 if not self.in_answer or revision != self.revision:
                     title = "Answer" if revision == 0 else f"Answer, revised ({revision})"
                     self.console.print(f"\n[bold]{title}[/]")
+                    if revision != self.revision:
+                        self.streamed = ""  # a rewrite: the checked answer is the last one's
                     self.in_answer, self.revision = True, revision
                 self.console.print(e.payload.get("text", ""), end="", markup=False, highlight=False)
+                self.streamed += e.payload.get("text", "")
                 continue
             if self.in_answer:
                 self.console.print()
                 self.in_answer = False
+            if e.type == EventType.ANSWER_FINAL:
+                self._final(e.payload)
             line = event_line(e)
             if line:
                 self.console.print(f"[dim]{e.seq:>3}[/] {line}")
+
+    def _final(self, answer: dict[str, Any]) -> None:
+        """The checked answer, when it is not what streamed: the citation numbers added to the
+        sentences the passages support, an unverified number marked or withheld."""
+        text, streamed = str(answer.get("text") or "").strip(), self.streamed.strip()
+        self.streamed = ""
+        if text and streamed and text != streamed:
+            self.console.print("\n[bold]Answer, checked[/] [dim](citations added, numbers checked)[/]")
+            self.console.print(text, markup=False, highlight=False)
 
     def _loop(self) -> None:
         while not self.stop.is_set():
