@@ -1,4 +1,4 @@
-"""The CLI's one line per event: a retry says why, a repair says what it fixed."""
+"""The CLI's one line per event: a retry says why, a repair says what it fixed, counts agree with their nouns."""
 
 from __future__ import annotations
 
@@ -22,3 +22,12 @@ def test_a_retry_line_says_why_whatever_the_reason() -> None:
     answer = event_line(_event(EventType.STEP_RETRIED, {"reason": "ungrounded_answer",
                                                         "problems": ["VH-9 is not in the evidence"]}))
     assert answer is not None and answer.endswith("VH-9 is not in the evidence")
+
+
+def test_counts_agree_with_their_nouns() -> None:
+    assert event_line(_event(EventType.SQL_EXECUTED, {"row_count": 1, "elapsed_ms": 3.0})) == "SQL returned 1 row in 3.0 ms"
+    assert event_line(_event(EventType.SQL_EXECUTED, {"row_count": 0, "elapsed_ms": 2})) == "SQL returned 0 rows in 2 ms"
+    behind = event_line(_event(EventType.SQL_ROWS_BEHIND_AGGREGATE, {"groups": [{"rows": [[1], [2]]}]}))
+    assert behind == "fetched 2 rows behind the top 1 group"
+    found = event_line(_event(EventType.RETRIEVAL_RESULTS, {"snippets": [{"title": "Manual"}]}))
+    assert found == "retrieved 1 passage from Manual"

@@ -18,6 +18,11 @@ from hil.services.runs import Approval, Run
 DECIDED = {"approve": "approved", "edit": "edited", "reject": "rejected", "respond": "answered"}
 
 
+def _count(n: object, noun: str) -> str:
+    """``1 row``, ``5 rows``; a value that is not a count as it is."""
+    return f"{n} {noun}" if n == 1 else f"{escape(str(n))} {noun}s"
+
+
 def event_line(e: Event) -> str | None:
     """One line of rich markup for the live timeline (every value from the event escaped); None
     hides the event (e.g. streamed tokens)."""
@@ -43,15 +48,16 @@ def event_line(e: Event) -> str | None:
         msg = f": {v('message')}" if p.get("message") else ""
         return f"{v('kind')} {escape(DECIDED.get(p.get('decision', ''), str(p.get('decision'))))} by {v('user')}{msg}"
     if t == EventType.SQL_EXECUTED:
-        return f"SQL returned {v('row_count')} rows in {v('elapsed_ms')} ms"
+        return f"SQL returned {_count(p.get('row_count'), 'row')} in {v('elapsed_ms')} ms"
     if t == EventType.SQL_WRITE_EXECUTED:
-        return f"[bold]{v('verb')}[/] changed {v('rows_affected')} rows in {v('elapsed_ms')} ms"
+        return f"[bold]{v('verb')}[/] changed {_count(p.get('rows_affected'), 'row')} in {v('elapsed_ms')} ms"
     if t == EventType.SQL_ROWS_BEHIND_AGGREGATE:
         groups = p.get("groups", [])
-        return f"fetched {sum(len(g.get('rows', [])) for g in groups)} rows behind the top {len(groups)} group(s)"
+        rows = _count(sum(len(g.get("rows", [])) for g in groups), "row")
+        return f"fetched {rows} behind the top {_count(len(groups), 'group')}"
     if t == EventType.RETRIEVAL_RESULTS:
         titles = ", ".join(dict.fromkeys(s["title"] for s in p.get("snippets", [])))
-        return f"retrieved {len(p.get('snippets', []))} passages from {escape(titles) or 'no documents'}"
+        return f"retrieved {_count(len(p.get('snippets', [])), 'passage')} from {escape(titles) or 'no documents'}"
     if t == EventType.STEP_RETRIED:
         if p.get("reason") == "repaired":  # fixed without a model call: not a retry a person waits for
             return f"repaired the {escape(e.step or '')} draft: {escape('; '.join(map(str, p.get('fixes') or [])))}"
