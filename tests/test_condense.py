@@ -63,10 +63,26 @@ def test_the_brief_is_condensed_but_the_events_keep_everything(store: Store, wor
     assert len(group["columns"]) > 4  # the event has every column of the joined tables
     block = brief.split(f"SQL rows behind vehicle_id = {group['group']['vehicle_id']}")[1].split("</data>")[0]
     header = block.splitlines()[1]
-    assert "vehicle_id" in header and "odometer_km" not in header  # the brief has the named ones
+    assert "code" in header and "odometer_km" not in header  # the brief has the named ones
+    assert "vehicle_id" not in header  # the group's key: the label says it
     [retrieved] = [e.payload for e in events if e.type == "retrieval.results"]
     for snippet in retrieved["snippets"]:  # each passage's brief text is sentences of it, headings apart
         body = brief.split(f"<data source=\"[{snippet['ref']}]\"")[1].split(">\n", 1)[1].split("\n</data>")[0]
         assert body and not body.startswith("#")
         flat = " ".join(snippet["text"].split())
         assert all(sentence in flat for sentence in body.removesuffix(" ...").split(". "))
+
+
+def test_rows_behind_leave_out_what_the_label_and_the_filters_say() -> None:
+    sql = ("SELECT v.depot, count(*) AS n FROM fault_events f JOIN vehicles v ON v.vehicle_id = f.vehicle_id "
+           "JOIN dtc_codes d ON d.code = f.code WHERE d.severity = 'critical' GROUP BY v.depot")
+    columns = ["vehicle_id", "depot", "code", "severity"]
+    rows = [["VH-1", "Central", "U0100", "critical"], ["VH-2", "Central", "P0217", "critical"]]
+    shown_columns, shown = condense.rows_behind(sql, columns, rows, {"depot": "Central"})
+    assert shown_columns == ["vehicle_id", "code"]  # depot is the label, severity the filter
+    assert shown == [["VH-1", "U0100"], ["VH-2", "P0217"]]
+    # a filtered column whose values differ (an IN list, a LIKE) stays; so does everything when nothing else would
+    mixed = [["VH-1", "Central", "U0100", "critical"], ["VH-2", "Central", "P0217", "major"]]
+    assert "severity" in condense.rows_behind(sql, columns, mixed, {"depot": "Central"})[0]
+    assert condense.rows_behind("SELECT depot FROM t GROUP BY depot", ["depot"], [["North"]],
+                                {"depot": "North"}) == (["depot"], [["North"]])

@@ -2,7 +2,8 @@
 
 On a laptop CPU every token of that prompt is prefilled before the first word of the answer, at
 some 40 tokens a second, so the brief carries what the answer needs and nothing else: of the
-rows behind an aggregate, the columns the query names (not every column of every joined table);
+rows behind an aggregate, the columns the query names (not every column of every joined table,
+nor what the block's label or the query's filters already say);
 of a passage, the sentences that share words with the question. The events and the citations
 keep everything; the numbers check still reads the full rows and passages."""
 
@@ -46,9 +47,23 @@ def named_columns(sql: str, columns: list[str]) -> list[int]:
     return keep or list(range(len(columns)))
 
 
-def rows_behind(sql: str, columns: list[str], rows: list[list[Any]]) -> tuple[list[str], list[list[Any]]]:
-    """The rows behind one group as the brief shows them: the named columns, distinct rows, a few."""
+def _said_already(sql: str, name: str, values: list[Any], group: dict[str, Any]) -> bool:
+    """A column the brief need not repeat on every row: the group's own key (the block's label
+    names it), or one value throughout that the query filters on (``severity = 'critical'``)."""
+    if name.lower() in {k.lower() for k in group}:
+        return True
+    first = values[0] if values else None
+    return (isinstance(first, str) and bool(first) and all(v == first for v in values)
+            and re.search(rf"=\s*'{re.escape(first)}'", sql) is not None)
+
+
+def rows_behind(sql: str, columns: list[str], rows: list[list[Any]],
+                group: dict[str, Any] | None = None) -> tuple[list[str], list[list[Any]]]:
+    """The rows behind one group as the brief shows them: the named columns less what the label
+    and the query's filters already say, distinct rows, a few."""
     keep = named_columns(sql, columns)
+    telling = [i for i in keep if not _said_already(sql, columns[i], [r[i] for r in rows], group or {})]
+    keep = telling or keep
     shown: list[list[Any]] = []
     for row in rows:
         cut = [row[i] for i in keep]

@@ -121,7 +121,8 @@ class ReasonerAgent(Agent):
             for group in sql.get("evidence") or []:
                 if group.get("rows"):
                     label = ", ".join(f"{k} = {v}" for k, v in group["group"].items()) or "all rows"
-                    columns, rows = condense.rows_behind(sql.get("sql") or "", group["columns"], group["rows"])
+                    columns, rows = condense.rows_behind(sql.get("sql") or "", group["columns"], group["rows"],
+                                                         group["group"])
                     data.append(f"<data source=\"SQL rows behind {label}\" rows=\"sample\">\n"
                                 f"{table_text(columns, rows)}\n</data>")
         others = other_outputs(ctx.outputs)
