@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
@@ -76,6 +79,7 @@ def measure(service: RunService, worker: Worker, question: str, review: float) -
         "prefilled": sum(c.prompt_tokens for c in calls),
         "cached": sum(c.cached_tokens for c in calls),
         "calls": calls,
+        "answer": next((e.payload for e in reversed(events) if e.type == EventType.ANSWER_FINAL), {}),
     }
 
 
@@ -113,6 +117,14 @@ def main() -> None:
             for c in calls:
                 print(f"  {c.purpose:<14} {c.prompt_tokens:>6} / {c.cached_tokens:<6} {c.generated_tokens:>5} "
                       f"prefill {c.prefill_ms:>8.0f}  generate {c.generate_ms:>8.0f}")
+        # what the time bought: each answer as delivered, and what its checks found
+        print("\nanswers, as delivered (cited passages; numbers not found in the evidence)")
+        for round_, q, m in rows:
+            answer: dict[str, Any] = m["answer"]  # type: ignore[assignment]
+            cited = sorted({int(n) for n in re.findall(r"\[(\d+)\]", answer.get("text") or "")})
+            print(f"round {round_ + 1}: {q[:70]}\n  cites {cited or 'nothing'}; "
+                  f"unverified numbers: {answer.get('unverified_numbers') or 'none'}")
+            print(textwrap.indent(textwrap.fill(answer.get("text") or "(no answer)", 96), "  "))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"\npeak RSS: {peak:,.0f} MiB")
         store.dispose()

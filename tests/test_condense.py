@@ -41,12 +41,37 @@ def test_a_passage_keeps_the_sentences_that_answer_the_question() -> None:
     assert "Maintenance Manual Section 4.5" in manual
     assert "Reports and fleet queries" not in manual and "###" not in manual
     assert len(manual) <= 200 and len(report) <= 200
-    assert "Overheating-related" in policy
+    # a passage keeps its best sentence; another goes when it shares only words every passage has
+    assert policy == "When a vehicle has several open codes, the most severe one sets the response."
 
 
-def test_a_passage_that_shares_no_word_with_the_question_keeps_its_first_sentence() -> None:
+def test_a_sentence_goes_in_when_it_matches_about_as_well_as_the_best() -> None:
+    question = "What must the driver do about a critical code?"
+    passage = ("The driver stops at once for a critical code. A critical fault means the driver calls in. "
+               "Each code is logged. The depot sends a replacement.")
+    [kept] = condense.relevant_passages([passage], question)
+    # the best sentence has "driver", "critical" and "code"; the next has two of them, within half
+    # of the best; one with "code" alone is not, nor one with no word of the question
+    assert kept == "The driver stops at once for a critical code. A critical fault means the driver calls in."
+    [unbounded] = condense.relevant_passages([passage], question, limit=10_000)
+    assert unbounded == kept  # the floor, not the length, leaves the rest out
+
+
+def test_lists_tables_and_emphasis_are_read_as_the_model_needs_them() -> None:
+    text = ("## Fault events\n\n| Depot | Critical |\n|---|:---:|\n| North | 35 |\n| Central | 45 |\n\n"
+            "The **critical** codes are\nP0217 and U0100.\n\n- The driver stops at once.\n"
+            "- The vehicle is out of service.\n1. Report it in the app.")
+    assert condense._sentences(text) == [
+        "| Depot | Critical | | North | 35 | | Central | 45 |",  # whole, without its rule row
+        "The critical codes are P0217 and U0100.",  # a wrapped line joins its paragraph
+        "The driver stops at once.", "The vehicle is out of service.", "Report it in the app."]
+
+
+def test_a_passage_that_shares_no_word_with_the_question_keeps_its_opening() -> None:
     [kept] = condense.relevant_passages(["Alpha beta gamma. Delta epsilon zeta."], "how many trucks")
-    assert kept == "Alpha beta gamma."
+    assert kept == "Alpha beta gamma. Delta epsilon zeta."  # retrieved for its meaning: read from the start
+    [opening] = condense.relevant_passages(["Alpha beta gamma. Delta epsilon zeta."], "how many trucks", limit=20)
+    assert opening == "Alpha beta gamma."
     assert condense.relevant_passages([""], "anything") == [""]
     # one sentence longer than the limit is cut at a word, and says so
     [cut] = condense.relevant_passages(["word " * 200], "word", limit=50)
@@ -67,9 +92,10 @@ def test_the_brief_is_condensed_but_the_events_keep_everything(store: Store, wor
     assert "vehicle_id" not in header  # the group's key: the label says it
     [retrieved] = [e.payload for e in events if e.type == "retrieval.results"]
     for snippet in retrieved["snippets"]:  # each passage's brief text is sentences of it, headings apart
-        body = brief.split(f"<data source=\"[{snippet['ref']}]\"")[1].split(">\n", 1)[1].split("\n</data>")[0]
+        opening = f"<data source=\"[{snippet['ref']}] {snippet['title']} > {snippet['heading'].split(' > ')[-1]}\""
+        body = brief.split(opening)[1].split(">\n", 1)[1].split("\n</data>")[0]
         assert body and not body.startswith("#")
-        flat = " ".join(snippet["text"].split())
+        flat = " ".join(snippet["text"].replace("**", "").split())
         assert all(sentence in flat for sentence in body.removesuffix(" ...").split(". "))
 
 
@@ -86,3 +112,18 @@ def test_rows_behind_leave_out_what_the_label_and_the_filters_say() -> None:
     assert "severity" in condense.rows_behind(sql, columns, mixed, {"depot": "Central"})[0]
     assert condense.rows_behind("SELECT depot FROM t GROUP BY depot", ["depot"], [["North"]],
                                 {"depot": "North"}) == (["depot"], [["North"]])
+
+
+def test_rows_behind_leave_out_a_column_the_query_bounds() -> None:
+    sql = ("SELECT v.depot, count(f.code) FROM fault_events f JOIN vehicles v ON v.vehicle_id = f.vehicle_id "
+           "WHERE f.occurred_at >= CURRENT_DATE - INTERVAL 1 MONTH AND f.odometer_km < 200000 GROUP BY v.depot")
+    columns = ["vehicle_id", "code", "occurred_at", "odometer_km"]
+    rows = [["VH-1", "U0100", "2026-11-20T10:06:00", 120_000], ["VH-2", "P0217", "2026-11-21T18:04:00", 90_000]]
+    shown_columns, shown = condense.rows_behind(sql, columns, rows, {"depot": "Central"})
+    assert shown_columns == ["vehicle_id", "code"]  # every row is within both bounds
+    assert shown == [["VH-1", "U0100"], ["VH-2", "P0217"]]
+    # a bound written the other way round, or on a quoted name, is a bound too; a longer name is not
+    assert condense._said_already("SELECT 1 FROM t WHERE DATE '2026-01-01' <= t.occurred_at", "occurred_at", [], {})
+    assert condense._said_already('SELECT 1 FROM t WHERE "occurred_at" BETWEEN 1 AND 2', "occurred_at", [], {})
+    assert not condense._said_already("SELECT 1 FROM t WHERE first_occurred_at > 1", "occurred_at", [], {})
+    assert not condense._said_already("SELECT occurred_at FROM t", "occurred_at", ["a", "b"], {})

@@ -4,8 +4,8 @@ On a laptop CPU every token of that prompt is prefilled before the first word of
 some 40 tokens a second, so the brief carries what the answer needs and nothing else: of the
 rows behind an aggregate, the columns the query names (not every column of every joined table,
 nor what the block's label or the query's filters already say);
-of a passage, the sentences that share words with the question. The events and the citations
-keep everything; the numbers check still reads the full rows and passages."""
+of a passage, the sentences that match the question about as well as the best ones do. The events
+and the citations keep everything; the numbers check still reads the full rows and passages."""
 
 from __future__ import annotations
 
@@ -15,8 +15,13 @@ from typing import Any
 
 ROWS_PER_GROUP = 2  # a sample: the query's own rows carry the figures
 SNIPPET_CHARS = 360
+# A sentence other than its passage's best goes in when it matches the question at least this
+# share as well as the best sentence of all the passages: a word in common is not enough.
+RELEVANT_SHARE = 0.5
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9*\"'(\[])")
 _WORD = re.compile(r"[a-z0-9]+")
+_LIST_ITEM = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
+_TABLE_RULE = re.compile(r"^\|?[\s:|-]*-[\s:|-]*\|?$")
 # words that say nothing about which sentence answers the question
 _STOP = frozenset({
     "the", "and", "for", "with", "from", "that", "this", "what", "which", "who", "whom", "whose", "when",
@@ -49,8 +54,13 @@ def named_columns(sql: str, columns: list[str]) -> list[int]:
 
 def _said_already(sql: str, name: str, values: list[Any], group: dict[str, Any]) -> bool:
     """A column the brief need not repeat on every row: the group's own key (the block's label
-    names it), or one value throughout that the query filters on (``severity = 'critical'``)."""
+    names it), one value throughout that the query filters on (``severity = 'critical'``), or a
+    column the query bounds (``occurred_at >= CURRENT_DATE - INTERVAL 90 DAY``): every row is
+    within the bound, and a timestamp costs some twenty tokens a row."""
     if name.lower() in {k.lower() for k in group}:
+        return True
+    column = rf"(?<!\w)\"?{re.escape(name)}(?!\w)\"?"
+    if re.search(rf"{column}\s*(?:>=|<=|>|<|BETWEEN\b)|(?:>=|<=|>|<)\s*(?:\w+\.)?{column}", sql, re.I):
         return True
     first = values[0] if values else None
     return (isinstance(first, str) and bool(first) and all(v == first for v in values)
@@ -74,14 +84,42 @@ def rows_behind(sql: str, columns: list[str], rows: list[list[Any]],
     return [columns[i] for i in keep], shown
 
 
+def _blocks(text: str) -> list[str]:
+    """The passage's paragraphs, list items and tables, one string each, without heading lines,
+    list markers, a table's rule row or emphasis marks (tokens that tell the model nothing)."""
+    blocks: list[list[str]] = []
+    kind = ""  # what the open block is: "text" or "table"; "" after a blank line or a heading
+    for raw in text.replace("**", "").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            kind = ""
+            continue
+        if line.startswith("|"):
+            if kind != "table":
+                blocks.append([])
+                kind = "table"
+            if not _TABLE_RULE.match(line):
+                blocks[-1].append(line)
+            continue
+        item = _LIST_ITEM.match(line)
+        if item or kind != "text":
+            blocks.append([])
+        blocks[-1].append(line[item.end():] if item else line)
+        kind = "text"
+    return [" ".join(b) for b in blocks if b]
+
+
 def _sentences(text: str) -> list[str]:
-    body = " ".join(line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
-    return [s for s in _SENTENCE.split(body) if s]
+    """A table stays whole (its header names its columns); text splits at sentence ends."""
+    return [s for block in _blocks(text)
+            for s in ([block] if block.startswith("|") else _SENTENCE.split(block)) if s]
 
 
 def relevant_passages(texts: list[str], question: str, limit: int = SNIPPET_CHARS) -> list[str]:
-    """Of each passage, the sentences that best match the question, in their own order, within
-    ``limit`` characters; its first sentence when none shares a word. A word of the question that
+    """Of each passage, its sentence that best matches the question and any other that matches
+    at least ``RELEVANT_SHARE`` as well as the best of all passages, in their own order, within
+    ``limit`` characters; its opening, up to ``limit``, when no sentence shares a word (it was
+    retrieved for its section or its meaning, not its words). A word of the question that
     most sentences share (the words the passages were retrieved by) weighs little; a rarer one
     (``manual`` where every passage says ``overheating``) weighs more. Heading lines go: the brief
     gives the section apart."""
@@ -91,17 +129,25 @@ def relevant_passages(texts: list[str], question: str, limit: int = SNIPPET_CHAR
     count = sum(len(s) for s in split) or 1
     df = {w: sum(w in m for ms in stems for m in ms) for w in asked}
     weight = {w: math.log(count / df[w]) for w in asked if df[w]}
-    return [_pick(sentences, [sum(weight[w] for w in m) for m in matched], limit)
-            for sentences, matched in zip(split, stems, strict=True)]
+    scores = [[sum(weight[w] for w in m) for m in matched] for matched in stems]
+    floor = RELEVANT_SHARE * max((x for xs in scores for x in xs), default=0.0)
+    return [_pick(sentences, passage, limit, floor) for sentences, passage in zip(split, scores, strict=True)]
 
 
-def _pick(sentences: list[str], scores: list[float], limit: int) -> str:
+def _pick(sentences: list[str], scores: list[float], limit: int, floor: float = 0.0) -> str:
     if not sentences:
         return ""
+    unmatched = max(scores) == 0
+    # in their own order when none matches; else the best first, then those above the floor
+    order = range(len(sentences)) if unmatched else sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
     chosen: list[int] = []
     used = 0
-    for i in sorted(range(len(sentences)), key=lambda i: (-scores[i], i)):
-        if chosen and (scores[i] == 0 or used + len(sentences[i]) > limit):
+    for i in order:
+        if chosen and used + len(sentences[i]) > limit:
+            if unmatched:
+                break
+            continue
+        if chosen and not unmatched and (scores[i] == 0 or scores[i] < floor):
             continue
         chosen.append(i)
         used += len(sentences[i]) + 1

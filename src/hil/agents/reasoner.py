@@ -95,7 +95,12 @@ def passage_blocks(ctx: StepContext) -> list[tuple[str, dict[str, Any]]]:
     blocks = []
     for s, condensed in zip(rag["snippets"], shown, strict=True):
         page = f" page=\"{s['page']}\"" if s.get("page") else ""
-        blocks.append((f"<data source=\"[{s['ref']}]\" title=\"{s['title']}\" section=\"{s['heading']}\"{page}>\n"
+        # the document and its own section, in one attribute: the citation keeps the whole heading
+        # path, the prompt needs no more than this (every token is read at some 40 a second)
+        section = (s.get("heading") or "").rsplit(" > ", 1)[-1]
+        where = " > ".join(p for p in (s.get("title"), section) if p)
+        where = derive.unfenced(where).replace("\"", "'")  # a quote in a title must not close it
+        blocks.append((f"<data source=\"[{s['ref']}] {where}\"{page}>\n"
                        f"{derive.unfenced(condensed)}\n</data>",
                        {**{k: s.get(k) for k in CITATION_FIELDS}, "text": s["text"][:MAX_SNIPPET_CHARS]}))
     return blocks

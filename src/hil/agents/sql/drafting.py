@@ -76,12 +76,14 @@ def prompt(b: Brief) -> str:
     if b.writable:
         parts.append("This connection allows changes. When the question asks to change data, write one INSERT, "
                      "UPDATE or DELETE statement instead of a SELECT; a human approves it before it runs.")
+    # the date before the examples: it is the same for every question with a time in it today, so
+    # a second such question finds it in the prompt cache (the examples change with the question)
+    if has_time_expression(f"{b.question} {b.purpose}"):  # else the hint invents date filters
+        parts.append(f"Today's date: {dt.date.today().isoformat()}. {DATE_HINTS[b.dialect]}")
     if b.examples:
         parts.append("Examples: earlier questions on this database and the SQL a reviewer approved for them. "
                      "Reuse their joins and conventions where they fit, with the values of the question below."
                      f"\n\n{fewshot.render(b.examples, b.dialect)}")
-    if has_time_expression(f"{b.question} {b.purpose}"):  # else the hint invents date filters
-        parts.append(f"Today's date: {dt.date.today().isoformat()}. {DATE_HINTS[b.dialect]}")
     if b.mentions:
         parts.append("Values named in the question and the columns that hold them: " + "; ".join(b.mentions))
     ask = f"-- Using valid {name}, answer the following question for the tables provided above.\n" \
