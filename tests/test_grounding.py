@@ -100,3 +100,70 @@ def test_a_citation_never_lands_inside_a_decimal_number() -> None:
     text = grounding.attach_citations("The average quarterly gross margin improved by 2.4 points from 2023 to 2024.",
                                       passages)
     assert text == "The average quarterly gross margin improved by 2.4 points from 2023 to 2024 [1]."
+
+
+def test_a_name_the_query_did_not_return_is_reported_where_no_passage_is_cited() -> None:
+    left_out = {"depot": ["East", "North", "South", "West"]}
+    answer = ("The depots with the most critical faults were Central and South, with 17 and 17. "
+              "The report shows North well ahead in Q3 [1].")
+    assert grounding.names_not_returned(answer, left_out, "Which depots had the most critical faults?") == ["South"]
+    # a name the question gives is the reader's own; a word that only contains a name is not it
+    assert grounding.names_not_returned("Central had 17 and South had none.", left_out,
+                                        "Did Central or South have more?") == []
+    assert grounding.names_not_returned("Central had 17, mostly on Southbound routes.", left_out, "Which?") == []
+    report = grounding.check(answer, "depot | n\nCentral | 17", "Which depots?", left_out=left_out)
+    assert report.names_not_returned == ["South"]
+    assert report.problems == ["South is not in the query result: name only the items it lists"]
+    # delivered anyway (the revision named it too), it is marked where it stands, once
+    marked = grounding.mark_names_not_returned(answer, ["South"])
+    assert marked.startswith("The depots with the most critical faults were Central and South "
+                             "[not in the query result], with 17 and 17.")
+    assert marked.endswith("North well ahead in Q3 [1].")
+    assert grounding.mark_names_not_returned(marked, ["South"]) == marked
+
+
+def test_an_answer_naming_a_depot_the_query_did_not_return_is_revised(
+        store: Store, workspace: Path, script: Script) -> None:
+    script.responses["plan"] = {"steps": [{"agent": "sql", "purpose": "faults per depot"}]}
+    script.responses["sql"] = {"sql": "SELECT v.depot, count(*) AS faults FROM fault_events f JOIN vehicles v "
+                                      "ON v.vehicle_id = f.vehicle_id GROUP BY v.depot ORDER BY faults DESC LIMIT 1"}
+    answers: list[str] = []
+
+    def answer(prompt: str) -> str:
+        depot, faults = re.findall(r"\n(\w+) \| (\d+)\n", prompt)[0]
+        other = next(d for d in ("Central", "East", "North", "South", "West") if d != depot)
+        text = f"{depot} and {other} had the most faults, {faults} each." if not answers else f"{depot} had {faults}."
+        answers.append(text)
+        return text
+
+    script.responses["answer"] = answer
+    service, worker, run_id = setup_run(store, workspace, question="Which depot had the most faults?",
+                                        approval__plan=False, approval__sql_read=False)
+    assert approve_all(service, worker, run_id) == "succeeded"
+    sql = service.view(run_id).state.steps["sql"].output
+    assert sql is not None and sql["row_count"] == 1
+    top = sql["rows"][0][0]
+    # the four other depots, read from the database's values: what the answer may not name as a result
+    assert sorted(sql["names_not_returned"]["depot"]) == sorted({"Central", "East", "North", "South", "West"} - {top})
+    final = service.view(run_id).state.answer
+    assert final is not None and len(answers) == 2 and final["revision"] == 1
+    assert final["text"].startswith(f"{top} had") and final["names_not_returned"] == []
+    assert "not in the query result" in script.prompts("answer")[1]
+
+
+def test_the_names_a_result_left_out_come_from_the_one_column_that_holds_its_values() -> None:
+    from hil.agents.sql.values import MAX_NAMES, ValueIndex
+
+    index = ValueIndex()
+    for table in ("vehicles", "drivers"):  # the same depots in two tables: one set of names
+        for depot in ("Central", "East", "North"):
+            index.values.setdefault(depot.lower(), []).append((table, "depot", depot))
+    for severity in ("critical", "major"):
+        index.values.setdefault(severity, []).append(("dtc", "severity", severity))
+    for i in range(MAX_NAMES + 1):  # too many to be categories
+        index.values.setdefault(f"name {i}", []).append(("people", "name", f"Name {i}"))
+    assert index.names_not_returned(["depot", "n"], [["Central", 17]]) == {"depot": ["East", "North"]}
+    assert index.names_not_returned(["severity"], [["critical"]]) == {}  # lower case: words, not names
+    assert index.names_not_returned(["name"], [["Name 1"]]) == {}
+    assert index.names_not_returned(["depot"], [["Central"]], keep=lambda _c, v: v != "East") == {"depot": ["North"]}
+    assert index.names_not_returned(["label"], [["Central"], ["Nowhere"]]) == {}  # no column holds them all

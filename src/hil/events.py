@@ -174,6 +174,8 @@ PAYLOADS: dict[str, EventDoc] = {
         "verified_numbers": "Numbers found in the evidence.", "unverified_numbers": "Numbers not found.",
         "verified_identifiers": "Ids found in the evidence.", "unverified_identifiers": "Ids not found.",
         "contradicted": "Statements the evidence contradicts.",
+        "names_not_returned": "Names of a result column (a depot, a make) the query did not return, stated where "
+                              "no passage is cited.",
         "number_sources": "For each verified number: the cell, calculation, passage or question it matched.",
         "number_policy": "mark or withhold: what was done with unverified numbers.",
         "marked_numbers": "Unverified numbers delivered with an [unverified] marker.",

@@ -75,6 +75,49 @@ def contradicted_row_claims(answer: str, rows: list[list[Any]], question: str, d
     return problems
 
 
+NOT_RETURNED = "[not in the query result]"
+
+
+def _named(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
+
+
+def _uncited_sentences(answer: str) -> list[re.Match[str]]:
+    return [m for m in SENTENCE.finditer(answer) if not CITATION.search(m.group(0))]
+
+
+def names_not_returned(answer: str, left_out: dict[str, list[str]], question: str) -> list[str]:
+    """Names of a result column that the query did not return, stated where no passage is cited.
+
+    "The depots with the most were Central and South, with 17 and 17" when the query returned
+    Central alone: South is a depot, not in the result, and the sentence cites no document that
+    could have said it. A name the question gives is the reader's own and passes."""
+    found: list[str] = []
+    asked = question.lower()
+    for sentence in _uncited_sentences(answer):
+        for names in left_out.values():
+            for name in names:
+                if name not in found and name.lower() not in asked and _named(name).search(sentence.group(0)):
+                    found.append(name)
+    return found
+
+
+def mark_names_not_returned(answer: str, names: list[str]) -> str:
+    """Each of ``names`` marked where an uncited sentence states it, as an unverified number is:
+    the reader sees which item the query did not return."""
+    for sentence in reversed(_uncited_sentences(answer)):
+        text = sentence.group(0)
+        for name in names:
+            text = _named(name).sub(_marked, text)
+        answer = answer[:sentence.start()] + text + answer[sentence.end():]
+    return answer
+
+
+def _marked(m: re.Match[str]) -> str:
+    done = m.string[m.end():].startswith(f" {NOT_RETURNED}")
+    return m.group(0) if done else f"{m.group(0)} {NOT_RETURNED}"
+
+
 def _stem(word: str) -> str:
     for suffix in ("ing", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
@@ -132,22 +175,28 @@ class GroundingReport:
     verified_identifiers: list[str] = field(default_factory=list)
     unverified_identifiers: list[str] = field(default_factory=list)
     contradicted: list[str] = field(default_factory=list)
+    names_not_returned: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
         """What a revision must fix, in words the model can act on."""
         out = [f"{', '.join(self.unverified_identifiers)} do not appear in the evidence"] \
             if self.unverified_identifiers else []
+        if self.names_not_returned:
+            out.append(f"{', '.join(self.names_not_returned)} {'is' if len(self.names_not_returned) == 1 else 'are'} "
+                       "not in the query result: name only the items it lists")
         return out + [f"wrong number for {c}" for c in self.contradicted]
 
     def to_dict(self) -> dict[str, list[str]]:
         return {"verified_numbers": self.verified_numbers, "unverified_numbers": self.unverified_numbers,
                 "verified_identifiers": self.verified_identifiers,
-                "unverified_identifiers": self.unverified_identifiers, "contradicted": self.contradicted}
+                "unverified_identifiers": self.unverified_identifiers, "contradicted": self.contradicted,
+                "names_not_returned": self.names_not_returned}
 
 
 def check(answer: str, evidence: str, question: str, rows: list[list[Any]] | None = None,
-          documents: str = "") -> GroundingReport:
+          documents: str = "", left_out: dict[str, list[str]] | None = None) -> GroundingReport:
     vn, un = verify_numbers(answer, evidence, question)
     vi, ui = verify_identifiers(answer, evidence, question)
-    return GroundingReport(vn, un, vi, ui, contradicted_row_claims(answer, rows or [], question, documents))
+    return GroundingReport(vn, un, vi, ui, contradicted_row_claims(answer, rows or [], question, documents),
+                           names_not_returned(answer, left_out or {}, question))

@@ -61,6 +61,7 @@ class ResponderAgent(Agent):
         calculations: list[dict[str, Any]] = reasoned.get("calculations") or []
         sql = ctx.outputs.get("sql")
         rows: list[list[Any]] = sql["rows"] if sql else []
+        left_out: dict[str, list[str]] = (sql or {}).get("names_not_returned") or {}
         system = self._system(ctx)
         computed = ("Quote the computed values exactly as shown in <data source=\"calculations\"> for any share, "
                     "total, average, difference or change.\n\n") if calculations else ""
@@ -71,7 +72,7 @@ class ResponderAgent(Agent):
         documents = "\n".join(s.get("text", "") for s in sources)
         evidence = self._evidence(ctx, sql, calculations, sources, reasoned.get("others") or [])
         text = self._write(ctx, system, prompt, revision=0)
-        report = grounding.check(text, brief, ctx.question, rows, documents)
+        report = grounding.check(text, brief, ctx.question, rows, documents, left_out)
         checked = numbers.verify(text, evidence)
         revision = 0
         # A small model sometimes names items the evidence does not contain, misquotes a row or states
@@ -87,7 +88,7 @@ class ResponderAgent(Agent):
                    f"{'; '.join(report.problems + self._number_problem(unsupported, calculations))}. "
                    "Rewrite it using only items and values from the evidence.")
             retry = self._write(ctx, system, fix, revision=revision)
-            retry_report = grounding.check(retry, brief, ctx.question, rows, documents)
+            retry_report = grounding.check(retry, brief, ctx.question, rows, documents, left_out)
             retry_checked = numbers.verify(retry, evidence)
             if len(retry_report.problems) + len(retry_checked.unverified) <= \
                     len(report.problems) + len(checked.unverified):
@@ -98,6 +99,7 @@ class ResponderAgent(Agent):
         digits = {"verified_numbers": sorted({m.number for m, _k in checked.verified}, key=lambda n: (len(n), n)),
                   "unverified_numbers": sorted({m.number for m in checked.unverified}, key=lambda n: (len(n), n))}
         text = numbers.apply_policy(text, checked.unverified, policy)
+        text = grounding.mark_names_not_returned(text, report.names_not_returned)
         passages = [{"ref": s["ref"], "text": s.get("text", "")} for s in sources]
         rows_text = "\n".join(" ".join(map(str, r)) for r in rows)
         text = grounding.attach_citations(text, passages, data=rows_text)

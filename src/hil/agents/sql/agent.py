@@ -346,7 +346,13 @@ class SqlAgent(Agent):
                 group["rows"] = policy.clean_rows(group["columns"], group["rows"])[0]
         if evidence:
             ctx.emit(EventType.SQL_ROWS_BEHIND_AGGREGATE, {"sql": content["sql"], "groups": evidence})
-        return {"sql": content["sql"], **data, "evidence": evidence}
+        out = {"sql": content["sql"], **data, "evidence": evidence}
+        if not data["truncated"]:  # what a cut result lacks may be in the rows cut; no personal value is kept
+            left_out = knowledge(conn)[1].names_not_returned(
+                data["columns"], raw_rows, keep=lambda c, v: policy.clean_rows([c], [[v]])[0] == [[v]])
+            if left_out:
+                out["names_not_returned"] = left_out
+        return out
 
     @staticmethod
     def _execute_write(ctx: StepContext, cfg: SqlConnection, sql: str) -> dict[str, Any]:

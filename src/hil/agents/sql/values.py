@@ -11,13 +11,16 @@ The index holds the distinct values of text columns with at most ``MAX_DISTINCT`
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from hil.connectors.base import Connector, Table
 
 MAX_DISTINCT = 5000
 MAX_VALUE_CHARS = 60
 MAX_WORDS = 4
+MAX_NAMES = 50  # a column of categories (depots, makes, regions), not of people or products
 _WORD = re.compile(r"[a-z0-9][a-z0-9'.&-]*")
 # Single words too common to be taken for a value even when a column happens to hold them.
 _COMMON = frozenset({
@@ -41,6 +44,7 @@ class Mention:
 class ValueIndex:
     values: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # lower -> (table, column, stored)
     schema_words: set[str] = field(default_factory=set)  # "city" names a table here, not a value
+    _domains: dict[tuple[str, str], list[str]] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(cls, conn: Connector, tables: list[Table]) -> ValueIndex:
@@ -78,6 +82,40 @@ class ValueIndex:
                 i += 1
         return found
 
+    def domains(self) -> dict[tuple[str, str], list[str]]:
+        """Every indexed column's stored values, by (table, column); built once per index."""
+        if self._domains is None:
+            by_column: dict[tuple[str, str], list[str]] = {}
+            for hits in self.values.values():
+                for table, column, stored in hits:
+                    by_column.setdefault((table, column), []).append(stored)
+            self._domains = by_column
+        return self._domains
+
+    def names_not_returned(self, columns: list[str], rows: list[list[Any]],
+                           keep: Callable[[str, str], bool] = lambda _c, _v: True) -> dict[str, list[str]]:
+        """For a result column of names (every value a stored value of one column with at most
+        ``MAX_NAMES`` of them: depots, makes, regions), the names of that column the result does
+        not have. An answer that names one of them says something the query did not return
+        ("Central and South, 17 and 17" when the query returned Central alone). Only names that
+        read as names (a capital or a digit, three characters or more): "major" or "active" are
+        words an answer uses for other things; and only those ``keep`` allows (the answer check
+        reads them, never a model, but the step's output is kept)."""
+        left_out: dict[str, list[str]] = {}
+        for j, name in enumerate(columns):
+            shown = {r[j] for r in rows if j < len(r) and r[j] is not None}
+            if not shown or not all(isinstance(v, str) for v in shown):
+                continue
+            holders = None  # the stored columns that hold every value the result shows
+            for value in shown:
+                found = {(t, c) for t, c, _s in self.values.get(" ".join(str(value).lower().split()), [])}
+                holders = found if holders is None else holders & found
+            others = {v for holder in holders or set() if len(self.domains()[holder]) <= MAX_NAMES
+                      for v in self.domains()[holder] if v not in shown and _reads_as_name(v) and keep(name, v)}
+            if others:
+                left_out[name] = sorted(others)
+        return left_out
+
     def mask(self, text: str) -> str:
         """``text`` with each stored value replaced by placeholders for the columns that hold it:
         "how big is new mexico" -> "how big is <state_name> <border> ..."."""
@@ -90,6 +128,10 @@ class ValueIndex:
         for phrase in sorted(by_phrase, key=len, reverse=True):
             out = re.sub(rf"(?<![\w<]){re.escape(phrase)}(?![\w>])", " ".join(by_phrase[phrase]), out)
         return out
+
+
+def _reads_as_name(value: str) -> bool:
+    return len(value) >= 3 and (value[0].isupper() or any(ch.isdigit() for ch in value))
 
 
 def _distinct(conn: Connector, table: str, column: str) -> list[str]:
