@@ -167,3 +167,18 @@ def test_the_names_a_result_left_out_come_from_the_one_column_that_holds_its_val
     assert index.names_not_returned(["name"], [["Name 1"]]) == {}
     assert index.names_not_returned(["depot"], [["Central"]], keep=lambda _c, v: v != "East") == {"depot": ["North"]}
     assert index.names_not_returned(["label"], [["Central"], ["Nowhere"]]) == {}  # no column holds them all
+
+
+def test_the_rules_example_copied_into_an_answer_is_dropped(store: Store, workspace: Path, script: Script) -> None:
+    from hil.agents.responder import EXAMPLE
+
+    def answer(prompt: str) -> str:
+        top = re.findall(r"VH-\d+", prompt.split("Question:")[0])[0]
+        return f"{EXAMPLE} {top} leads. {EXAMPLE}\nCheck the coolant level first [1]."
+
+    script.responses["answer"] = answer
+    service, worker, run_id = setup_run(store, workspace, approval__plan=False, approval__sql_read=False)
+    assert approve_all(service, worker, run_id) == "succeeded"
+    final = service.view(run_id).state.answer
+    assert final is not None and EXAMPLE in script.prompts("answer")[0]  # the rules show it
+    assert "ten days" not in final["text"] and re.match(r"VH-\d+ leads\.\nCheck the coolant", final["text"])

@@ -5,6 +5,7 @@ the delivered answer marks or withholds it (the workflow's ``answers.unverified_
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import Any
@@ -41,10 +42,10 @@ class DeltaBuffer:
         self.last = time.monotonic()
 
 
+EXAMPLE = "The policy sets a limit of ten days [2]."
 RULES = ("Write the answer in plain sentences, at most 120 words. The SQL result already answers the data part of "
          "the question: name its items (ids, names) with their values exactly as shown. After each sentence that "
-         "uses a document passage, write the passage's number in brackets, e.g. \"The policy sets a limit of ten "
-         "days [2].\"")
+         f"uses a document passage, write the passage's number in brackets, e.g. \"{EXAMPLE}\"")
 
 
 class ResponderAgent(Agent):
@@ -166,4 +167,5 @@ class ResponderAgent(Agent):
         buffer = DeltaBuffer(ctx, revision=revision)
         text = ctx.llm.text("answer", system, prompt, on_delta=buffer.add, max_tokens=self.MAX_TOKENS).strip()
         buffer.flush()
-        return text
+        # a small model sometimes copies the rules' example into its answer, where no evidence says it
+        return re.sub(rf"\s*{re.escape(EXAMPLE)}", "", text).strip()
