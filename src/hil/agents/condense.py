@@ -138,16 +138,17 @@ def _pick(sentences: list[str], scores: list[float], limit: int, floor: float = 
     if not sentences:
         return ""
     unmatched = max(scores) == 0
-    # in their own order when none matches; else the best first, then those above the floor
-    order = range(len(sentences)) if unmatched else sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+    if unmatched:  # retrieved for its section or meaning: its opening, in order
+        order = list(range(len(sentences)))
+    else:  # the best first, then those above the floor
+        ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+        order = ranked[:1] + [i for i in ranked[1:] if scores[i] > 0 and scores[i] >= floor]
     chosen: list[int] = []
     used = 0
     for i in order:
         if chosen and used + len(sentences[i]) > limit:
             if unmatched:
-                break
-            continue
-        if chosen and not unmatched and (scores[i] == 0 or scores[i] < floor):
+                break  # an opening does not skip a sentence
             continue
         chosen.append(i)
         used += len(sentences[i]) + 1

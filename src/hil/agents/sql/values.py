@@ -106,12 +106,12 @@ class ValueIndex:
             shown = {r[j] for r in rows if j < len(r) and r[j] is not None}
             if not shown or not all(isinstance(v, str) for v in shown):
                 continue
-            holders = None  # the stored columns that hold every value the result shows
-            for value in shown:
-                found = {(t, c) for t, c, _s in self.values.get(" ".join(str(value).lower().split()), [])}
-                holders = found if holders is None else holders & found
-            others = {v for holder in holders or set() if len(self.domains()[holder]) <= MAX_NAMES
-                      for v in self.domains()[holder] if v not in shown and _reads_as_name(v) and keep(name, v)}
+            # the stored columns that hold every value the result shows
+            holders = set.intersection(*({(t, c) for t, c, _s in self.values.get(" ".join(v.lower().split()), [])}
+                                         for v in shown))
+            domains = [self.domains()[h] for h in holders]
+            others = {v for domain in domains if len(domain) <= MAX_NAMES
+                      for v in domain if v not in shown and _reads_as_name(v) and keep(name, v)}
             if others:
                 left_out[name] = sorted(others)
         return left_out
