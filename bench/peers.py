@@ -258,6 +258,9 @@ def main() -> None:
     sync = "off" if args.no_sync else os.environ.get("HIL_SQLITE_SYNC", "milestones")
     with tempfile.TemporaryDirectory(dir=args.dir) as d:  # on disk by default, as a store is
         root = Path(d)
+        # the decisions' signed audit checkpoints go to this home, not the user's: a checkpoint of
+        # the bench's "default" tenant would not match the user's own audit log
+        os.environ["HIL_HOME"] = str(root / "home")
         engines: dict[str, Any] = {f"hil ({sync})": HilBench(root, sync), "hil (every)": HilBench(root, "every"),
                                    "LangGraph": LangGraphBench(root, synced=not args.no_sync)}
         if sync in ("every", "off"):

@@ -81,3 +81,61 @@ def test_unattended_a_draft_nothing_can_fix_fails_the_run(sqlite_store: Store, w
                                         approval__plan=False, approval__sql_read=False)
     worker.run_once(run_id)
     assert service.get(run_id).status == "failed"
+
+
+CRITICAL_ALL_TIME = ("SELECT v.depot, count(*) AS n FROM fault_events f JOIN vehicles v ON v.vehicle_id = f.vehicle_id "
+                     "JOIN dtc_codes d ON d.code = f.code WHERE d.severity = 'critical' GROUP BY v.depot "
+                     "ORDER BY n DESC")
+CRITICAL_LAST_MONTH = CRITICAL_ALL_TIME.replace(
+    "WHERE d.severity = 'critical'",
+    "WHERE d.severity = 'critical' AND f.occurred_at >= CURRENT_DATE - INTERVAL 1 MONTH")
+
+
+def test_a_time_the_query_leaves_out_is_redrafted(sqlite_store: Store, workspace: Path, script: Script) -> None:
+    """"last month" in the question and no date in the query: a count over all time answers another
+    question, so the draft is redone with the reason."""
+    script.responses["sql"] = lambda prompt: {
+        "sql": CRITICAL_LAST_MONTH if "has no condition on a date" in prompt else CRITICAL_ALL_TIME}
+    service, worker, run_id = setup_run(sqlite_store, workspace, "Which depots had the most critical fault codes "
+                                        "last month?", approval__plan=False, approval__sql_read=True)
+    worker.run_once(run_id)
+    drafted = [e.payload for e in service.events(run_id) if e.type == EventType.SQL_DRAFTED][-1]
+    assert drafted["content"]["sql"] == break_ties(CRITICAL_LAST_MONTH, "duckdb")[0]
+    retried = [e.payload for e in service.events(run_id) if e.type == EventType.STEP_RETRIED]
+    assert "the question asks about 'last month'" in retried[0]["error"] and len(script.prompts("sql")) == 2
+
+
+def test_a_filter_only_the_plan_names_is_not_asked_for(sqlite_store: Store, workspace: Path, script: Script) -> None:
+    """The planner copied the notes' 'cooling' into the step's purpose; the question never says it."""
+    cooling = CRITICAL_LAST_MONTH.replace("WHERE ", "WHERE d.system = 'cooling' AND ")
+    script.responses["sql"] = lambda prompt: {
+        "sql": CRITICAL_LAST_MONTH if "is not asked for by the question" in prompt else cooling}
+    script.responses["plan"] = {"steps": [{"agent": "sql", "purpose": "count critical cooling faults (system = "
+                                                                     "'cooling') per depot last month"}]}
+    notes = "Overheating-related faults are those with d.system = 'cooling'."
+    service, worker, run_id = setup_run(sqlite_store, workspace, "Which depots had the most critical fault codes "
+                                        "last month?", approval__plan=False, approval__sql_read=True,
+                                        instructions=notes)
+    worker.run_once(run_id)
+    drafted = [e.payload for e in service.events(run_id) if e.type == EventType.SQL_DRAFTED][-1]
+    assert "cooling" not in drafted["content"]["sql"] and len(script.prompts("sql")) == 2
+    # nor does the plan's wording reach the SQL model: the notes are there as notes, not as the purpose
+    assert "What this query must find" not in script.prompts("sql")[0]
+
+
+def test_a_filter_the_reviewer_asks_for_is_asked_for(sqlite_store: Store, workspace: Path, script: Script) -> None:
+    """A reviewer's instruction counts as the question does: the filter it asks for is not flagged."""
+    cooling = CRITICAL_LAST_MONTH.replace("WHERE ", "WHERE d.system = 'cooling' AND ")
+    script.responses["sql"] = lambda prompt: {"sql": cooling if "reviewer's instruction" in prompt
+                                              else CRITICAL_LAST_MONTH}
+    notes = "Overheating-related faults are those with d.system = 'cooling'."
+    service, worker, run_id = setup_run(sqlite_store, workspace, "Which depots had the most critical fault codes "
+                                        "last month?", approval__plan=False, approval__sql_read=True,
+                                        instructions=notes)
+    worker.run_once(run_id)
+    first = pending(service, run_id)
+    service.decide(first.id, "reject", content_hash_seen=first.content_hash, message="only the cooling faults")
+    worker.run_once(run_id)
+    drafted = [e.payload for e in service.events(run_id) if e.type == EventType.SQL_DRAFTED][-1]
+    assert drafted["content"]["sql"] == break_ties(cooling, "duckdb")[0]
+    assert len(script.prompts("sql")) == 2  # not sent back for the reviewer's own filter

@@ -11,7 +11,11 @@ from hil.agents.sql.question_fit import (
     filters_from_context,
     has_time_expression,
     label_groups,
+    purpose_in_scope,
+    question_problems,
+    untimed,
 )
+from hil.connectors.base import Column, Table
 
 
 @pytest.mark.parametrize(("question", "timed"), [
@@ -106,3 +110,73 @@ def test_ties_are_broken_by_the_groups_on_duckdb_only() -> None:
     assert break_ties(by_key, "duckdb") == (by_key, None)  # already ordered by the group
     assert break_ties("SELECT depot FROM vehicles ORDER BY depot", "duckdb")[1] is None  # no groups
     assert break_ties("SELECT depot, count(*) FROM vehicles GROUP BY 1 ORDER BY 2", "duckdb")[1] is None
+
+
+FLEET = [Table("fault_events", [Column("vehicle_id", "VARCHAR"), Column("code", "VARCHAR"),
+                                Column("occurred_at", "TIMESTAMP")]),
+         Table("dtc_codes", [Column("code", "VARCHAR"), Column("system", "VARCHAR")])]
+ALL_TIME = "SELECT vehicle_id, count(*) FROM fault_events GROUP BY vehicle_id"
+
+
+@pytest.mark.parametrize(("question", "sql", "flagged"), [
+    ("Which vehicles had the most faults last month?", ALL_TIME, "last month"),
+    ("faults in the past 90 days per vehicle", ALL_TIME, "past 90 days"),
+    ("How many faults this year?", "SELECT count(*) FROM fault_events", "this year"),
+    ("How many faults in the last five years?", "SELECT count(*) FROM fault_events", "last five years"),
+    ("faults per vehicle so far", ALL_TIME, "so far"),
+    # the query compares a date: with today's date, a date literal, or a date column
+    ("Which vehicles had the most faults last month?",
+     ALL_TIME.replace("GROUP", "WHERE occurred_at >= CURRENT_DATE - INTERVAL 1 MONTH GROUP"), None),
+    ("How many faults last year?", "SELECT count(*) FROM fault_events WHERE occurred_at >= date('now', '-1 year')", None),
+    ("How many faults last year?", "SELECT count(*) FROM fault_events WHERE occurred_at >= '2025-01-01'", None),
+    ("How many faults last year?",
+     "SELECT count(*) FROM fault_events WHERE year(occurred_at) = year(current_date) - 1", None),
+    ("How many faults last year?", "SELECT count(*) FROM fault_events f WHERE f.occurred_at > (SELECT min(occurred_at) "
+     "FROM fault_events)", None),
+    # no time counted back from today
+    ("Which vehicles had the most faults?", ALL_TIME, None),
+    ("What was the most recent fault?", "SELECT * FROM fault_events ORDER BY occurred_at DESC LIMIT 1", None),
+    ("How many faults in 2024?", "SELECT count(*) FROM fault_events", None),
+])
+def test_a_time_counted_back_from_today_needs_a_date_condition(question: str, sql: str, flagged: str | None) -> None:
+    found = untimed(question, sql, "duckdb", FLEET)
+    assert (found is None) if flagged is None else (found is not None and repr(flagged) in found)
+
+
+def test_no_date_condition_is_asked_for_where_there_is_no_date_to_compare() -> None:
+    # a schema without date columns (dates kept as text are not guessed), and a phrase that is a column
+    assert untimed("faults last month", ALL_TIME, "duckdb", [Table("fault_events", [Column("code", "TEXT")])]) is None
+    party = [Table("party", [Column("first_year", "INTEGER"), Column("last_year", "INTEGER"),
+                             Column("founded", "DATE")])]
+    assert untimed("What are the first year and last year of the parties?", "SELECT first_year, last_year FROM party",
+                   "sqlite", party) is None
+
+
+def test_the_question_and_not_the_plan_decides_the_scope() -> None:
+    notes = "Overheating-related faults are those with d.system = 'cooling'."
+    cooling = ("SELECT f.vehicle_id, count(*) FROM fault_events f JOIN dtc_codes d ON d.code = f.code "
+               "WHERE d.system = 'cooling' AND f.occurred_at >= CURRENT_DATE - INTERVAL 1 MONTH GROUP BY 1")
+    [problem] = question_problems(cooling, "duckdb", FLEET, "Which vehicles had the most faults last month?", notes)
+    assert "dtc_codes.system = 'cooling' is not asked for" in problem
+    assert question_problems(cooling, "duckdb", FLEET, "Which vehicles had the most faults last month? only the "
+                             "cooling ones", notes) == []  # a reviewer's instruction is asked for
+    # a missing time comes first: one problem at a time, the one that changes the answer most
+    [problem] = question_problems(ALL_TIME, "duckdb", FLEET, "faults last month", notes)
+    assert "no condition on a date" in problem
+    assert question_problems(ALL_TIME, "duckdb", FLEET, "faults per vehicle", "") == []
+
+
+def test_the_plans_sentences_that_add_a_filter_from_the_notes_do_not_reach_the_sql_prompt() -> None:
+    notes = "Overheating-related faults are those with d.system = 'cooling'. Critical means severity = 'critical'."
+    purpose = ("To find the depots with the most critical fault codes last month, join fault_events with dtc_codes. "
+               "We then filter the results to faults with a system of 'cooling' and a severity of 'critical'. "
+               "Finally, group by depot.")
+    question = "Which depots had the most critical fault codes last month?"
+    assert purpose_in_scope(purpose, question, notes) == (
+        "To find the depots with the most critical fault codes last month, join fault_events with dtc_codes. "
+        "Finally, group by depot.")
+    # asked for: named by the question, or a term of it the notes define by the value
+    assert purpose_in_scope(purpose, f"{question} Only cooling faults.", notes) == purpose
+    assert purpose_in_scope(purpose, "Which depots had the most critical overheating-related faults?", notes) == purpose
+    assert purpose_in_scope(purpose, question, "") == purpose  # no notes, nothing copied from them
+    assert purpose_in_scope("count faults with system 'cooling'", "How many faults?", notes) == ""

@@ -58,6 +58,16 @@ def test_a_column_read_from_the_wrong_table_of_a_join_moves_to_the_one_that_has_
     assert db.execute(out).fetchall() == [("pen",)]
 
 
+def test_a_join_condition_is_not_turned_into_a_column_compared_with_itself() -> None:
+    # Items has no OrderId: moving i.OrderId to o would join every order to every item (o.OrderId = o.OrderId)
+    sql = "SELECT i.ItemType FROM Orders AS o JOIN Items AS i ON i.OrderId = o.OrderId"
+    out, notes = repair(sql, "sqlite", TABLES)
+    assert notes == [] and out == sql
+    # the model is told instead, and not to write the same column on both sides
+    [problem] = schema_problems(out, "sqlite", TABLES)
+    assert "join Items on a column it has (ItemId, ItemType, Price)" in problem and "so write" not in problem
+
+
 def test_a_column_two_joined_tables_have_is_read_from_the_first(db: sqlite3.Connection) -> None:
     sql = "SELECT ItemId, count(*) FROM Items JOIN Orders ON Items.ItemId = Orders.ItemId GROUP BY ItemId"
     with pytest.raises(sqlite3.OperationalError, match="ambiguous"):
@@ -80,6 +90,18 @@ def test_a_missing_join_is_added_along_the_foreign_key(db: sqlite3.Connection) -
     out, notes = fixed("SELECT OrderId FROM Orders WHERE ItemType = 'ink'")
     assert notes == ["ItemType: joined Items on Orders.ItemId = Items.ItemId"]
     assert db.execute(out).fetchall() == [(11,)]
+
+
+def test_of_the_tables_that_have_a_column_the_one_a_key_reaches_is_joined(db: sqlite3.Connection) -> None:
+    # City is in Orders, which a key reaches from Items, and in Stores, which no key reaches
+    stores = Table("Stores", [Column("StoreId", "INTEGER", primary_key=True), Column("city", "TEXT")])
+    sql = "SELECT ItemType FROM Items WHERE city = 'Boston'"
+    out, notes = repair(sql, "sqlite", [*TABLES, stores])
+    assert notes == ["city: joined Orders on Items.ItemId = Orders.ItemId"]
+    assert db.execute(out).fetchall() == [("pen",)]
+    # two tables a key reaches: nothing is guessed
+    shipments = Table("Shipments", [Column("ItemId", "INTEGER", references="Items(ItemId)"), Column("city", "TEXT")])
+    assert repair(sql, "sqlite", [*TABLES, shipments]) == (sql, [])
 
 
 def test_a_column_named_without_its_tables_prefix_gets_it_back() -> None:

@@ -12,6 +12,7 @@ holds the last checkpoint: the same hash at the same size, so truncation and rew
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -59,10 +60,12 @@ def _key() -> bytes:
     env = os.environ.get("HIL_AUDIT_KEY")
     if env:
         return env.encode()
-    path = settings.home() / "audit.key"
+    path = _home_file(settings.get_str("HIL_HOME"), "audit.key")
+    known = _file_keys.get(path)
+    if known is not None and os.path.exists(path):  # a home folder removed and made again gets a new key
+        return known
     with _lock:
-        if path in _file_keys and path.exists():
-            return _file_keys[path]
+        path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as f:
@@ -71,9 +74,16 @@ def _key() -> bytes:
         return _file_keys[path]
 
 
+@functools.lru_cache(maxsize=16)
+def _home_file(home: str, name: str) -> Path:
+    """A file of the home folder, its path worked out once (a decision signs a checkpoint every time)."""
+    return Path(home).expanduser() / name
+
+
 def checkpoints_file() -> Path:
     configured = settings.get_str("HIL_AUDIT_CHECKPOINTS")
-    return Path(configured).expanduser() if configured else settings.home() / "audit" / "checkpoints.jsonl"
+    return _home_file(configured, "") if configured else _home_file(settings.get_str("HIL_HOME"),
+                                                                    "audit/checkpoints.jsonl")
 
 
 def _mac(body: dict[str, Any]) -> str:
@@ -86,10 +96,18 @@ def checkpoint(repo: AuditRepo, last: AuditRecord | None = None) -> Checkpoint:
     size, head = (last.seq, last.hash) if last is not None else repo.head()
     body: dict[str, Any] = {"tenant_id": repo.owner, "size": size, "head": head, "ts": round(time.time(), 6)}
     cp = Checkpoint(**body, mac=_mac(body))
+    line = (json.dumps({**body, "mac": cp.mac}) + "\n").encode()
     path = checkpoints_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _lock, path.open("a", encoding="utf-8") as f:
-        f.write(json.dumps({**body, "mac": cp.mac}) + "\n")
+    with _lock:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except FileNotFoundError:  # the first checkpoint: its folder is made once, not on every decision
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)  # one write of one line to a file opened to append: lines never interleave
+        finally:
+            os.close(fd)
     return cp
 
 

@@ -18,8 +18,9 @@ from hil.agents.sql.question_fit import (
     break_ties,
     drop_unasked_date_filters,
     drop_unasked_limit,
-    filters_from_context,
     label_groups,
+    purpose_in_scope,
+    question_problems,
 )
 from hil.agents.sql.repair import repair
 from hil.agents.sql.result_check import (
@@ -109,8 +110,7 @@ class SqlAgent(Agent):
                      extra={**extra, "adjustments": adjustments})
 
     def read_ahead(self, ctx: StepContext) -> Prompt | None:
-        """The prompt of the first draft, as :meth:`draft` would send it; None when the question was
-        asked before and its approved query will be reused (no model call)."""
+        """The first draft's prompt, as :meth:`draft` sends it; None for a question asked before (reused)."""
         cfg, conn, tables, shots = self._setting_out(ctx)
         if self._reuse(ctx, cfg, tables, shots) is not None:
             return None
@@ -120,13 +120,12 @@ class SqlAgent(Agent):
 
     def _reuse(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table], shots: list[ScoredExample]
                ) -> str | None:
-        """The query a person vouched for when this very question was asked before, as it was, when
-        it still fits the schema: asked again, the question costs no model call."""
+        """The query vouched for when this very question was asked before, if it still fits the schema."""
         same = fewshot.same_question(ctx.question, shots)
         if same is None:
             return None
         try:
-            write, checked, fixes, problems = self._vet(ctx, cfg, tables, same.example.sql, strict=False)
+            write, checked, fixes, problems = self._vet(ctx, cfg, tables, same.example.sql, asked=None)
         except QueryRefused:
             return None
         return None if write or fixes or problems else checked
@@ -139,20 +138,21 @@ class SqlAgent(Agent):
         shown = select_tables(linking_text, tables, settings.get_int("HIL_SCHEMA_BUDGET"))
         note = "" if len(shown) == len(tables) else f"-- {len(shown)} of {len(tables)} tables, those most related\n"
         mentions = value_mentions(ctx.question, tables)
-        told = ""
+        told = instruction = ""
         if feedback is not None and feedback.previous:
             if feedback.source != "error":
-                told = (f"A reviewer rejected this SQL:\n{feedback.previous.get('sql')}\n"
-                        f"The reviewer's instruction: {feedback.message}\n"
+                instruction = feedback.message
+                told = (f"A reviewer rejected this SQL:\n{feedback.previous.get('sql')}\nThe reviewer's instruction: {instruction}\n"
                         "Write a new query that does everything the question asks AND follows the reviewer's "
                         "instruction (add or change WHERE conditions, joins or grouping as needed).")
                 mentions += [m for m in value_mentions(feedback.message, tables) if m not in mentions]
             else:
                 told = f"This SQL failed:\n{feedback.previous.get('sql')}\nError: {feedback.message}\n" \
                        "Write a corrected query."
-        return Brief(dialect_of(cfg), note + render_schema(shown), ctx.question, notes=ctx.workflow.instructions or "",
-                     writable=not cfg.read_only, examples=shots, purpose=ctx.purpose, mentions=mentions,
-                     feedback=told)
+        notes = ctx.workflow.instructions or ""
+        return Brief(dialect_of(cfg), note + render_schema(shown), ctx.question, notes=notes, writable=not cfg.read_only,
+                     examples=shots, purpose=purpose_in_scope(ctx.purpose, ctx.question, notes), mentions=mentions,
+                     feedback=told, instruction=instruction)
 
     def _ask(self, ctx: StepContext, dialect: str, text: str, temperature: float | None = None,
              system_prompt: str | None = None) -> str:
@@ -162,10 +162,10 @@ class SqlAgent(Agent):
             raise QueryRefused(f"the answer holds no SQL query: {answer[:200]!r}")
         return sql
 
-    def _vet(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table], sql: str, strict: bool
+    def _vet(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table], sql: str, asked: str | None
              ) -> tuple[bool, str, list[str], list[str]]:
-        """(is it a write, the query after deterministic repairs, the repairs, what is still wrong).
-        Raises QueryRefused for what the guard refuses outright."""
+        """(is it a write, the query after deterministic repairs, the repairs, what is still wrong, and with
+        ``asked``, the question's scope too). Raises QueryRefused for what the guard refuses outright."""
         dialect = dialect_of(cfg)
         write = not cfg.read_only and is_write(sql, dialect)
         checked = check_write(sql, dialect)[0] if write else check_read_only(sql, dialect)
@@ -175,9 +175,8 @@ class SqlAgent(Agent):
         problems = schema_problems(checked, dialect, tables)
         problems += [f"{p} is a placeholder from an example: put the question's value there"
                      for p in fewshot.placeholders(checked)]
-        if not problems and ctx.workflow.instructions and strict:
-            problems = filters_from_context(checked, dialect, tables, f"{ctx.question} {ctx.purpose}",
-                                            ctx.workflow.instructions)
+        if not problems and asked is not None:
+            problems = question_problems(checked, dialect, tables, asked, ctx.workflow.instructions or "")
         return write, checked, fixes, problems
 
     def _generate(self, ctx: StepContext, cfg: SqlConnection, tables: list[Table], brief: Brief,
@@ -203,7 +202,8 @@ class SqlAgent(Agent):
                 sql = self._ask(ctx, dialect, text)
                 if sql in failed_before:  # greedy decoding repeated the failed query: sample once instead
                     sql = self._ask(ctx, dialect, text, temperature=SAMPLE_TEMPERATURE)
-                write, checked, fixes, problems = self._vet(ctx, cfg, tables, sql, attempt < self.MAX_SELF_FIXES)
+                asked = brief.asked() if attempt < self.MAX_SELF_FIXES else None  # the last: on the schema alone
+                write, checked, fixes, problems = self._vet(ctx, cfg, tables, sql, asked)
                 if not problems:
                     if fixes:
                         ctx.emit(EventType.STEP_RETRIED, {"reason": "repaired", "sql": sql, "repaired": checked,
@@ -235,7 +235,7 @@ class SqlAgent(Agent):
         """One more draft, vetted and polished the same way, with no self-fixes: an invalid one counts for nothing."""
         try:
             sql = self._ask(ctx, brief.dialect, prompt(brief), temperature)
-            write, checked, _fixes, problems = self._vet(ctx, conn.cfg, tables, sql, strict=True)
+            write, checked, _fixes, problems = self._vet(ctx, conn.cfg, tables, sql, brief.asked())
         except QueryRefused as err:
             return Candidate(source, None, error=err.message)
         if write or problems:

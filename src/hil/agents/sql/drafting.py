@@ -56,6 +56,11 @@ class Brief:
     purpose: str = ""
     mentions: list[str] = field(default_factory=list)
     feedback: str = ""
+    instruction: str = ""  # a reviewer's, when a rejected draft is redone: asked for like the question
+
+    def asked(self) -> str:
+        """What the query must answer to: the question, and the reviewer's instruction on a redo."""
+        return f"{self.question} {self.instruction}".strip()
 
     def schema_only(self) -> Brief:
         """The same question on the schema alone: no notes, examples, value mentions or feedback (a

@@ -37,6 +37,13 @@ _SUPERLATIVE = re.compile(
     r"shortest|oldest|youngest|newest|latest|earliest|maximum|minimum|max|min|\w{3,}est)\b", re.I)
 _NOT_SUPERLATIVE = frozenset({"interest", "interested", "request", "forest", "contest", "harvest", "suggest",
                               "guest", "west", "rest", "test", "manifest", "protest", "invest", "honest"})
+# A time counted back from today ("in the last 90 days", "this month", "yesterday"): its query compares
+# a date with the current date. Not "the most recent" (an ORDER BY) or a year by its number (a literal).
+_RELATIVE = re.compile(rf"\b(today|yesterday|so far|to date|year to date|ago|(last|past|this|current)\s+"
+                       r"((\d+|few|several|two|three|four|five|six|seven|eight|nine|ten|twelve|fiscal|calendar)\s+)?"
+                       rf"{_UNIT})\b", re.I)
+_DATE_LITERAL = re.compile(r"'\d{4}-\d\d")
+_QUOTED = re.compile(r"'([^']+)'")  # a value the notes name, as in "faults with d.system = 'cooling'"
 _EACH = re.compile(r"\b(for each|each|per)\b", re.I)  # not "every": "for every company" often means over all
 _NOW = re.compile(r"\b(now|current_date|current_timestamp|localtimestamp|today|getdate|sysdate)\b", re.I)
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -165,6 +172,39 @@ def ungrouped_per_group(question: str, sql: str, dialect: str) -> str | None:
     return None
 
 
+def untimed(question: str, sql: str, dialect: str, tables: list[Table]) -> str | None:
+    """Feedback when the question counts back from today ("last month") and the query compares no
+    date: it answers for all time. Only on a schema with date or time columns, and not when the
+    phrase is a column's name ("the first year and last year of each party")."""
+    asked = _RELATIVE.search(question)
+    if asked is None or _NOW.search(sql) or _DATE_LITERAL.search(sql):
+        return None
+    columns = {c.name.lower(): c.type for t in tables for c in t.columns}
+    dated = {name for name, type_ in columns.items() if re.search(r"date|time", type_, re.I)}
+    if not dated or "_".join(asked.group(0).lower().split()) in columns:
+        return None
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except SqlglotError:
+        return None
+    for condition in [*tree.find_all(exp.Where), *tree.find_all(exp.Having)]:
+        if any(c.name.lower() in dated for c in condition.find_all(exp.Column)):
+            return None
+    return (f"the question asks about {asked.group(0)!r} but the query has no condition on a date: add one to "
+            "WHERE, counted back from today's date")
+
+
+def question_problems(sql: str, dialect: str, tables: list[Table], asked: str, notes: str) -> list[str]:
+    """What the query gets wrong about the question's scope: a time it leaves out (:func:`untimed`)
+    and filters the question does not ask for (:func:`filters_from_context`). ``asked`` is the
+    question with a reviewer's instruction, when there is one: the plan's wording of the step is
+    not the question (a planner copies terms from the notes into it)."""
+    missing = untimed(asked, sql, dialect, tables)
+    if missing is not None:
+        return [missing]
+    return filters_from_context(sql, dialect, tables, asked, notes) if notes else []
+
+
 def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9]+", text.lower().replace("_", " ")) if len(w) >= 3}
 
@@ -190,14 +230,33 @@ def filters_from_context(sql: str, dialect: str, tables: list[Table], question: 
     the notes are context for every question, not a template for this one. A filter the notes
     define a term of the question by (the question says "overheating-related", the notes say what
     that is) is asked for."""
-    asked = _words(question)
-    stems = {w[:5] for w in asked}
     noted = _words(context)
     found = []
     for table, column, value in literal_filters(sql, dialect, tables):
         words = _words(value)
-        defines_a_term_asked = any(all(w[:5] in stems for w in term) for term in _terms_defined_by(context, value))
-        if words and words & noted and not defines_a_term_asked and not any(w in asked or w[:5] in stems for w in words):
+        if words and words & noted and not _asked_for(value, question, context):
             found.append(f"{table}.{column} = '{value}' is not asked for by the question (it comes from the notes); "
                          "filter only on what the question names")
     return found
+
+
+def purpose_in_scope(purpose: str, question: str, notes: str) -> str:
+    """The plan's wording of the step without its sentences that name a value of the notes the
+    question does not ask for: a planner copies the notes' filters into it ("We then filter the
+    results to faults with a system of 'cooling'" for "which depots had the most critical fault
+    codes?"), and the SQL model follows the purpose rather than the question."""
+    unasked = [v for v in dict.fromkeys(_QUOTED.findall(notes)) if _words(v) and not _asked_for(v, question, notes)]
+    if not unasked:
+        return purpose
+    sentences = re.split(r"(?<=[.;!?])\s+", purpose)
+    kept = [s for s in sentences if not any(re.search(rf"(?<!\w){re.escape(v)}(?!\w)", s, re.I) for v in unasked)]
+    return " ".join(kept).strip()
+
+
+def _asked_for(value: str, question: str, notes: str) -> bool:
+    """The question names the value (a word of it, or its stem), or a term the notes define by it."""
+    asked = _words(question)
+    stems = {w[:5] for w in asked}
+    if any(w in asked or w[:5] in stems for w in _words(value)):
+        return True
+    return any(all(w[:5] in stems for w in term) for term in _terms_defined_by(notes, value))

@@ -11,7 +11,8 @@ fix itself and says what it changed:
 - a column is respelled to the column in scope it nearly matches, or to the one column that is
   its name with a prefix (``first_name`` for ``staff_first_name``);
 - ``alias.column`` moves to the joined table that has the column;
-- a column found only in a table outside the query gets that table joined along a foreign key;
+- a column found only in tables outside the query gets the one of them a foreign key reaches
+  from the query's tables joined along that key;
 - (DuckDB, PostgreSQL) a selected column neither grouped nor aggregated is grouped by too;
 - a table joined only to pass a key on to the next join, multiplying what is counted, is
   dropped (:mod:`hil.agents.sql.fanout`).
@@ -222,6 +223,8 @@ def _fix_column(select: exp.Select, col: exp.Column, scope: dict[str, Table], ev
         owners = [a for a, t in scope.items() if _has(t, name)]
         if len(owners) == 1:  # read from the wrong table of the join
             right = _spelt(select, owners[0])
+            if compared_with(col, right):  # `t.id = d.id` would become `d.id = d.id`: the join is wrong, not t
+                return None
             note = f"{col.table}.{name} -> {right}.{name}"
             col.set("table", exp.to_identifier(right))
             return note
@@ -250,19 +253,27 @@ def _fix_column(select: exp.Select, col: exp.Column, scope: dict[str, Table], ev
     return _join_home(select, col, scope, tables)
 
 
+def compared_with(col: exp.Column, table: str) -> bool:
+    """The column is compared with the same column of ``table`` (a join condition)."""
+    parent = col.parent
+    if not isinstance(parent, exp.EQ):
+        return False
+    other = parent.expression if parent.this is col else parent.this
+    return (isinstance(other, exp.Column) and other.name.lower() == col.name.lower()
+            and other.table.lower() == table.lower())
+
+
 def _join_home(select: exp.Select, col: exp.Column, scope: dict[str, Table], tables: list[Table]) -> str | None:
-    """The one table outside the query that has the column, joined along a foreign key, and the
-    column read from it."""
+    """The one table outside the query that has the column and is one foreign key away from it,
+    joined along that key, and the column read from it ("depot" is in drivers, trips and vehicles;
+    only vehicles is joined to fault_events by a key)."""
     name = col.name
     homes = [t for t in tables if _has(t, name) and t not in scope.values()]
-    if len(homes) != 1:
+    paths = [(home, path) for home in homes if (path := _join_path(scope, home)) is not None]
+    if len(paths) != 1:
         return None
-    path = _join_path(scope, homes[0])
-    if path is None:
-        return None
-    alias, have, own_col, their_col = path
+    joined, (alias, have, own_col, their_col) = paths[0]
     alias = have.name if alias == have.name.lower() else alias
-    joined = homes[0]
     for other in select.find_all(exp.Column):  # qualify what the join would make ambiguous
         if not other.table and other is not col and other.find_ancestor(exp.Select) is select:
             found = [a for a, t in scope.items() if _has(t, other.name)]

@@ -16,7 +16,7 @@ from sqlglot import exp
 from sqlglot.errors import OptimizeError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 
-from hil.agents.sql.repair import string_literals
+from hil.agents.sql.repair import compared_with, string_literals
 from hil.connectors.base import Table
 
 _UNKNOWN_COLUMN = re.compile(r"(?:Unknown column: |Column ')([\w$]+)")
@@ -117,7 +117,12 @@ def _qualified_column_problems(tree: exp.Expr, by_name: dict[str, Table], tables
             continue
         in_query = [(a, t) for a, t in aliases.items() if t is not table
                     and any(c.name.lower() == col.name.lower() for c in t.columns)]
-        if in_query:
+        if in_query and compared_with(col, spelled[in_query[0][0]]):  # moving it would compare it with itself
+            alias, owner = in_query[0]
+            problem = (f"{col.table}.{col.name}: {table.name} has no column {col.name!r}, so the condition cannot "
+                       f"match {spelled[alias]}.{col.name}; join {table.name} on a column it has "
+                       f"({', '.join(c.name for c in table.columns)})")
+        elif in_query:
             alias, owner = in_query[0]
             problem = (f"{col.table}.{col.name}: {table.name} has no column {col.name!r}; it is in {owner.name}, "
                        f"so write {spelled[alias]}.{col.name}")
