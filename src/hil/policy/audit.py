@@ -60,7 +60,7 @@ def _key() -> bytes:
     env = os.environ.get("HIL_AUDIT_KEY")
     if env:
         return env.encode()
-    path = _home_file(settings.get_str("HIL_HOME"), "audit.key")
+    path = _path(settings.get_str("HIL_HOME"), "audit.key")
     known = _file_keys.get(path)
     if known is not None and os.path.exists(path):  # a home folder removed and made again gets a new key
         return known
@@ -75,15 +75,14 @@ def _key() -> bytes:
 
 
 @functools.lru_cache(maxsize=16)
-def _home_file(home: str, name: str) -> Path:
-    """A file of the home folder, its path worked out once (a decision signs a checkpoint every time)."""
-    return Path(home).expanduser() / name
+def _path(folder: str, name: str = "") -> Path:
+    """``folder/name`` with ``~`` expanded, worked out once (a decision signs a checkpoint every time)."""
+    return Path(folder).expanduser() / name
 
 
 def checkpoints_file() -> Path:
     configured = settings.get_str("HIL_AUDIT_CHECKPOINTS")
-    return _home_file(configured, "") if configured else _home_file(settings.get_str("HIL_HOME"),
-                                                                    "audit/checkpoints.jsonl")
+    return _path(configured) if configured else _path(settings.get_str("HIL_HOME"), "audit/checkpoints.jsonl")
 
 
 def _mac(body: dict[str, Any]) -> str:
