@@ -114,6 +114,26 @@ def test_rejected_plan_is_redrafted_with_the_message(store: Store, workspace: Pa
     assert "sql" not in service.view(run_id).state.steps
 
 
+def test_the_plan_prompt_ends_with_the_question_and_is_the_same_before_it(store: Store, workspace: Path,
+                                                                          script: Script) -> None:
+    """What a second question's plan reads anew is its own words: the workflow's instructions, the
+    tools and the reply format come first (the prompt cache holds them), a reviewer's message too."""
+    service, worker, first = setup_run(store, workspace, "Which vehicles overheat most?")
+    second = service.create_run("fleet", "How many drivers hold a CE licence?")
+    worker.run_once(first)
+    worker.run_once(second)
+    one, two = script.prompts("plan")
+    assert one.endswith("Question: Which vehicles overheat most?")
+    assert two.endswith("Question: How many drivers hold a CE licence?")
+    assert one.removesuffix("Which vehicles overheat most?") == two.removesuffix("How many drivers hold a CE licence?")
+    plan = pending(service, second)
+    service.decide(plan.id, "reject", message="no SQL, just the manual", content_hash_seen=plan.content_hash)
+    worker.run_once(second)
+    redo = script.prompts("plan")[-1]
+    assert redo.index("Reply with the plan") < redo.index("no SQL, just the manual") < redo.index(
+        "Question: How many drivers hold a CE licence?")
+
+
 def test_execution_error_redrafts_with_the_error(store: Store, workspace: Path, script: Script) -> None:
     script.responses["sql"] = lambda p: {"sql": "SELECT count(*) AS n FROM vehicles"} if "no_such_table" in p \
         else {"sql": "SELECT * FROM no_such_table"}
@@ -239,7 +259,11 @@ def test_follow_up_in_a_thread_sees_the_previous_answer(store: Store, workspace:
         conn.execute(runs.update().where(runs.c.id == run_id).values(thread_id="t1"))
     worker.run_once(follow)
     assert service.get(follow).status == "succeeded"
-    assert "Which vehicles overheat most?" in script.prompts("plan")[-1]
+    first, second = script.prompts("plan")
+    assert "Which vehicles overheat most?" in second
+    # the earlier turn follows what every question shares, so the follow-up reads only what is new
+    shared = first.removesuffix("Question: Which vehicles overheat most?")
+    assert second.startswith(shared) and second.index("Earlier in this conversation") == len(shared)
 
 
 def test_idle_workers_do_not_write(sqlite_store: Store) -> None:

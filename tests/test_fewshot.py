@@ -96,7 +96,7 @@ def test_sql_a_human_approved_is_remembered_and_shown_next_time(store: Store, wo
     assert requested.payload["examples"][0]["question"] == learned.question
     assert service.view(follow).state.draft(drafted.payload["draft_id"]).basis[0]["id"] == learned.id  # type: ignore[union-attr]
     prompt = script.prompts("sql")[-1]
-    assert "Question: Which vehicles overheat most?" in prompt and "approved" in prompt
+    assert "Question: Which vehicles overheat most?" in prompt and "Approved queries for earlier questions" in prompt
 
 
 def test_the_same_question_asked_again_reuses_the_vouched_query_without_a_model_call(

@@ -157,7 +157,7 @@ def test_seeded_memory_reaches_the_prompt(tmp_path: Path, geoquery: Path, script
     evaluate(bench, llm=resolve("scripted:test"), report=Report(tmp_path / "r.jsonl", {}, fresh=True),
              examples=seeds, limit=1)
     prompt = script.prompts("sql")[0]
-    assert "Examples:" in prompt and "what is the biggest city in <state_name>" in prompt
+    assert "Approved queries for earlier questions" in prompt and "what is the biggest city in <state_name>" in prompt
     outcome = json.loads((tmp_path / "r.jsonl").read_text().splitlines()[1])
     assert outcome["examples"] and all(e.startswith("train:") for e in outcome["examples"])
 

@@ -58,16 +58,22 @@ class PlannerAgent(Agent):
     def draft(self, ctx: StepContext, feedback: Feedback | None) -> Draft:
         wf = ctx.workflow
         tools = "\n".join(self._describe(wf, name, desc) for name, desc in describe_steps(wf.steps))
-        prompt = [f"Tools:\n{tools}", f"Question: {ctx.question}"]
-        if ctx.history:
-            prompt.insert(0, "Earlier in this conversation:\n" + "\n".join(
-                describe_turn(h) for h in ctx.history[-3:]))
+        # What every question of the workflow shares comes first, so the prompt cache holds it: the
+        # instructions, the tools, the reply format. Then what this question brings: the thread's
+        # earlier turns (a thread's next question finds them cached too), a reviewer's message,
+        # the question last. With the question last the 1.5B model wrote purposes as paragraphs of
+        # SQL, one on a table that does not exist, unless told to keep them to one short sentence.
+        prompt = [f"Tools:\n{tools}",
+                  "Reply with the plan as JSON: {\"steps\": [{\"agent\": tool, \"purpose\": what to find}]}. "
+                  "A purpose is one short sentence: what to find, not how."]
         if wf.instructions:
             prompt.insert(0, f"Workflow instructions: {wf.instructions}")
+        if ctx.history:
+            prompt.append("Earlier in this conversation:\n" + "\n".join(describe_turn(h) for h in ctx.history[-3:]))
         if feedback is not None:
             prompt.append(f"A reviewer rejected this plan: {feedback.previous}\nTheir message: {feedback.message}\n"
                           "Make a new plan that follows the message.")
-        prompt.append("Reply with the plan as JSON: {\"steps\": [{\"agent\": tool, \"purpose\": what to find}]}.")
+        prompt.append(f"Question: {ctx.question}")
         raw = ctx.llm.structured("plan", SYSTEM, "\n\n".join(prompt), plan_model(wf.steps))
         try:
             content = normalise(wf, raw.model_dump())

@@ -86,8 +86,7 @@ def prompt(b: Brief) -> str:
     if has_time_expression(f"{b.question} {b.purpose}"):  # else the hint invents date filters
         parts.append(f"Today's date: {dt.date.today().isoformat()}. {DATE_HINTS[b.dialect]}")
     if b.examples:
-        parts.append("Examples: earlier questions on this database and the SQL a reviewer approved for them. "
-                     "Reuse their joins and conventions where they fit, with the values of the question below."
+        parts.append("Approved queries for earlier questions (reuse their joins, not their values):"
                      f"\n\n{fewshot.render(b.examples, b.dialect)}")
     if b.mentions:
         parts.append("Values named in the question and the columns that hold them: " + "; ".join(b.mentions))
@@ -98,6 +97,8 @@ def prompt(b: Brief) -> str:
     parts.append(ask)
     if b.feedback:  # last but the rule: what a reviewer said weighs most when it is read last
         parts.append(b.feedback)
+    # last, though the same for every question (a second question reads it again): placed in the
+    # system prompt instead, the demo's first draft counted distinct codes instead of fault events
     parts.append(f"-- {ROWS_RULE}")
     return "\n\n".join(parts)
 
