@@ -63,11 +63,10 @@ class PlannerAgent(Agent):
         # earlier turns (a thread's next question finds them cached too), a reviewer's message,
         # the question last. With the question last the 1.5B model wrote purposes as paragraphs of
         # SQL, one on a table that does not exist, unless told to keep them to one short sentence.
-        prompt = [f"Tools:\n{tools}",
-                  "Reply with the plan as JSON: {\"steps\": [{\"agent\": tool, \"purpose\": what to find}]}. "
-                  "A purpose is one short sentence: what to find, not how."]
-        if wf.instructions:
-            prompt.insert(0, f"Workflow instructions: {wf.instructions}")
+        prompt = [f"Workflow instructions: {wf.instructions}"] if wf.instructions else []
+        prompt += [f"Tools:\n{tools}",
+                   "Reply with the plan as JSON: {\"steps\": [{\"agent\": tool, \"purpose\": what to find}]}. "
+                   "A purpose is one short sentence: what to find, not how."]
         if ctx.history:
             prompt.append("Earlier in this conversation:\n" + "\n".join(describe_turn(h) for h in ctx.history[-3:]))
         if feedback is not None:
