@@ -1,5 +1,6 @@
 """What of the evidence the Responder's prompt carries: the rows behind an aggregate cut to the
-columns the query names, a passage cut to the sentences that match the question."""
+columns the query names, a passage cut to the sentences that match the question, a table in a
+passage to the rows and columns the question names."""
 
 from __future__ import annotations
 
@@ -62,9 +63,30 @@ def test_lists_tables_and_emphasis_are_read_as_the_model_needs_them() -> None:
             "The **critical** codes are\nP0217 and U0100.\n\n- The driver stops at once.\n"
             "- The vehicle is out of service.\n1. Report it in the app.")
     assert condense._sentences(text) == [
-        "| Depot | Critical | | North | 35 | | Central | 45 |",  # whole, without its rule row
+        "| Depot | Critical |\n| North | 35 |\n| Central | 45 |",  # whole, a row a line, without its rule row
         "The critical codes are P0217 and U0100.",  # a wrapped line joins its paragraph
         "The driver stops at once.", "The vehicle is out of service.", "Report it in the app."]
+
+
+TABLE = ("## Maintenance cost\n\n| Event type | Events | Cost (USD) |\n|---|---|---|\n"
+         "| radiator_repair | 72 | 55,334 |\n| coolant_flush | 84 | 23,902 |\n| **Total** | **156** | **79,236** |\n\n"
+         "Costs rose in Q3. Radiator repairs cost the most.")
+
+
+def test_a_table_keeps_the_rows_and_columns_the_question_names() -> None:
+    [flush] = condense.relevant_passages([TABLE], "What does a coolant flush cost?")
+    assert flush == "Event type | Cost (USD)\ncoolant_flush | 23,902"  # the row's name, the cost; no other row
+    # no row named: every row; a column named: it and the rows' names; what follows starts its own line
+    [costs] = condense.relevant_passages([TABLE], "Which maintenance cost the most?", limit=10_000)
+    assert costs == ("Event type | Cost (USD)\nradiator_repair | 55,334\ncoolant_flush | 23,902\nTotal | 79,236\n"
+                     "Radiator repairs cost the most.")
+    # nothing named: the whole table, one row a line
+    [whole] = condense.relevant_passages([TABLE.split("\n\nCosts")[0]], "what happened in the quarter")
+    assert whole == ("Event type | Events | Cost (USD)\nradiator_repair | 72 | 55,334\ncoolant_flush | 84 | 23,902\n"
+                     "Total | 156 | 79,236")
+    # a table longer than the limit is cut after a row, never inside one
+    [cut] = condense.relevant_passages([TABLE.split("\n\nCosts")[0]], "what happened in the quarter", limit=70)
+    assert cut == "Event type | Events | Cost (USD)\nradiator_repair | 72 | 55,334 ..."
 
 
 def test_a_passage_that_shares_no_word_with_the_question_keeps_its_opening() -> None:

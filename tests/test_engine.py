@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from hil.agents import planner
 from hil.engine.runner import content_hash
 from hil.engine.worker import Worker
 from hil.errors import ApprovalConflict, IdempotencyConflict, InvalidDecision
@@ -132,6 +133,18 @@ def test_the_plan_prompt_ends_with_the_question_and_is_the_same_before_it(store:
     redo = script.prompts("plan")[-1]
     assert redo.index("Reply with the plan") < redo.index("no SQL, just the manual") < redo.index(
         "Question: How many drivers hold a CE licence?")
+
+
+def test_the_plan_prompt_shows_which_tools_questions_need_for_the_tools_the_workflow_has(
+        store: Store, workspace: Path, script: Script) -> None:
+    """Examples of another domain, after the tools and before the question (the cache holds them)."""
+    _service, worker, run_id = setup_run(store, workspace, "Which vehicles overheat most?")
+    worker.run_once(run_id)
+    [prompt] = script.prompts("plan")
+    assert prompt.index("Tools:") < prompt.index("Examples:") < prompt.index("Reply with the plan")
+    assert '"What does the returns policy say about damaged items?": rag' in prompt
+    assert '"Which 3 products sold the most, and what does the catalogue say about them?": sql, rag' in prompt
+    assert planner.examples(["planner", "sql", "reasoner", "responder"]) == ""  # one tool: nothing to choose
 
 
 def test_execution_error_redrafts_with_the_error(store: Store, workspace: Path, script: Script) -> None:

@@ -4,8 +4,9 @@ On a laptop CPU every token of that prompt is prefilled before the first word of
 some 40 tokens a second, so the brief carries what the answer needs and nothing else: of the
 rows behind an aggregate, the columns the query names (not every column of every joined table,
 nor what the block's label or the query's filters already say);
-of a passage, the sentences that match the question about as well as the best ones do. The events
-and the citations keep everything; the numbers check still reads the full rows and passages."""
+of a passage, the sentences that match the question about as well as the best ones do; of a table
+in a passage, the rows and columns the question names, one row a line. The events and the
+citations keep everything; the numbers check still reads the full rows and passages."""
 
 from __future__ import annotations
 
@@ -106,13 +107,26 @@ def _blocks(text: str) -> list[str]:
             blocks.append([])
         blocks[-1].append(line[item.end():] if item else line)
         kind = "text"
-    return [" ".join(b) for b in blocks if b]
+    return [("\n" if b[0].startswith("|") else " ").join(b) for b in blocks if b]
 
 
 def _sentences(text: str) -> list[str]:
-    """A table stays whole (its header names its columns); text splits at sentence ends."""
+    """A table stays whole (its header names its columns), a row a line; text splits at sentence ends."""
     return [s for block in _blocks(text)
             for s in ([block] if block.startswith("|") else _SENTENCE.split(block)) if s]
+
+
+def table_part(table: str, asked: set[str]) -> str:
+    """Of a table (``| a | b |`` lines, the header first), the header and the rows that name
+    something the question names, with the first column (what a row is) and the columns the
+    question names; every row, or every column, when the question names none. Cells are read
+    as ``a | b``, as the query's results are."""
+    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in table.splitlines()]
+    header, body = rows[0], rows[1:]
+    named = [j for j in range(1, len(header)) if _stems(header[j]) & asked]
+    columns = [0, *named] if named else list(range(len(header)))
+    body = [r for r in body if _stems(" ".join(r)) & asked] or body
+    return "\n".join(" | ".join(r[j] for j in columns if j < len(r)) for r in [header, *body])
 
 
 def relevant_passages(texts: list[str], question: str, limit: int = SNIPPET_CHARS) -> list[str]:
@@ -122,9 +136,10 @@ def relevant_passages(texts: list[str], question: str, limit: int = SNIPPET_CHAR
     retrieved for its section or its meaning, not its words). A word of the question that
     most sentences share (the words the passages were retrieved by) weighs little; a rarer one
     (``manual`` where every passage says ``overheating``) weighs more. Heading lines go: the brief
-    gives the section apart."""
-    split = [_sentences(t) for t in texts]
+    gives the section apart. A table counts as one sentence, cut to what the question names
+    (:func:`table_part`)."""
     asked = _stems(question)
+    split = [[table_part(s, asked) if s.startswith("|") else s for s in _sentences(t)] for t in texts]
     stems = [[_stems(s) & asked for s in sentences] for sentences in split]
     count = sum(len(s) for s in split) or 1
     df = {w: sum(w in m for ms in stems for m in ms) for w in asked}
@@ -152,5 +167,13 @@ def _pick(sentences: list[str], scores: list[float], limit: int, floor: float = 
             continue
         chosen.append(i)
         used += len(sentences[i]) + 1
-    text = " ".join(sentences[i] for i in sorted(chosen))
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."
+    text, previous = "", ""
+    for i in sorted(chosen):  # a table's rows are lines: a table starts and ends a line of its own
+        if text:
+            text += "\n" if "\n" in sentences[i] or "\n" in previous else " "
+        text += sentences[i]
+        previous = sentences[i]
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]  # a table is cut after a row, text after a word
+    return cut.rsplit("\n" if "\n" in cut else " ", 1)[0] + " ..."

@@ -46,6 +46,20 @@ def normalise(workflow: Workflow, raw: dict[str, Any]) -> dict[str, Any]:
     return {"steps": ordered}
 
 
+# Which tools a question needs, shown by three questions of another domain (so they are copied as
+# shapes, not as data): without them the 1.5B model added document search to most data questions
+# and answered "how should a driver respond to a critical code?" with SQL. Shown only for the
+# tools the workflow has.
+EXAMPLES = (("How many orders were placed last week?", ("sql",)),
+            ("What does the returns policy say about damaged items?", ("rag",)),
+            ("Which 3 products sold the most, and what does the catalogue say about them?", ("sql", "rag")))
+
+
+def examples(steps: list[str]) -> str:
+    shown = [f"- \"{question}\": {', '.join(tools)}" for question, tools in EXAMPLES if set(tools) <= set(steps)]
+    return "Examples:\n" + "\n".join(shown) if len(shown) > 1 else ""
+
+
 SYSTEM = """You plan how a data assistant answers a question. You choose which tools to use and say,
 for each one, what it must find. Use only the tools listed. Use every tool whose data is needed."""
 
@@ -59,12 +73,12 @@ class PlannerAgent(Agent):
         wf = ctx.workflow
         tools = "\n".join(self._describe(wf, name, desc) for name, desc in describe_steps(wf.steps))
         # What every question of the workflow shares comes first, so the prompt cache holds it: the
-        # instructions, the tools, the reply format. Then what this question brings: the thread's
+        # instructions, the tools and examples of their use, the reply format. Then what this question brings: the thread's
         # earlier turns (a thread's next question finds them cached too), a reviewer's message,
         # the question last. With the question last the 1.5B model wrote purposes as paragraphs of
         # SQL, one on a table that does not exist, unless told to keep them to one short sentence.
         prompt = [f"Workflow instructions: {wf.instructions}"] if wf.instructions else []
-        prompt += [f"Tools:\n{tools}",
+        prompt += [f"Tools:\n{tools}", *filter(None, [examples(wf.steps)]),
                    "Reply with the plan as JSON: {\"steps\": [{\"agent\": tool, \"purpose\": what to find}]}. "
                    "A purpose is one short sentence: what to find, not how."]
         if ctx.history:
