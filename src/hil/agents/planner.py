@@ -73,14 +73,17 @@ class PlannerAgent(Agent):
         wf = ctx.workflow
         tools = "\n".join(self._describe(wf, name, desc) for name, desc in describe_steps(wf.steps))
         # What every question of the workflow shares comes first, so the prompt cache holds it: the
-        # instructions, the tools and examples of their use, the reply format. Then what this question brings: the thread's
-        # earlier turns (a thread's next question finds them cached too), a reviewer's message,
-        # the question last. With the question last the 1.5B model wrote purposes as paragraphs of
-        # SQL, one on a table that does not exist, unless told to keep them to one short sentence.
+        # instructions, the tools and examples of their use, the reply format. Then what this
+        # question brings: the thread's earlier turns (a thread's next question finds them cached
+        # too), a reviewer's message, the question last. With the question last the 1.5B model
+        # wrote purposes as paragraphs of SQL, one on a table that does not exist, unless told to
+        # keep them to one short sentence.
         prompt = [f"Workflow instructions: {wf.instructions}"] if wf.instructions else []
-        prompt += [f"Tools:\n{tools}", *filter(None, [examples(wf.steps)]),
-                   "Reply with the plan as JSON: {\"steps\": [{\"agent\": tool, \"purpose\": what to find}]}. "
-                   "A purpose is one short sentence: what to find, not how."]
+        prompt.append(f"Tools:\n{tools}")
+        if shown := examples(wf.steps):
+            prompt.append(shown)
+        prompt.append("Reply with the plan as JSON: {\"steps\": [{\"agent\": tool, \"purpose\": what to find}]}. "
+                      "A purpose is one short sentence: what to find, not how.")
         if ctx.history:
             prompt.append("Earlier in this conversation:\n" + "\n".join(describe_turn(h) for h in ctx.history[-3:]))
         if feedback is not None:
