@@ -147,6 +147,28 @@ def test_the_plan_prompt_shows_which_tools_questions_need_for_the_tools_the_work
     assert planner.examples(["planner", "sql", "reasoner", "responder"]) == ""  # one tool: nothing to choose
 
 
+def test_a_search_the_model_plans_for_what_the_query_finds_is_dropped(store: Store, workspace: Path,
+                                                                      script: Script) -> None:
+    """The documents asked for the very rows the query counts add only other figures to quote; a
+    search that asks for something more (the policy) stays, and a person's edit is kept as written."""
+    redundant = {"steps": [
+        {"agent": "sql", "purpose": "To count the number of critical fault codes per depot in the last month"},
+        {"agent": "rag", "purpose": "To find the critical fault codes and their corresponding depots"}]}
+    script.responses["plan"] = lambda p: redundant if "depots" in p else {"steps": [
+        {"agent": "sql", "purpose": "To find vehicles with a critical code open"},
+        {"agent": "rag", "purpose": "To retrieve the safety policy for a critical code"}]}
+    service, worker, run_id = setup_run(store, workspace, "Which depots had the most critical fault codes last month?")
+    worker.run_once(run_id)
+    plan = pending(service, run_id)
+    assert [s["agent"] for s in plan.content["steps"]] == ["sql"]
+    service.decide(plan.id, "edit", content=redundant, content_hash_seen=plan.content_hash)
+    worker.run_once(run_id)
+    assert set(service.view(run_id).state.steps) >= {"sql", "rag"}  # the person's plan, as edited
+    other = service.create_run("fleet", "Which vehicles have a critical code open, and what must happen to them?")
+    worker.run_once(other)
+    assert [s["agent"] for s in pending(service, other).content["steps"]] == ["rag", "sql"]
+
+
 def test_execution_error_redrafts_with_the_error(store: Store, workspace: Path, script: Script) -> None:
     script.responses["sql"] = lambda p: {"sql": "SELECT count(*) AS n FROM vehicles"} if "no_such_table" in p \
         else {"sql": "SELECT * FROM no_such_table"}

@@ -111,6 +111,26 @@ def test_a_prompt_read_ahead_is_not_read_again_by_its_call() -> None:
     assert call.prompt_tokens < 40, (ahead, call)  # the rows and the question only
 
 
+def test_a_prompt_read_ahead_as_before_is_the_whole_prompt_of_the_last_such_call() -> None:
+    """A question asked again: the answer's start is read "as before", so the model reads the whole
+    prompt the last answer with that start had, and the call after the decision reads nothing new."""
+    from hil.models.local import runtime
+
+    llm = resolve("local:qwen2.5-coder-1.5b", max_tokens=4)
+    rt = runtime("qwen2.5-coder-1.5b")
+    system = "You are a depot analyst. Answer only from the evidence."
+    passages = "Evidence:\n" + "\n".join(f"[{i}] Policy clause {i}: a critical code takes the vehicle out of "
+                                          f"service until clause {i} is met." for i in range(1, 20)) + "\n\n"
+    asked = passages + "Rows: Central | 17\n\nQuestion: which depot had the most critical codes?"
+    llm.text("answer", system, asked)
+    llm.text("answer", system, "Rows: East | 3\n\nQuestion: and the least?")  # another answer takes the slot
+    assert llm.read_ahead("answer", system, passages, as_before=True)
+    llm.text("answer", system, asked)
+    ahead, call = list(rt.calls)[-2:]
+    assert ahead.prompt_tokens + ahead.cached_tokens > 350  # the passages and the rows and question after them
+    assert call.prompt_tokens <= 8, (ahead, call)
+
+
 def test_call_stats_are_read_from_the_runtime_timings() -> None:
     stats = CallStats.of("sql", {"cache_n": 324, "prompt_n": 10, "prompt_ms": 87.4, "predicted_n": 5,
                                  "predicted_ms": 550.8})

@@ -10,6 +10,7 @@ import pytest
 from hil.engine.read_ahead import ReadAhead, upcoming
 from hil.engine.state import DraftState, RunState
 from hil.models import scripted
+from hil.models.local import as_before
 from hil.services.runs import RunService
 from hil.store import Store
 from tests.conftest import Script
@@ -50,7 +51,8 @@ def test_the_sql_prompt_is_read_while_the_plan_waits_and_the_answer_prompt_while
     assert service.get(run_id).status == "succeeded"
 
     # each call's prompt starts with what was read ahead for it: its system prompt, then the read text
-    for purpose, (_, system, text) in zip(("sql", "answer"), reads, strict=True):
+    assert not any(r.as_before for r in reads)
+    for purpose, (_, system, text, _as_before) in zip(("sql", "answer"), reads, strict=True):
         said, read = script.prompts(purpose)[0], system + "\n" + text
         assert said.startswith(read), (purpose, next((i, said[i - 80:i + 80], read[i - 80:i + 80])
                                                      for i in range(len(read)) if said[i:i + 1] != read[i:i + 1]))
@@ -83,9 +85,11 @@ def test_without_retrieval_only_the_sql_prompt_is_read_ahead_and_none_when_turne
     assert scripted.read_ahead("test")[before:] == []
 
 
-def test_a_question_asked_again_reads_nothing_ahead(store: Store, workspace: Path, script: Script) -> None:
+def test_a_question_asked_again_reads_the_answer_prompt_as_it_was(store: Store, workspace: Path,
+                                                                  script: Script) -> None:
     """Its approved query is reused without a model call, and the answer's whole prompt is likely
-    the one cached the first time: reading its start again would only cut that cache short."""
+    the one made the first time: the model is asked to read that one whole (reading only its start
+    would cut its cache short), and nothing before the query."""
     _plan(script)
     for attempt in range(2):
         service, worker, run_id = setup_run(store, workspace, QUESTION)
@@ -96,8 +100,8 @@ def test_a_question_asked_again_reads_nothing_ahead(store: Store, workspace: Pat
             _decide(service, run_id)
             worker.run_once(run_id)
         assert service.get(run_id).status == "succeeded"
-        read = [r[0] for r in scripted.read_ahead("test")[before:]]
-        assert read == (["sql", "answer"] if attempt == 0 else []), attempt
+        read = [(r.purpose, r.as_before) for r in scripted.read_ahead("test")[before:]]
+        assert read == ([("sql", False), ("answer", False)] if attempt == 0 else [("answer", True)]), attempt
     sql_drafted = [e for e in service.events(run_id) if e.type == "sql.drafted"]
     assert sql_drafted[-1].payload.get("reused") is True
 
@@ -126,3 +130,17 @@ def test_one_read_at_a_time_and_a_failing_read_is_only_logged(caplog: pytest.Log
     assert reading.start(fails, "third")
     reading.wait(5)
     assert ran == [] and "reading ahead failed" in caplog.text
+
+
+def test_as_before_is_the_latest_call_that_continues_the_start_read() -> None:
+    system = {"role": "system", "content": "persona"}
+    first = [system, {"role": "user", "content": "rules passages rows one question"}]
+    second = [system, {"role": "user", "content": "rules passages rows two question"}]
+    other = [{"role": "system", "content": "another persona"}, {"role": "user", "content": "rules passages rows"}]
+    start = [system, {"role": "user", "content": "rules passages"}]
+    assert as_before([first, second, other], start) == second  # the latest one that starts so
+    assert as_before([first], start) == first
+    assert as_before([other], start) == start  # another system prompt: not the same call
+    assert as_before([], start) == start
+    assert as_before([first], [system, {"role": "user", "content": "rules other passages"}])[1]["content"] == \
+        "rules other passages"

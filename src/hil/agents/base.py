@@ -45,7 +45,7 @@ class Draft:
     needs_approval: bool
     extra: dict[str, Any] = field(default_factory=dict)  # shown in the event, not approved
     # the content a person approved for the same request before, reused: what follows it is likely
-    # what followed it then, already in the model's prompt cache, so nothing is read ahead
+    # what followed it then, so the model reads that prompt ahead whole, as it was
     repeats_approved: bool = False
 
 

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError, create_model
 
 from hil.agents.base import Agent, Draft, Feedback, StepContext
+from hil.agents.grounding import content_words
 from hil.agents.plugin_api import describe_need
 from hil.agents.registry import agent_class, describe_steps
 from hil.errors import InvalidDecision, ModelOutputError
@@ -44,6 +45,28 @@ def normalise(workflow: Workflow, raw: dict[str, Any]) -> dict[str, Any]:
     names = sorted((a for a in workflow.steps if a in seen), key=lambda a: not agent_class(a).runs_first)
     ordered = [{"agent": a, "purpose": seen[a]} for a in names]
     return {"steps": ordered}
+
+
+# Words any search purpose has ("find the ... and their corresponding ..."): they ask for nothing.
+_SEARCH_WORDS = frozenset({"find", "retrieve", "search", "look", "identify", "correspond", "relat", "relevant",
+                           "information", "detail", "list", "show", "give"})
+
+
+def without_redundant_search(plan: dict[str, Any]) -> dict[str, Any]:
+    """The model's plan without a document search that asks for nothing the query does not find.
+
+    Asked "Which depots had the most critical fault codes last month?", the 1.5B model plans the
+    query and a search "to find the critical fault codes and their corresponding depots": the
+    documents' passages then add nothing the answer needs, only another period's figures that it
+    quoted as the query's. A search whose purpose names something more (a manual, a policy, what
+    to check) stays. Only the model's plan is pruned; a person's edit is kept as written."""
+    purposes = {s["agent"]: s["purpose"] for s in plan["steps"]}
+    if "sql" not in purposes or "rag" not in purposes:
+        return plan
+    asks = content_words(purposes["rag"]) - _SEARCH_WORDS
+    if not asks <= content_words(purposes["sql"]):
+        return plan
+    return {"steps": [s for s in plan["steps"] if s["agent"] != "rag"]}
 
 
 # Which tools a question needs, shown by three questions of another domain (so they are copied as
@@ -92,7 +115,7 @@ class PlannerAgent(Agent):
         prompt.append(f"Question: {ctx.question}")
         raw = ctx.llm.structured("plan", SYSTEM, "\n\n".join(prompt), plan_model(wf.steps))
         try:
-            content = normalise(wf, raw.model_dump())
+            content = without_redundant_search(normalise(wf, raw.model_dump()))
         except (ValidationError, ValueError) as err:
             raise ModelOutputError(f"the planner produced an unusable plan: {err}") from None
         summary = "; ".join(f"{s['agent']}: {s['purpose']}" for s in content["steps"])

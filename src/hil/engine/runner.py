@@ -207,8 +207,9 @@ class StepRunner:
             self._finish(run, state, outputs.get("responder", {}))
         except Parked:
             log.info("run %s waits for a human", run_id)
-            if st.drafts and st.drafts[-1].read_ahead:
-                self._read_ahead(run_id, state, name, lambda step, purpose: context(step, purpose, {}, live=False))
+            if st.drafts:
+                self._read_ahead(run_id, state, name, lambda step, purpose: context(step, purpose, {}, live=False),
+                                 as_before=st.drafts[-1].repeats_approved)
         except LeaseLost:
             log.info("run %s was cancelled, expired or taken over; this worker lets go", run_id)
         except HilError as err:
@@ -225,7 +226,7 @@ class StepRunner:
             self._tenants.pop(run_id, None)
 
     def _read_ahead(self, run_id: str, state: RunState, parked_at: str,
-                    context: Callable[[str, str], StepContext]) -> None:
+                    context: Callable[[str, str], StepContext], as_before: bool = False) -> None:
         """While a person decides, the model reads the next model step's prompt (:mod:`read_ahead`)."""
         if not settings.get_int("HIL_MODEL_READ_AHEAD"):
             return
@@ -243,7 +244,7 @@ class StepRunner:
                 finally:  # the step's database connection is not kept while the model reads
                     ctx.close()
                 if prompt is not None:
-                    ctx.llm.read_ahead(prompt.purpose, prompt.system, prompt.text)
+                    ctx.llm.read_ahead(prompt.purpose, prompt.system, prompt.text, as_before=as_before)
                     return
 
         self.reading.start(read, f"read-ahead-{run_id[:8]}")
@@ -259,7 +260,7 @@ class StepRunner:
     def _record_draft(self, run_id: str, st: StepState, draft: Draft, attempt: int) -> DraftState:
         request, verdict = gate_draft(self._policies[run_id], st.name, draft)  # the policy decides, not the agent
         d = DraftState(str(uuid.uuid4()), draft.kind, draft.content, verdict.needs_approval,
-                       basis=list(draft.extra.get("examples") or []), read_ahead=not draft.repeats_approved)
+                       basis=list(draft.extra.get("examples") or []), repeats_approved=draft.repeats_approved)
         self._defer(run_id, draft.event_type, {"draft_id": d.draft_id, "kind": draft.kind, "content": draft.content,
                                                "summary": draft.summary, "needs_approval": verdict.needs_approval,
                                                "attempt": attempt, **draft.extra}, step=st.name, agent=st.name)

@@ -29,7 +29,9 @@ class DraftState:
     decided_by: str | None = None  # who decided: a person, or "system:..." / "auto:..." for rules
     failed_with: str | None = None  # execution error that asks for a redraft
     basis: list[dict[str, Any]] = field(default_factory=list)  # few-shot examples the draft followed
-    read_ahead: bool = True  # whether the model reads the next prompt while it waits (this process only)
+    # a query approved before, reused: the next prompt is likely the one that followed it then, and
+    # is read ahead whole, as it was (this process only)
+    repeats_approved: bool = False
 
     @property
     def needs_redraft(self) -> bool:

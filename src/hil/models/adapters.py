@@ -23,6 +23,7 @@ from pydantic_ai.messages import (
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.profiles import ModelProfile
 
+from hil.models import local
 from hil.models.local import runtime
 
 PROFILE = ModelProfile(supports_json_schema_output=True, supports_json_object_output=True,
@@ -103,14 +104,18 @@ def local_model(name: str, purpose: Callable[[], str] = lambda: "") -> FunctionM
     return FunctionModel(call, stream_function=stream, model_name=f"local:{name}", profile=PROFILE)
 
 
-def local_reader(name: str) -> Callable[[str, str, str], None]:
+def local_reader(name: str) -> Callable[[str, str, str, bool], None]:
     """Prefill a prompt's start into the embedded model's cache: the same chat messages a call sends,
     one token generated and dropped. The runtime gives it the slot whose cached prompt shares the
-    most with it, the one the later call of the same kind gets."""
+    most with it, the one the later call of the same kind gets. ``as_before``: the call is likely
+    the one made last time (a question asked again reuses its approved query), so the whole prompt
+    of that call is read if it starts so, not only its start, which would cut its cache short."""
     rt = runtime(name)
 
-    def read(purpose: str, system: str, prompt: str) -> None:
+    def read(purpose: str, system: str, prompt: str, as_before: bool = False) -> None:
         messages = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+        if as_before:
+            messages = local.as_before(rt.recent.get(purpose, ()), messages)
         rt.chat({"messages": messages, "max_tokens": 1, "temperature": 0.0}, None, f"{purpose}, ahead")
 
     return read

@@ -27,8 +27,9 @@ from hil.errors import ModelOutputError, ModelUnavailable
 pydantic_ai.BANNER_ENABLED = False
 
 T = TypeVar("T", bound=BaseModel)
-# (purpose, system prompt, start of the user prompt): has the model read a prompt ahead of its call
-Reader = Callable[[str, str, str], None]
+# (purpose, system prompt, start of the user prompt, as before): has the model read a prompt ahead of
+# its call; as before: the call is likely the one made last time, so its whole prompt is read
+Reader = Callable[[str, str, str, bool], None]
 _purpose: contextvars.ContextVar[str] = contextvars.ContextVar("hil_model_purpose", default="")
 
 
@@ -69,13 +70,15 @@ class LLM:
         result = self._run(agent, purpose, prompt, max_tokens, handler, temperature=temperature)
         return str(result.output)
 
-    def read_ahead(self, purpose: str, system: str, prompt: str) -> bool:
+    def read_ahead(self, purpose: str, system: str, prompt: str, as_before: bool = False) -> bool:
         """Have the model read the start of a prompt now, so the call that later sends the whole of it
-        prefills only the rest. Only a model that keeps a prompt cache the caller can fill does this
-        (the embedded one); for the others it does nothing and says False."""
+        prefills only the rest. ``as_before``: the call will likely be the one made last time with
+        this start (the model reads that whole prompt, if it remembers one). Only a model that keeps
+        a prompt cache the caller can fill does this (the embedded one); for the others it does
+        nothing and says False."""
         if self.reader is None:
             return False
-        self.reader(purpose, system.strip(), prompt)  # as a call sends it: pydantic-ai strips instructions
+        self.reader(purpose, system.strip(), prompt, as_before)  # as a call sends it: pydantic-ai strips instructions
         return True
 
     def _run(self, agent: Agent[None, Any], purpose: str, prompt: str, max_tokens: int | None,

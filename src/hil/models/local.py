@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,10 @@ class LocalRuntime:
         self.lock = threading.Lock()
         self.server = xllamacpp.Server(params)
         self.calls: deque[CallStats] = deque(maxlen=1000)  # the latest calls' costs, for benchmarks
+        self.recent: dict[str, deque[list[dict[str, Any]]]] = {}  # the latest calls' messages, by purpose
+
+    def remember(self, purpose: str, messages: list[dict[str, Any]]) -> None:
+        self.recent.setdefault(purpose, deque(maxlen=RECENT_PROMPTS)).append(messages)
 
     def _record(self, purpose: str, timings: Any) -> None:
         stats = CallStats.of(purpose, timings)
@@ -86,6 +90,8 @@ class LocalRuntime:
              purpose: str = "") -> str:
         """Run one chat completion; returns the full text and streams deltas to ``on_delta``."""
         with self.lock:
+            if purpose and isinstance(request.get("messages"), list):
+                self.remember(purpose, request["messages"])
             if on_delta is None:
                 result = self.server.handle_chat_completions({**request, "stream": False})
                 if not isinstance(result, dict) or "choices" not in result:
@@ -111,6 +117,27 @@ class LocalRuntime:
             if errors and not parts:
                 raise ModelUnavailable(f"local model error: {errors[0]}")
             return "".join(parts)
+
+
+RECENT_PROMPTS = 4  # per kind of call: a question asked again finds its last answer's prompt among them
+
+
+def as_before(recent: Iterable[list[dict[str, Any]]], messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The latest of ``recent`` that continues ``messages`` (the same messages, the last one's text
+    followed by more), else ``messages``: what to read ahead when a call is likely to be the one
+    made before, as when a question asked again reuses its approved query."""
+    for earlier in list(recent)[::-1]:
+        if _continues(earlier, messages):
+            return earlier
+    return messages
+
+
+def _continues(earlier: list[dict[str, Any]], messages: list[dict[str, Any]]) -> bool:
+    if len(earlier) != len(messages) or earlier[:-1] != messages[:-1]:
+        return False
+    before, now = earlier[-1], messages[-1]
+    return before.get("role") == now.get("role") and str(before.get("content", "")).startswith(
+        str(now.get("content", "")))
 
 
 def runtime(name: str) -> LocalRuntime:

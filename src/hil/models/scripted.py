@@ -12,15 +12,26 @@ import json
 import threading
 from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from hil.errors import ModelUnavailable
 from hil.models.adapters import Script
 
 _scripts: dict[str, Script] = {}
 _lock = threading.Lock()
-# name -> the prompts read ahead with that script's model, (purpose, system, prompt), latest last
-_read_ahead: dict[str, deque[tuple[str, str, str]]] = {}
+
+
+class Read(NamedTuple):
+    """A prompt a scripted model was given to read ahead."""
+
+    purpose: str
+    system: str
+    prompt: str
+    as_before: bool  # the call was expected to be the one made last time
+
+
+# name -> the prompts read ahead with that script's model, latest last
+_read_ahead: dict[str, deque[Read]] = {}
 
 
 def register(name: str, script: Script) -> None:
@@ -34,13 +45,13 @@ def unregister(name: str) -> None:
         _read_ahead.pop(name, None)
 
 
-def note_read_ahead(name: str, purpose: str, system: str, prompt: str) -> None:
+def note_read_ahead(name: str, purpose: str, system: str, prompt: str, as_before: bool = False) -> None:
     """A scripted model reads nothing ahead; it keeps what it was given, for tests to compare with the call."""
     with _lock:
-        _read_ahead.setdefault(name, deque(maxlen=100)).append((purpose, system, prompt))
+        _read_ahead.setdefault(name, deque(maxlen=100)).append(Read(purpose, system, prompt, as_before))
 
 
-def read_ahead(name: str) -> list[tuple[str, str, str]]:
+def read_ahead(name: str) -> list[Read]:
     """The prompts read ahead with ``scripted:NAME`` in this process, oldest first."""
     with _lock:
         return list(_read_ahead.get(name, ()))
