@@ -150,7 +150,8 @@ def test_the_plan_prompt_shows_which_tools_questions_need_for_the_tools_the_work
 def test_a_search_the_model_plans_for_what_the_query_finds_is_dropped(store: Store, workspace: Path,
                                                                       script: Script) -> None:
     """The documents asked for the very rows the query counts add only other figures to quote; a
-    search that asks for something more (the policy) stays, and a person's edit is kept as written."""
+    search that asks for something more (the policy) stays; a plan redone after a reviewer's message
+    and a person's edit are kept as written."""
     redundant = {"steps": [
         {"agent": "sql", "purpose": "To count the number of critical fault codes per depot in the last month"},
         {"agent": "rag", "purpose": "To find the critical fault codes and their corresponding depots"}]}
@@ -161,7 +162,14 @@ def test_a_search_the_model_plans_for_what_the_query_finds_is_dropped(store: Sto
     worker.run_once(run_id)
     plan = pending(service, run_id)
     assert [s["agent"] for s in plan.content["steps"]] == ["sql"]
-    service.decide(plan.id, "edit", content=redundant, content_hash_seen=plan.content_hash)
+    drafted = next(e.payload for e in service.events(run_id) if e.type == EventType.PLAN_DRAFTED)
+    assert drafted["left_out"] == [{"agent": "rag", "purpose": redundant["steps"][1]["purpose"],
+                                    "why": "it asks for nothing the query does not find"}]
+    service.decide(plan.id, "reject", message="search the documents too", content_hash_seen=plan.content_hash)
+    worker.run_once(run_id)
+    revised = pending(service, run_id)
+    assert [s["agent"] for s in revised.content["steps"]] == ["rag", "sql"]
+    service.decide(revised.id, "edit", content=redundant, content_hash_seen=revised.content_hash)
     worker.run_once(run_id)
     assert set(service.view(run_id).state.steps) >= {"sql", "rag"}  # the person's plan, as edited
     other = service.create_run("fleet", "Which vehicles have a critical code open, and what must happen to them?")

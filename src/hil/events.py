@@ -64,6 +64,8 @@ _DRAFT = {"draft_id": "Id of the draft; approvals and decisions name it.", "kind
           "content": "What is proposed (a plan's steps; SQL and its connection; a tool call).",
           "summary": "One line for people.", "needs_approval": "Whether the policy made it wait for a human.",
           "attempt": "1 for the first draft of the step, then 2, 3, ..."}
+_PLAN = {**_DRAFT, "left_out": "Steps the model planned that the plan leaves out, each with its purpose and why "
+          "(a document search asking for nothing the query does not find); absent when none."}
 _RUN_START = {"worker": "Id of the worker that took the run.",
               "recovered": "True when the run was taken over after another worker's lease expired."}
 
@@ -76,8 +78,8 @@ PAYLOADS: dict[str, EventDoc] = {
         "thread_id": "The conversation it belongs to.", "user": "Who asked."}),
     EventType.RUN_STARTED: EventDoc("A worker began the run.", _RUN_START),
     EventType.RUN_RESUMED: EventDoc("A worker took the run up again (after an approval or a crash).", _RUN_START),
-    EventType.PLAN_DRAFTED: EventDoc("The planner proposed which steps answer the question.", _DRAFT),
-    EventType.PLAN_REVISED: EventDoc("A new plan after a reviewer's message.", _DRAFT),
+    EventType.PLAN_DRAFTED: EventDoc("The planner proposed which steps answer the question.", _PLAN),
+    EventType.PLAN_REVISED: EventDoc("A new plan after a reviewer's message.", _PLAN),
     EventType.POLICY_DECIDED: EventDoc("Whether a draft waits for a human, and the rule that said so.", {
         "draft_id": "The draft gated.", "action": "plan, sql_read, sql_write, clarification, tool:SERVER/TOOL or "
         "plugin:AGENT/KIND.", "statement": "plan, read, dml, ddl, act or other.",

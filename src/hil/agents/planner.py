@@ -52,21 +52,20 @@ _SEARCH_WORDS = frozenset({"find", "retrieve", "search", "look", "identify", "co
                            "information", "detail", "list", "show", "give"})
 
 
-def without_redundant_search(plan: dict[str, Any]) -> dict[str, Any]:
-    """The model's plan without a document search that asks for nothing the query does not find.
+def redundant_search(plan: dict[str, Any]) -> dict[str, Any] | None:
+    """The model's document search step when it asks for nothing the query does not find.
 
     Asked "Which depots had the most critical fault codes last month?", the 1.5B model plans the
     query and a search "to find the critical fault codes and their corresponding depots": the
     documents' passages then add nothing the answer needs, only another period's figures that it
     quoted as the query's. A search whose purpose names something more (a manual, a policy, what
-    to check) stays. Only the model's plan is pruned; a person's edit is kept as written."""
-    purposes = {s["agent"]: s["purpose"] for s in plan["steps"]}
-    if "sql" not in purposes or "rag" not in purposes:
-        return plan
-    asks = content_words(purposes["rag"]) - _SEARCH_WORDS
-    if not asks <= content_words(purposes["sql"]):
-        return plan
-    return {"steps": [s for s in plan["steps"] if s["agent"] != "rag"]}
+    to check) stays. Only the model's first plan is pruned: a plan redone after a reviewer's
+    message, or edited by a person, is kept as written."""
+    steps = {s["agent"]: s for s in plan["steps"]}
+    if "sql" not in steps or "rag" not in steps:
+        return None
+    asks = content_words(steps["rag"]["purpose"]) - _SEARCH_WORDS
+    return steps["rag"] if asks <= content_words(steps["sql"]["purpose"]) else None
 
 
 # Which tools a question needs, shown by three questions of another domain (so they are copied as
@@ -115,12 +114,18 @@ class PlannerAgent(Agent):
         prompt.append(f"Question: {ctx.question}")
         raw = ctx.llm.structured("plan", SYSTEM, "\n\n".join(prompt), plan_model(wf.steps))
         try:
-            content = without_redundant_search(normalise(wf, raw.model_dump()))
+            content = normalise(wf, raw.model_dump())
         except (ValidationError, ValueError) as err:
             raise ModelOutputError(f"the planner produced an unusable plan: {err}") from None
+        extra: dict[str, Any] = {}
+        # not on a revision: a reviewer who asked for a search is followed; said in the event, so
+        # nothing is dropped unseen
+        if feedback is None and (search := redundant_search(content)) is not None:
+            content = {"steps": [s for s in content["steps"] if s is not search]}
+            extra["left_out"] = [{**search, "why": "it asks for nothing the query does not find"}]
         summary = "; ".join(f"{s['agent']}: {s['purpose']}" for s in content["steps"])
         event = EventType.PLAN_DRAFTED if feedback is None else EventType.PLAN_REVISED
-        return Draft("plan", event, content, summary, needs_approval=wf.approval.plan)
+        return Draft("plan", event, content, summary, needs_approval=wf.approval.plan, extra=extra)
 
     @staticmethod
     def _describe(wf: Workflow, name: str, description: str) -> str:
