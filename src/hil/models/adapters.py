@@ -115,7 +115,7 @@ def local_reader(name: str) -> Callable[[str, str, str, bool], None]:
     def read(purpose: str, system: str, prompt: str, as_before: bool = False) -> None:
         messages = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
         if as_before:
-            messages = local.as_before(rt.recent.get(purpose, ()), messages)
+            messages = local.as_before(rt.recent(purpose), messages)
         rt.chat({"messages": messages, "max_tokens": 1, "temperature": 0.0}, None, f"{purpose}, ahead")
 
     return read

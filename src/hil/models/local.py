@@ -76,10 +76,17 @@ class LocalRuntime:
         self.lock = threading.Lock()
         self.server = xllamacpp.Server(params)
         self.calls: deque[CallStats] = deque(maxlen=1000)  # the latest calls' costs, for benchmarks
-        self.recent: dict[str, deque[list[dict[str, Any]]]] = {}  # the latest calls' messages, by purpose
+        self._recent: dict[str, deque[list[dict[str, Any]]]] = {}  # the latest calls' messages, by purpose
+        self._recent_lock = threading.Lock()  # read by a read ahead while a call may be adding to it
 
     def remember(self, purpose: str, messages: list[dict[str, Any]]) -> None:
-        self.recent.setdefault(purpose, deque(maxlen=RECENT_PROMPTS)).append(messages)
+        with self._recent_lock:
+            self._recent.setdefault(purpose, deque(maxlen=RECENT_PROMPTS)).append(messages)
+
+    def recent(self, purpose: str) -> list[list[dict[str, Any]]]:
+        """The messages of the latest calls made for ``purpose``, oldest first."""
+        with self._recent_lock:
+            return list(self._recent.get(purpose, ()))
 
     def _record(self, purpose: str, timings: Any) -> None:
         stats = CallStats.of(purpose, timings)
