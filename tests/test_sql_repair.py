@@ -228,3 +228,20 @@ def test_a_join_that_gives_something_or_cannot_multiply_a_count_is_kept(tmp_path
     ]
     for sql in kept:
         assert repair(sql, "sqlite", tables) == (sql, []), sql
+
+
+def test_under_a_distinct_count_a_bridge_the_question_does_not_name_is_dropped(tmp_path: Path) -> None:
+    """It multiplies nothing there, but keeps only the vehicles that made a trip (VH-3 made none) and
+    joins every trip to every fault; a question that names trips asks for that match."""
+    db, tables = _fleet(tmp_path)
+    db.executescript("INSERT INTO vehicles VALUES ('VH-3', 'East'); INSERT INTO faults VALUES (4, 'VH-3', 'P0118');")
+    sql = ("SELECT v.vehicle_id, COUNT(DISTINCT f.code) AS n FROM vehicles AS v JOIN trips AS t "
+           "ON v.vehicle_id = t.vehicle_id JOIN faults AS f ON t.vehicle_id = f.vehicle_id GROUP BY v.vehicle_id "
+           "ORDER BY v.vehicle_id")
+    assert db.execute(sql).fetchall() == [("VH-1", 2), ("VH-2", 1)]
+    out, notes = repair(sql, "sqlite", tables, "Which vehicles had the most distinct fault codes?")
+    assert notes == ["dropped the join of trips t: it only passed vehicle_id on, which v.vehicle_id already gives, "
+                     "and would have joined each row to every matching row of trips"]
+    assert db.execute(out).fetchall() == [("VH-1", 2), ("VH-2", 1), ("VH-3", 1)]
+    assert repair(sql, "sqlite", tables, "How many fault codes did vehicles that made trips have?") == (sql, [])
+    assert repair(sql, "sqlite", tables) == (sql, [])  # the question not known: left as it was

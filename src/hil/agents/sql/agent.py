@@ -171,7 +171,7 @@ class SqlAgent(Agent):
         checked = check_write(sql, dialect)[0] if write else check_read_only(sql, dialect)
         fixes: list[str] = []
         if not write:
-            checked, fixes = repair(checked, dialect, tables)
+            checked, fixes = repair(checked, dialect, tables, ctx.question)
         problems = schema_problems(checked, dialect, tables)
         problems += [f"{p} is a placeholder from an example: put the question's value there"
                      for p in fewshot.placeholders(checked)]

@@ -14,9 +14,17 @@ AVG, not DISTINCT, MIN or MAX), an inner join whose table is read only through t
 column of its ON clause and is used to join another table on that same column, and a key column
 that is not the bridge's whole primary key (a unique key multiplies nothing). A table joined to
 filter (``students JOIN has_pet``) with nothing joined through it is left alone.
+
+Under a DISTINCT count the bridge multiplies nothing, but it still keeps only the rows it has a
+match for (vehicles that made a trip) and makes the database join every trip to every fault: it
+is dropped too when the question does not name the bridge's table (a question about "students
+with pets" asks for the ``has_pet`` match). Left in an approved query, it is also copied into
+the queries that follow it as an example.
 """
 
 from __future__ import annotations
+
+import re
 
 from sqlglot import exp
 
@@ -54,13 +62,29 @@ def _uniquely_keyed(table: Table, column: str) -> bool:
     return keys == [column.lower()]
 
 
-def drop_bridges(tree: exp.Expr, by_name: dict[str, Table], dialect: str) -> list[str]:
-    """Drops every bridge join in ``tree`` (changed in place); a note per dropped join."""
+def _counts_distinct(select: exp.Select) -> bool:
+    return any(isinstance(agg.this, exp.Distinct) for agg in select.find_all(*_MULTIPLIED)
+               if agg.find_ancestor(exp.Select) is select)
+
+
+def _named(table: str, question: str) -> bool:
+    """The question names the table: a word of its name, plural or not ("trips": "trip")."""
+    words = {w.rstrip("s") for w in re.findall(r"[a-z0-9]+", question.lower())}
+    return any(w.rstrip("s") in words for w in table.lower().split("_") if len(w) > 2)
+
+
+def drop_bridges(tree: exp.Expr, by_name: dict[str, Table], dialect: str, question: str = "") -> list[str]:
+    """Drops every bridge join in ``tree`` (changed in place); a note per dropped join. With the
+    ``question``, also under a DISTINCT count, for a bridge whose table it does not name."""
     notes: list[str] = []
     for select in list(tree.find_all(exp.Select)):
-        if not _counts_rows(select):
+        counts = _counts_rows(select)
+        if not counts and not (question and _counts_distinct(select)):
             continue
         for join in list(select.args.get("joins") or []):
+            table = join.this
+            if not counts and (not isinstance(table, exp.Table) or _named(table.name, question)):
+                continue
             note = _drop_bridge(select, join, by_name, dialect)
             if note:
                 notes.append(note)
@@ -96,8 +120,9 @@ def _drop_bridge(select: exp.Select, join: exp.Join, by_name: dict[str, Table], 
     join.pop()
     spelt = table.alias or table.name
     return (f"dropped the join of {table.name}{'' if spelt == table.name else ' ' + spelt}: it only passed "
-            f"{key.name} on, which {source.sql(dialect=dialect)} already gives, and would have counted each row "
-            f"once per matching row of {table.name}")
+            f"{key.name} on, which {source.sql(dialect=dialect)} already gives, and would have "
+            + ("counted each row once per matching row of " if _counts_rows(select) else
+               "joined each row to every matching row of ") + table.name)
 
 
 def _in_later_join_on(select: exp.Select, bridge: exp.Join, column: exp.Column) -> bool:

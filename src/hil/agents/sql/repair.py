@@ -177,8 +177,9 @@ def complete_group_by(sql: str, dialect: str) -> tuple[str, list[str]]:
     return (tree.sql(dialect=dialect), notes) if notes else (sql, [])
 
 
-def repair(sql: str, dialect: str, tables: list[Table]) -> tuple[str, list[str]]:
-    """The draft with every fix the schema makes certain applied, and a note per fix."""
+def repair(sql: str, dialect: str, tables: list[Table], question: str = "") -> tuple[str, list[str]]:
+    """The draft with every fix the schema makes certain applied, and a note per fix (``question``:
+    what the query answers, for the fixes that depend on what it names)."""
     sql, notes = string_literals(sql, dialect, tables)
     sql, grouped = complete_group_by(sql, dialect)
     notes += grouped
@@ -207,7 +208,7 @@ def repair(sql: str, dialect: str, tables: list[Table]) -> tuple[str, list[str]]
             note = _fix_column(select, col, scope, everywhere, aliases, tables)
             if note:
                 notes.append(note)
-    notes += drop_bridges(tree, by_name, dialect)
+    notes += drop_bridges(tree, by_name, dialect, question)
     if len(notes) == fixed:
         return sql, notes
     return tree.sql(dialect=dialect), list(dict.fromkeys(notes))  # a column fixed in SELECT and GROUP BY: one note
