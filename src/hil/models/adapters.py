@@ -24,7 +24,6 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.profiles import ModelProfile
 
 from hil.models import local
-from hil.models.local import runtime
 
 PROFILE = ModelProfile(supports_json_schema_output=True, supports_json_object_output=True,
                        default_structured_output_mode="native")
@@ -78,7 +77,7 @@ def _put(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None], item
 
 
 def local_model(name: str, purpose: Callable[[], str] = lambda: "") -> FunctionModel:
-    rt = runtime(name)
+    rt = local.runtime(name)
 
     async def call(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         text = await asyncio.to_thread(rt.chat, _request(messages, info), None, purpose())
@@ -110,7 +109,7 @@ def local_reader(name: str) -> Callable[[str, str, str, bool], None]:
     most with it, the one the later call of the same kind gets. ``as_before``: the call is likely
     the one made last time (a question asked again reuses its approved query), so the whole prompt
     of that call is read if it starts so, not only its start, which would cut its cache short."""
-    rt = runtime(name)
+    rt = local.runtime(name)
 
     def read(purpose: str, system: str, prompt: str, as_before: bool = False) -> None:
         messages = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]

@@ -82,16 +82,16 @@ def drop_bridges(tree: exp.Expr, by_name: dict[str, Table], dialect: str, questi
         if not counts and not (question and _counts_distinct(select)):
             continue
         for join in list(select.args.get("joins") or []):
-            table = join.this
-            if not counts and (not isinstance(table, exp.Table) or _named(table.name, question)):
+            if not counts and _named(join.this.name, question):
                 continue
-            note = _drop_bridge(select, join, by_name, dialect)
+            note = _drop_bridge(select, join, by_name, dialect, counts)
             if note:
                 notes.append(note)
     return notes
 
 
-def _drop_bridge(select: exp.Select, join: exp.Join, by_name: dict[str, Table], dialect: str) -> str | None:
+def _drop_bridge(select: exp.Select, join: exp.Join, by_name: dict[str, Table], dialect: str,
+                 counts: bool) -> str | None:
     table = join.this
     if (not isinstance(table, exp.Table) or table.name.lower() not in by_name or join.side
             or join.kind.upper() not in ("", "INNER") or join.args.get("using")):
@@ -121,7 +121,7 @@ def _drop_bridge(select: exp.Select, join: exp.Join, by_name: dict[str, Table], 
     spelt = table.alias or table.name
     return (f"dropped the join of {table.name}{'' if spelt == table.name else ' ' + spelt}: it only passed "
             f"{key.name} on, which {source.sql(dialect=dialect)} already gives, and would have "
-            + ("counted each row once per matching row of " if _counts_rows(select) else
+            + ("counted each row once per matching row of " if counts else
                "joined each row to every matching row of ") + table.name)
 
 
